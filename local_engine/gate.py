@@ -1,0 +1,161 @@
+"""The engine's front door: API keys, a requests-per-minute limit, and a request log.
+
+A plain ASGI middleware, so streamed responses pass through untouched.
+"""
+
+from __future__ import annotations
+
+import collections
+import hmac
+import json
+import math
+import threading
+import time
+from typing import Any, Callable
+
+from .errors import APIError
+
+OPEN_PATHS = ("/health", "/files-public/", "/images-public/")
+
+
+class RateLimiter:
+    """At most `rpm` requests in any 60-second window, as OpenAI counts them."""
+
+    def __init__(self, rpm: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rpm = rpm
+        self.clock = clock
+        self._times: collections.deque[float] = collections.deque()
+        self._lock = threading.Lock()
+
+    def take(self) -> tuple[bool, int, float]:
+        """(allowed, remaining, seconds until a slot frees)."""
+        with self._lock:
+            now = self.clock()
+            while self._times and now - self._times[0] >= 60.0:
+                self._times.popleft()
+            if len(self._times) >= self.rpm:
+                return False, 0, 60.0 - (now - self._times[0])
+            self._times.append(now)
+            reset = 60.0 - (now - self._times[0])
+            return True, self.rpm - len(self._times), reset
+
+    def headers(self, remaining: int, reset: float) -> dict[str, str]:
+        return {
+            "x-ratelimit-limit-requests": str(self.rpm),
+            "x-ratelimit-remaining-requests": str(remaining),
+            "x-ratelimit-reset-requests": _duration(reset),
+        }
+
+
+def _duration(seconds: float) -> str:
+    """OpenAI's reset format: '1s', '6m0s', '120ms'."""
+    if seconds < 1:
+        return f"{max(1, round(seconds * 1000))}ms"
+    whole = math.ceil(seconds)
+    minutes, secs = divmod(whole, 60)
+    return f"{minutes}m{secs}s" if minutes else f"{secs}s"
+
+
+def presented_key(headers: dict[str, str]) -> str | None:
+    """The key a request carries: `Authorization: Bearer K` (OpenAI) or `api-key: K` (Azure)."""
+    auth = headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return headers.get("api-key")
+
+
+class GateState:
+    """What the gate keeps between requests; the app holds it so routes can read it."""
+
+    def __init__(self, *, api_key: str | None, rpm: int | None, record: bool) -> None:
+        self.api_key = api_key
+        self.limiter = RateLimiter(rpm) if rpm else None
+        self.recorded: collections.deque[dict[str, Any]] | None = (
+            collections.deque(maxlen=500) if record else None
+        )
+
+
+class Gate:
+    def __init__(self, app: Any, state: GateState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(OPEN_PATHS) or scope["path"] == "/local/requests":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+        if self.state.api_key is not None:
+            given = presented_key(headers)
+            if given is None or not hmac.compare_digest(given.encode(), self.state.api_key.encode()):
+                error = APIError(
+                    401,
+                    "Incorrect API key provided. Pass the key the local engine was started with "
+                    "(--api-key) as `Authorization: Bearer <key>`."
+                    if given
+                    else "You didn't provide an API key. Send it as `Authorization: Bearer <key>`.",
+                    code="invalid_api_key",
+                )
+                await error.response()(scope, receive, send)
+                return
+
+        extra: dict[str, str] = {}
+        if self.state.limiter is not None:
+            allowed, remaining, reset = self.state.limiter.take()
+            extra = self.state.limiter.headers(remaining, reset)
+            if not allowed:
+                wait = max(1, math.ceil(reset))
+                error = APIError(
+                    429,
+                    f"Rate limit reached for requests on the local engine: limit {self.state.limiter.rpm} "
+                    f"/ min. Please try again in {_duration(reset)}.",
+                    type="requests",
+                    code="rate_limit_exceeded",
+                    headers={**extra, "retry-after": str(wait), "retry-after-ms": str(int(reset * 1000))},
+                )
+                await error.response()(scope, receive, send)
+                return
+
+        if self.state.recorded is not None and scope["method"] == "POST":
+            receive = await self._record(scope, receive, headers)
+
+        if not extra:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + [
+                    (k.encode(), v.encode()) for k, v in extra.items()
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def _record(self, scope: dict, receive: Callable, headers: dict[str, str]) -> Callable:
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        entry: dict[str, Any] = {"path": scope["path"], "time": time.time()}
+        if headers.get("content-type", "").startswith("application/json"):
+            try:
+                entry["body"] = json.loads(body or b"null")
+            except ValueError:
+                entry["body"] = None
+        self.state.recorded.append(entry)  # type: ignore[union-attr]
+        sent = False
+
+        async def replay() -> dict:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return replay

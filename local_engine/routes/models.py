@@ -1,0 +1,18 @@
+"""GET /v1/models and /v1/models/{model}."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+router = APIRouter()
+
+
+@router.get("/v1/models")
+def list_models(request: Request) -> dict:
+    engine = request.app.state.engine
+    return {"object": "list", "data": [card.wire() for card in engine.models()]}
+
+
+@router.get("/v1/models/{model:path}")
+def retrieve_model(model: str, request: Request) -> dict:
+    return request.app.state.engine.card(model).wire()

@@ -1,0 +1,61 @@
+"""The FastAPI application: routes, error format, the gate."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from fastapi import FastAPI, Request
+
+from .config import EngineConfig
+from .engine import Engine
+from .errors import install_handlers
+from .gate import Gate, GateState
+
+log = logging.getLogger("local_engine")
+
+# Order matters only for start-up: text models load first.
+ROUTE_MODULES = ("models", "text", "embeddings", "files", "fine_tuning", "images")
+
+
+def create_app(config: EngineConfig) -> FastAPI:
+    engine = Engine(config)
+    modules = [importlib.import_module(f".routes.{name}", __package__) for name in ROUTE_MODULES]
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        for module in modules:
+            if hasattr(module, "setup"):
+                module.setup(engine)
+        log.info("local engine ready: %s", ", ".join(c.id for c in engine.models()))
+        yield
+        for module in modules:
+            if hasattr(module, "shutdown"):
+                module.shutdown(engine)
+
+    app = FastAPI(title="Playground local engine", lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    app.state.engine = engine
+    install_handlers(app)
+    for module in modules:
+        app.include_router(module.router)
+
+    gate = GateState(api_key=config.api_key, rpm=config.rpm, record=config.record_requests)
+    app.add_middleware(Gate, state=gate)
+
+    @app.get("/health")
+    def health() -> dict:
+        return {"status": "ok", "models": [c.id for c in engine.models()]}
+
+    @app.get("/local/requests")
+    def recorded_requests(request: Request) -> dict:
+        """The bodies of the last POST requests, when started with --record-requests."""
+        return {"data": list(gate.recorded or [])}
+
+    @app.delete("/local/requests")
+    def clear_recorded_requests() -> dict:
+        if gate.recorded is not None:
+            gate.recorded.clear()
+        return {"cleared": True}
+    return app
