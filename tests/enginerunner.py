@@ -1,0 +1,57 @@
+"""Start the local engine as a real process on a free loopback port, for tests and benches."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_engine(*args: str, data_dir: Path, cache_dir: Path | None = None, timeout: float = 120.0) -> Iterator[str]:
+    """Yield the base URL (".../v1") of an engine started with `args`; stop it afterwards."""
+    port = free_port()
+    cache = cache_dir or Path(os.environ.get("PLAYGROUND_TEST_CACHE", ROOT / ".cache" / "engine"))
+    cmd = [
+        sys.executable, "-m", "local_engine", "--port", str(port),
+        "--data-dir", str(data_dir), "--cache-dir", str(cache), *args,
+    ]
+    log = open(data_dir / f"engine-{port}.log", "wb")
+    process = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"engine exited: {(data_dir / f'engine-{port}.log').read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{base}/health", timeout=1.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("engine did not become ready in time")
+            time.sleep(0.1)
+        yield f"{base}/v1"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
