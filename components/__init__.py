@@ -1,0 +1,1 @@
+"""Reusable Streamlit widgets. Logic lives in playground/."""

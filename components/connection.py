@@ -1,0 +1,144 @@
+"""The connection panel in the sidebar of every page, and this session's client.
+
+The client lives in st.session_state: one per browser session, never shared, so a
+key typed by one user never serves another.
+"""
+
+from __future__ import annotations
+
+import openai
+import streamlit as st
+
+from playground.engine_process import EngineStartError, local_engine
+from playground.errors import explain
+from playground.providers import (
+    DEFAULT_AZURE_API_VERSION,
+    PROVIDER_LABELS,
+    Connection,
+    Provider,
+    default_provider,
+    key_from_environment,
+    list_models,
+    make_client,
+)
+
+PROVIDERS: list[Provider] = ["local", "openai", "azure", "compatible"]
+
+
+def _secrets() -> object | None:
+    try:
+        return st.secrets
+    except Exception:
+        return None
+
+
+def _local_connection() -> Connection:
+    try:
+        with st.spinner("Starting the local engine…"):
+            engine = local_engine()
+    except EngineStartError as exc:
+        st.sidebar.error(f"The local engine could not start. {exc}")
+        st.stop()
+    return Connection("local", api_key=engine.api_key, base_url=engine.base_url)
+
+
+def connection_panel() -> Connection:
+    """Render the sidebar panel; returns (and stores) this session's connection."""
+    sidebar = st.sidebar
+    sidebar.subheader("Connection")
+    env_key = key_from_environment(_secrets())
+    if "conn_provider" not in st.session_state:
+        st.session_state.conn_provider = default_provider(_secrets())
+    provider: Provider = sidebar.selectbox(
+        "Provider", PROVIDERS, key="conn_provider", format_func=lambda p: PROVIDER_LABELS[p]
+    )
+
+    if provider == "local":
+        connection = _local_connection()
+        sidebar.caption("Small models running on this machine: no key, no network.")
+    elif provider == "openai":
+        typed = sidebar.text_input(
+            "API key",
+            type="password",
+            key="conn_openai_key",
+            placeholder="from OPENAI_API_KEY" if env_key else "sk-…",
+            help="Kept only in this browser session. Leave empty to use OPENAI_API_KEY or st.secrets.",
+        )
+        base_url = sidebar.text_input("Base URL (optional)", key="conn_openai_base", placeholder="https://api.openai.com/v1")
+        connection = Connection("openai", api_key=typed or env_key, base_url=base_url.strip() or None)
+        if not connection.has_key:
+            sidebar.warning("Enter an API key, or set OPENAI_API_KEY.")
+    elif provider == "azure":
+        endpoint = sidebar.text_input("Endpoint", key="conn_azure_endpoint", placeholder="https://NAME.openai.azure.com")
+        version = sidebar.text_input("API version", key="conn_azure_version", value=DEFAULT_AZURE_API_VERSION)
+        key = sidebar.text_input("API key", type="password", key="conn_azure_key", help="Kept only in this browser session.")
+        connection = Connection("azure", api_key=key or None, azure_endpoint=endpoint.strip() or None, api_version=version.strip() or None)
+        if not connection.azure_endpoint:
+            sidebar.warning("Enter the resource endpoint.")
+    else:
+        base_url = sidebar.text_input(
+            "Base URL", key="conn_compat_base", placeholder="http://localhost:11434/v1",
+            help="vLLM, Ollama, llama.cpp server, LM Studio… anything that speaks the OpenAI API.",
+        )
+        key = sidebar.text_input("API key (optional)", type="password", key="conn_compat_key")
+        connection = Connection("compatible", api_key=key or None, base_url=base_url.strip() or None)
+        if not connection.base_url:
+            sidebar.warning("Enter the server's base URL.")
+
+    st.session_state["connection"] = connection
+    if sidebar.button("Check connection", key="conn_check", use_container_width=True):
+        _check(connection)
+    return connection
+
+
+def _check(connection: Connection) -> None:
+    try:
+        models = list_models(get_client())
+    except Exception as exc:  # every failure becomes a message
+        where = connection.azure_endpoint if connection.provider == "azure" else connection.base_url
+        problem = explain(exc, secrets=[connection.api_key], where=where or "https://api.openai.com")
+        st.sidebar.error(f"**{problem.title}** {problem.action}\n\n{problem.detail}")
+        return
+    st.session_state["_models"] = (connection, models)
+    shown = ", ".join(models[:8]) + (f" and {len(models) - 8} more" if len(models) > 8 else "")
+    st.sidebar.success(f"Connected: {len(models)} models. {shown}")
+
+
+def current_connection() -> Connection:
+    connection = st.session_state.get("connection")
+    if connection is None:
+        connection = _local_connection()
+        st.session_state["connection"] = connection
+    return connection
+
+
+def get_client() -> openai.OpenAI:
+    """This session's client for the current connection (rebuilt when it changes)."""
+    connection = current_connection()
+    cached = st.session_state.get("_client")
+    if cached is None or cached[0] != connection:
+        cached = (connection, make_client(connection))
+        st.session_state["_client"] = cached
+    return cached[1]
+
+
+def available_models() -> list[str]:
+    """The provider's models, fetched once per connection; [] (with a message) on failure."""
+    connection = current_connection()
+    cached = st.session_state.get("_models")
+    if cached is not None and cached[0] == connection:
+        return cached[1]
+    try:
+        models = list_models(get_client())
+    except Exception as exc:
+        from components.errors import show_exception
+
+        show_exception(exc)
+        return []
+    st.session_state["_models"] = (connection, models)
+    return models
+
+
+def forget_models() -> None:
+    """Call after creating a model (fine-tuning) so the next listing is fresh."""
+    st.session_state.pop("_models", None)

@@ -1,0 +1,1 @@
+"""The playground's logic. Never imports streamlit."""

@@ -1,0 +1,120 @@
+"""Every SDK exception as a short message: what happened and what to do. Never a key."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+import httpx
+import openai
+
+from playground.providers import safe_host
+
+_KEY_LIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|[A-Fa-f0-9]{32})\b")
+
+
+@dataclass(frozen=True)
+class Problem:
+    title: str  # what happened, one line
+    detail: str  # the server's words, scrubbed
+    action: str  # what to do
+    retry_after: float | None = None  # seconds, for rate limits
+    param: str | None = None  # the request parameter at fault
+
+
+def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """Remove anything that is or looks like a key."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "[key hidden]")
+    return _KEY_LIKE.sub("[key hidden]", text)
+
+
+def _server_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body) if isinstance(body.get("error", body), dict) else body
+        message = inner.get("message") if isinstance(inner, dict) else None
+        if message:
+            return str(message)
+    return str(getattr(exc, "message", "") or exc)
+
+
+def retry_after_seconds(headers: httpx.Headers | None) -> float | None:
+    """Seconds to wait, from retry-after-ms, retry-after or x-ratelimit-reset-requests."""
+    if headers is None:
+        return None
+    if value := headers.get("retry-after-ms"):
+        try:
+            return float(value) / 1000
+        except ValueError:
+            pass
+    if value := headers.get("retry-after"):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    for name in ("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"):
+        if value := headers.get(name):
+            return parse_duration(value)
+    return None
+
+
+def parse_duration(text: str) -> float | None:
+    """OpenAI's '1m30s', '6.5s', '120ms' -> seconds."""
+    total, found = 0.0, False
+    for number, unit in re.findall(r"([\d.]+)(ms|h|m|s)", text):
+        found = True
+        total += float(number) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+    return total if found else None
+
+
+def explain(exc: BaseException, *, secrets: Iterable[str | None] = (), where: str | None = None) -> Problem:
+    """The user-facing account of an exception raised by an SDK call."""
+    secrets = list(secrets)
+    host = safe_host(where) if where else "the server"
+
+    def clean(text: str) -> str:
+        return scrub(text, secrets)
+
+    if isinstance(exc, openai.APITimeoutError):
+        return Problem("The request timed out.", clean(str(exc)), f"{host} took too long to answer. Try again, or ask for fewer tokens.")
+    if isinstance(exc, openai.APIConnectionError):
+        return Problem(
+            f"Could not reach {host}.",
+            clean(str(exc.__cause__ or exc)),
+            "Check that the server is running and the URL in the sidebar is right, then try again.",
+        )
+    if isinstance(exc, openai.APIStatusError):
+        message = clean(_server_message(exc))
+        param = None
+        if isinstance(exc.body, dict):
+            inner = exc.body.get("error", exc.body)
+            if isinstance(inner, dict):
+                param = inner.get("param")
+        status = exc.status_code
+        if isinstance(exc, openai.AuthenticationError):
+            return Problem("The API key was refused (401).", message, "Check the key in the sidebar: it may be mistyped, revoked, or for another provider.", param=param)
+        if isinstance(exc, openai.PermissionDeniedError):
+            return Problem("This key may not do that (403).", message, "Use a key or project with access to this model or endpoint.", param=param)
+        if isinstance(exc, openai.RateLimitError):
+            wait = retry_after_seconds(exc.response.headers if exc.response is not None else None)
+            if "quota" in message.lower():
+                action = "Your quota is used up: check the billing settings of your account."
+            elif wait is not None:
+                action = f"Wait {wait:.0f} s and run again."
+            else:
+                action = "Wait a little and run again, or lower the number of requests."
+            return Problem("Rate limit reached (429).", message, action, retry_after=wait, param=param)
+        if isinstance(exc, openai.NotFoundError):
+            return Problem("Not found (404).", message, "Pick another model from the list, or check the deployment name or URL.", param=param)
+        if isinstance(exc, openai.BadRequestError) or isinstance(exc, openai.UnprocessableEntityError):
+            title = f"The server refused the parameter `{param}` ({status})." if param else f"The server refused the request ({status})."
+            return Problem(title, message, "Change that value and run again." if param else "Check the inputs and run again.", param=param)
+        if isinstance(exc, openai.InternalServerError) or status >= 500:
+            return Problem(f"The server failed ({status}).", message, "This is on the server's side. Try again in a moment.", param=param)
+        return Problem(f"The request failed ({status}).", message, "Check the inputs and the connection, then try again.", param=param)
+    if isinstance(exc, openai.OpenAIError):
+        return Problem("The OpenAI client refused to send the request.", clean(str(exc)), "Check the connection settings in the sidebar.")
+    return Problem(f"Unexpected error: {type(exc).__name__}.", clean(str(exc)), "Try again; if it persists, report it with the steps that led to it.")

@@ -1,0 +1,107 @@
+"""Connections to providers and the clients built from them.
+
+A Connection is what the user chose in the sidebar. It holds the key, so it is never
+logged, cached across sessions, or written anywhere: its repr hides the key.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Literal, Mapping
+from urllib.parse import urlsplit
+
+import openai
+
+Provider = Literal["local", "openai", "azure", "compatible"]
+
+PROVIDER_LABELS: dict[Provider, str] = {
+    "local": "Local engine (offline)",
+    "openai": "OpenAI",
+    "azure": "Azure OpenAI",
+    "compatible": "OpenAI-compatible server",
+}
+
+DEFAULT_AZURE_API_VERSION = "2024-10-21"
+REQUEST_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class Connection:
+    provider: Provider
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None  # local and compatible servers, or a custom OpenAI base
+    azure_endpoint: str | None = None
+    api_version: str | None = None
+    organization: str | None = None
+
+    @property
+    def label(self) -> str:
+        where = self.azure_endpoint if self.provider == "azure" else self.base_url
+        name = PROVIDER_LABELS[self.provider]
+        return f"{name} ({safe_host(where)})" if where else name
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self.api_key)
+
+    def public(self) -> dict[str, str | None]:
+        """What may be shown, logged or saved: everything but the key."""
+        return {
+            "provider": self.provider,
+            "base_url": self.base_url,
+            "azure_endpoint": self.azure_endpoint,
+            "api_version": self.api_version,
+        }
+
+
+def safe_host(url: str | None) -> str:
+    """scheme://host[:port] of a URL, without any user info, path or query (keys hide there)."""
+    if not url:
+        return ""
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+def key_from_environment(secrets: Mapping[str, object] | None = None) -> str | None:
+    """OPENAI_API_KEY from the environment, else from Streamlit secrets."""
+    key = os.environ.get("OPENAI_API_KEY")
+    if not key and secrets is not None:
+        try:
+            key = secrets.get("OPENAI_API_KEY")  # type: ignore[assignment]
+        except Exception:  # st.secrets raises when no secrets file exists
+            key = None
+    return str(key) if key else None
+
+
+def default_provider(secrets: Mapping[str, object] | None = None) -> Provider:
+    """OpenAI when a key is configured, else the local engine."""
+    return "openai" if key_from_environment(secrets) else "local"
+
+
+def make_client(connection: Connection) -> openai.OpenAI:
+    """A fresh SDK client for this connection. The SDK retries nothing: the app shows a
+    rate limit to the user with its wait instead of hanging."""
+    common = {"max_retries": 0, "timeout": REQUEST_TIMEOUT}
+    if connection.provider == "azure":
+        return openai.AzureOpenAI(
+            azure_endpoint=connection.azure_endpoint or "",
+            api_version=connection.api_version or DEFAULT_AZURE_API_VERSION,
+            api_key=connection.api_key or None,
+            **common,
+        )
+    # The SDK insists on a key; local and many compatible servers take none.
+    key = connection.api_key or ("local" if connection.provider in ("local", "compatible") else None)
+    return openai.OpenAI(
+        api_key=key,
+        base_url=connection.base_url or None,
+        organization=connection.organization or None,
+        **common,
+    )
+
+
+def list_models(client: openai.OpenAI) -> list[str]:
+    """The provider's model ids, sorted."""
+    return sorted(model.id for model in client.models.list())
