@@ -1,0 +1,116 @@
+"""Chat messages -> the text the local model continues.
+
+The template (one, fixed):
+
+    <|endoftext|>                  the document start (the model's conditioning; not counted)
+    System:\\n{content}\\n\\n         for each message, in order, its role's label:
+    User:\\n{content}\\n\\n           system/developer -> "System", user -> "User",
+    Assistant:\\n{content}\\n\\n      assistant -> "Assistant"
+    Assistant:\\n                   the reply: the model continues from here
+
+The model continues after "Assistant:\\n"; its reply is the generated text (ending at
+`<|endoftext|>`, a stop sequence or the token limit). Content may be a string or an array of
+text parts (`{"type": "text", "text": ...}`, joined with "\\n"). A message's `name` is not
+shown to the model.
+
+Token accounting: `prompt_tokens` is exactly the number of o200k_base tokens of the rendered
+text above without the leading <|endoftext|> (`count_prompt_tokens`). So each message costs its
+content's tokens plus those of its label and separators (3 as a rule: "User", ":\\n",
+"\\n\\n"), and every request costs the final "Assistant:\\n" (2 tokens). Because BPE
+merges across the boundaries (".\\n\\n" is one token), the split per message is
+approximate; the total is exact.
+
+Not supported (400, with the offending param): tool and function messages, assistant
+messages carrying tool_calls/function_call without text, and non-text content parts
+(images, audio, files). The model reads text only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .errors import invalid
+
+ROLE_LABELS = {"system": "System", "developer": "System", "user": "User", "assistant": "Assistant"}
+REPLY_PREFIX = "Assistant:\n"
+SEPARATOR = "\n\n"
+
+
+def message_text(message: Any, index: int) -> str:
+    """A message's text content, or a 400 naming the bad part."""
+    where = f"messages[{index}]"
+    if not isinstance(message, dict):
+        raise invalid(f"Invalid type for '{where}': expected an object.", where)
+    role = message.get("role")
+    if role is None:
+        raise invalid(f"Missing required parameter: '{where}.role'.", f"{where}.role")
+    if role in ("tool", "function"):
+        raise invalid(
+            f"Invalid value for '{where}.role': the local text model does not support tools, "
+            f"so '{role}' messages cannot be used. Remove them or use a provider with tool calling.",
+            f"{where}.role",
+        )
+    if role not in ROLE_LABELS:
+        raise invalid(
+            f"Invalid value: '{role}'. Supported values are: 'system', 'developer', 'user', and 'assistant'.",
+            f"{where}.role",
+        )
+    content = message.get("content")
+    if content is None:
+        if role == "assistant" and (message.get("tool_calls") or message.get("function_call")):
+            raise invalid(
+                f"Invalid value for '{where}': the local text model does not support tool calls.",
+                f"{where}.tool_calls",
+            )
+        if role == "assistant":
+            return ""
+        raise invalid(f"Missing required parameter: '{where}.content'.", f"{where}.content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = []
+        for j, part in enumerate(content):
+            pwhere = f"{where}.content[{j}]"
+            if not isinstance(part, dict):
+                raise invalid(f"Invalid type for '{pwhere}': expected an object.", pwhere)
+            kind = part.get("type")
+            if kind != "text":
+                raise invalid(
+                    f"Invalid value for '{pwhere}.type': the local text model reads text only, "
+                    f"'{kind}' content parts are not supported.",
+                    f"{pwhere}.type",
+                )
+            text = part.get("text")
+            if not isinstance(text, str):
+                raise invalid(f"Invalid type for '{pwhere}.text': expected a string.", f"{pwhere}.text")
+            texts.append(text)
+        return "\n".join(texts)
+    raise invalid(
+        f"Invalid type for '{where}.content': expected a string or an array of content parts.",
+        f"{where}.content",
+    )
+
+
+def render(messages: Sequence[Any]) -> str:
+    """The prompt text for these messages (without the leading <|endoftext|>)."""
+    parts = []
+    for i, message in enumerate(messages):
+        text = message_text(message, i)
+        parts.append(f"{ROLE_LABELS[message['role']]}:\n{text}{SEPARATOR}")
+    parts.append(REPLY_PREFIX)
+    return "".join(parts)
+
+
+def render_training_example(messages: Sequence[Any]) -> tuple[str, str]:
+    """(prompt, completion) for a chat fine-tuning example whose last message is the assistant's.
+
+    prompt = render(messages[:-1]); completion = the last message's text. Train on
+    [eot] + encode(prompt) + encode(completion) + [eot] so the model learns to stop.
+    """
+    if not messages or not isinstance(messages[-1], dict) or messages[-1].get("role") != "assistant":
+        raise ValueError("the last message of a training example must be the assistant's")
+    return render(messages[:-1]), message_text(messages[-1], len(messages) - 1)
+
+
+def count_prompt_tokens(encoding, messages: Sequence[Any]) -> int:
+    return len(encoding.encode(render(messages), disallowed_special=()))
