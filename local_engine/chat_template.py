@@ -1,24 +1,27 @@
 """Chat messages -> the text the local model continues.
 
-The template (one, fixed):
+The template (one, fixed): each message is a paragraph headed by its role's label,
+system/developer -> "System", user -> "User", assistant -> "Assistant":
 
-    <|endoftext|>                  the document start (the model's conditioning; not counted)
-    System:\\n{content}\\n\\n         for each message, in order, its role's label:
-    User:\\n{content}\\n\\n           system/developer -> "System", user -> "User",
-    Assistant:\\n{content}\\n\\n      assistant -> "Assistant"
-    Assistant:\\n                   the reply: the model continues from here
+    <|endoftext|>                 the document start (the model's conditioning; not counted)
+    System.\\n\\n{content}\\n\\n      for each message, in order
+    User.\\n\\n{content}\\n\\n
+    Assistant.\\n\\n{content}\\n\\n
+    Assistant.\\n\\n                the reply: the model continues from here
 
-The model continues after "Assistant:\\n"; its reply is the generated text (ending at
-`<|endoftext|>`, a stop sequence or the token limit). Content may be a string or an array of
-text parts (`{"type": "text", "text": ...}`, joined with "\\n"). A message's `name` is not
-shown to the model.
+Why "Label.\\n\\n": the model learned from docstrings, where ".\\n\\n" (one token) is followed
+by a new paragraph ("Return ...", "The ...", "If ..."), while ":\\n" is followed by an
+indented block; so the reply starts like a paragraph, without leading spaces. The reply is the
+generated text (ending at `<|endoftext|>`, a stop sequence or the token limit). Content may be
+a string or an array of text parts (`{"type": "text", "text": ...}`, joined with "\\n"). A
+message's `name` is not shown to the model.
 
 Token accounting: `prompt_tokens` is exactly the number of o200k_base tokens of the rendered
 text above without the leading <|endoftext|> (`count_prompt_tokens`). So each message costs its
-content's tokens plus those of its label and separators (3 as a rule: "User", ":\\n",
-"\\n\\n"), and every request costs the final "Assistant:\\n" (2 tokens). Because BPE
-merges across the boundaries (".\\n\\n" is one token), the split per message is
-approximate; the total is exact.
+content's tokens plus those of its label and separators (3 as a rule: "User", ".\\n\\n",
+"\\n\\n"), and every request costs the final "Assistant.\\n\\n" (2 tokens). Because BPE
+merges across the boundaries ("hi.\\n\\n" ends in the one token ".\\n\\n"), the split per
+message is approximate; the total is exact.
 
 Not supported (400, with the offending param): tool and function messages, assistant
 messages carrying tool_calls/function_call without text, and non-text content parts
@@ -32,7 +35,7 @@ from typing import Any, Sequence
 from .errors import invalid
 
 ROLE_LABELS = {"system": "System", "developer": "System", "user": "User", "assistant": "Assistant"}
-REPLY_PREFIX = "Assistant:\n"
+REPLY_PREFIX = "Assistant.\n\n"
 SEPARATOR = "\n\n"
 
 
@@ -96,7 +99,7 @@ def render(messages: Sequence[Any]) -> str:
     parts = []
     for i, message in enumerate(messages):
         text = message_text(message, i)
-        parts.append(f"{ROLE_LABELS[message['role']]}:\n{text}{SEPARATOR}")
+        parts.append(f"{ROLE_LABELS[message['role']]}.\n\n{text}{SEPARATOR}")
     parts.append(REPLY_PREFIX)
     return "".join(parts)
 
