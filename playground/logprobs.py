@@ -1,0 +1,259 @@
+"""One per-token table for both text endpoints, and the numbers the token view shows.
+
+Completions give parallel lists `tokens / token_logprobs / top_logprobs / text_offset`
+(top as {token: logprob}, no bytes); chat gives `content[]` of
+`token / logprob / bytes / top_logprobs[]`. Both become a list of TokenInfo.
+
+A token can hold part of a multi-byte character (an emoji, a Korean syllable): its
+string is then "\ufffd" and only its bytes are right. `spans` groups the tokens whose
+bytes decode only together, `rebuild_text` rebuilds the text from the bytes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Iterable, Protocol, Sequence
+
+_LOG2E = 1 / math.log(2)
+
+
+class Encoding(Protocol):  # the part of tiktoken.Encoding used here
+    def encode_single_token(self, text_or_bytes: str | bytes) -> int: ...
+
+
+@dataclass(frozen=True)
+class Alternative:
+    token: str
+    logprob: float
+    bytes: bytes | None
+
+    @property
+    def prob(self) -> float:
+        return math.exp(self.logprob)
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    index: int  # position in the returned sequence (prompt tokens first with echo)
+    token: str
+    token_id: int | None
+    logprob: float | None  # None: the first prompt token under echo has no context
+    bytes: bytes | None
+    text_offset: int | None
+    top: tuple[Alternative, ...]  # most likely first
+    is_prompt: bool = False
+
+    @property
+    def prob(self) -> float | None:
+        return None if self.logprob is None else math.exp(self.logprob)
+
+    @cached_property
+    def rank(self) -> int | None:
+        """1-based rank of the chosen token among `top`; None when it is not among them."""
+        for i, alt in enumerate(self.top):
+            if alt.token == self.token and (alt.bytes is None or self.bytes is None or alt.bytes == self.bytes):
+                return i + 1
+        return None
+
+    @cached_property
+    def entropy(self) -> float | None:
+        """Entropy in bits of the alternatives shown, renormalized to sum to 1."""
+        return entropy_bits([a.logprob for a in self.top])
+
+
+def entropy_bits(logprobs: Sequence[float]) -> float | None:
+    if not logprobs:
+        return None
+    m = max(logprobs)
+    weights = [math.exp(lp - m) for lp in logprobs]
+    total = sum(weights)
+    h = 0.0
+    for w in weights:
+        if w > 0:
+            p = w / total
+            h -= p * math.log(p)
+    return max(h * _LOG2E, 0.0)
+
+
+def _get(obj: Any, name: str) -> Any:
+    """A field of an SDK object or of a plain dict (e.g. a response read back from JSON)."""
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _token_id(encoding: Encoding | None, raw: bytes | None) -> int | None:
+    if encoding is None or raw is None:
+        return None
+    try:
+        return encoding.encode_single_token(raw)
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def _bytes_of_token_string(token: str) -> bytes | None:
+    """Bytes from a completions token string: OpenAI writes a partial character as
+    "bytes:\\xe2\\x80"; "\ufffd" means the bytes are lost (the local engine's form)."""
+    if token.startswith("bytes:"):
+        try:
+            return codecs.escape_decode(token[6:].encode("ascii"))[0]
+        except (UnicodeEncodeError, ValueError):
+            return None
+    if "\ufffd" in token:
+        return None
+    return token.encode("utf-8")
+
+
+def from_completion_logprobs(
+    lp: Any,
+    *,
+    prompt_token_count: int = 0,
+    encoding: Encoding | None = None,
+    text: str | None = None,
+) -> list[TokenInfo]:
+    """choice.logprobs of /v1/completions -> tokens. With echo, the first
+    `prompt_token_count` tokens are the prompt's. Given the choice's `text` and the model's
+    `encoding`, the bytes of tokens that split a character are recovered from the text."""
+    if lp is None:
+        return []
+    tokens: list[str] = list(_get(lp, "tokens") or [])
+    logprobs = list(_get(lp, "token_logprobs") or [])
+    tops = list(_get(lp, "top_logprobs") or [])
+    offsets = list(_get(lp, "text_offset") or [])
+    count = len(tokens)
+    logprobs += [None] * (count - len(logprobs))
+    tops += [None] * (count - len(tops))
+    offsets += [None] * (count - len(offsets))
+    raws = [_bytes_of_token_string(t) for t in tokens]
+    if encoding is not None and text is not None and None in raws:
+        _recover_bytes(raws, tokens, offsets, text, encoding)
+    out: list[TokenInfo] = []
+    for i in range(count):
+        top = tops[i]
+        alts: tuple[Alternative, ...] = ()
+        if top:
+            alts = tuple(
+                Alternative(t, float(v), _bytes_of_token_string(t))
+                for t, v in sorted(top.items(), key=lambda kv: -kv[1])
+            )
+        out.append(
+            TokenInfo(
+                index=i,
+                token=tokens[i],
+                token_id=_token_id(encoding, raws[i]),
+                logprob=None if logprobs[i] is None else float(logprobs[i]),
+                bytes=raws[i],
+                text_offset=offsets[i],
+                top=alts,
+                is_prompt=i < prompt_token_count,
+            )
+        )
+    return out
+
+
+def _recover_bytes(
+    raws: list[bytes | None], tokens: list[str], offsets: list[int | None], text: str, encoding: Any
+) -> None:
+    """Fill the bytes of "\ufffd" tokens: re-encode the text their run covers (offsets are
+    relative to the choice text's start, which is offsets[0]) and keep the result only when
+    it has as many tokens as the run and each decodes to the token string the API gave."""
+    if offsets[0] is None:
+        return
+    base = offsets[0]
+    i, n = 0, len(raws)
+    while i < n:
+        if raws[i] is not None:
+            i += 1
+            continue
+        j = i
+        while j < n and raws[j] is None:
+            j += 1
+        start, end = offsets[i], offsets[j] if j < n else base + len(text)
+        if start is not None and end is not None:
+            piece = text[start - base : end - base]
+            ids = encoding.encode(piece, disallowed_special=())
+            if len(ids) == j - i:
+                got = [encoding.decode_single_token_bytes(t) for t in ids]
+                if all(g.decode("utf-8", errors="replace") == tokens[i + k] for k, g in enumerate(got)):
+                    raws[i:j] = got
+        i = j
+
+
+def from_chat_logprobs(lp: Any, *, encoding: Encoding | None = None) -> list[TokenInfo]:
+    """choice.logprobs of /v1/chat/completions (its `content` list) -> tokens."""
+    if lp is None:
+        return []
+    content = _get(lp, "content") or []
+    out: list[TokenInfo] = []
+    for i, item in enumerate(content):
+        raw = _get(item, "bytes")
+        raw_b = bytes(raw) if raw is not None else None
+        alts = []
+        for alt in _get(item, "top_logprobs") or ():
+            ab = _get(alt, "bytes")
+            alts.append(Alternative(_get(alt, "token"), float(_get(alt, "logprob")), bytes(ab) if ab is not None else None))
+        alts.sort(key=lambda a: -a.logprob)
+        logprob = _get(item, "logprob")
+        out.append(
+            TokenInfo(
+                index=i,
+                token=_get(item, "token"),
+                token_id=_token_id(encoding, raw_b),
+                logprob=None if logprob is None else float(logprob),
+                bytes=raw_b,
+                text_offset=None,
+                top=tuple(alts),
+            )
+        )
+    return out
+
+
+def spans(tokens: Iterable[TokenInfo]) -> list[tuple[str, list[int]]]:
+    """Display units: (decoded text, indexes of the tokens it covers). Tokens whose bytes
+    end inside a character are grouped with the following ones until it is complete."""
+    out: list[tuple[str, list[int]]] = []
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pending: list[int] = []
+    pieces: list[str] = []
+    for t in tokens:
+        if t.bytes is None:
+            if pending:  # bytes cut short: show what is there
+                out.append(("".join(pieces) + decoder.decode(b"", final=True), pending))
+                decoder.reset()
+                pending, pieces = [], []
+            out.append((t.token, [t.index]))
+            continue
+        pending.append(t.index)
+        pieces.append(decoder.decode(t.bytes))
+        if not decoder.getstate()[0]:
+            out.append(("".join(pieces), pending))
+            pending, pieces = [], []
+    if pending:
+        out.append(("".join(pieces) + decoder.decode(b"", final=True), pending))
+    return out
+
+
+def rebuild_text(tokens: Iterable[TokenInfo]) -> str:
+    """The text the tokens spell, from their bytes where known."""
+    return "".join(text for text, _ in spans(tokens))
+
+
+@dataclass
+class Summary:
+    count: int  # generated tokens with a logprob
+    mean_logprob: float | None
+    perplexity: float | None  # exp(-mean logprob)
+    least_confident: list[TokenInfo]  # lowest probability first
+
+
+def summarize(tokens: Sequence[TokenInfo], k: int = 5) -> Summary:
+    """Over the generated tokens (not echoed prompt ones), skipping those without a logprob."""
+    scored = [t for t in tokens if not t.is_prompt and t.logprob is not None]
+    if not scored:
+        return Summary(0, None, None, [])
+    mean = sum(t.logprob for t in scored) / len(scored)  # type: ignore[misc]
+    least = sorted(scored, key=lambda t: t.logprob)[:k]  # type: ignore[arg-type, return-value]
+    return Summary(len(scored), mean, math.exp(-mean), least)
