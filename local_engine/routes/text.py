@@ -462,12 +462,11 @@ def _stream_completion(
     include_usage: bool,
     prompt_tokens: int,
 ) -> Iterator[bytes]:
-    extra = {"usage": None} if include_usage else {}
+    # Unlike chat chunks, text_completion chunks leave `usage` out until the final usage chunk
+    # (the spec's CreateCompletionResponse.usage is not nullable).
 
     def chunk(index: int, text: str, logprobs: Any, finish: str | None) -> bytes:
-        return _sse(
-            {**meta, "choices": [{"text": text, "index": index, "logprobs": logprobs, "finish_reason": finish}], **extra}
-        )
+        return _sse({**meta, "choices": [{"text": text, "index": index, "logprobs": logprobs, "finish_reason": finish}]})
 
     offsets: dict[int, int] = {}
     by_index = {}
