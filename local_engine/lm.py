@@ -213,6 +213,9 @@ class Adaptation:
     table: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, float, int]] = field(
         default_factory=dict, repr=False
     )
+    # Per example, the index of the first token whose prediction is counted; the tokens
+    # before it are context only (a fine-tuning prompt). None: every token after the first.
+    train_from: list[int] | None = None
 
     def __post_init__(self) -> None:
         if not self.table:
@@ -220,9 +223,10 @@ class Adaptation:
 
     def _build(self) -> dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, float, int]]:
         raw: dict[tuple[int, ...], dict[int, int]] = {}
-        for ex in self.examples:
+        starts = self.train_from or [1] * len(self.examples)
+        for ex, start in zip(self.examples, starts):
             ex = [int(x) for x in ex]
-            for i in range(1, len(ex)):
+            for i in range(max(1, int(start)), len(ex)):
                 for k in range(1, min(self.order - 1, i) + 1):
                     succ = raw.setdefault(tuple(ex[i - k : i]), {})
                     succ[ex[i]] = succ.get(ex[i], 0) + 1
@@ -244,12 +248,44 @@ class Adaptation:
             out.append(Step(1.0 - lam, ids, (lam * counts / total).astype(np.float32)))
         return out
 
+    def extended(self, examples: Iterable[Sequence[int]], train_from: Sequence[int] | None = None) -> "Adaptation":
+        """A new layer: this one with more examples counted (same weight and order).
+
+        Only the contexts the new examples touch are recounted; the rest of the table is
+        shared, so training can add a batch per step without recounting everything.
+        """
+        added = Adaptation([list(map(int, e)) for e in examples], self.weight, self.order,
+                           train_from=list(train_from) if train_from is not None else None)
+        table = dict(self.table)
+        for ctx, (ids, counts, _, _) in added.table.items():
+            old = table.get(ctx)
+            if old is not None:
+                merged = dict(zip(old[0].tolist(), old[1].tolist()))
+                for i, c in zip(ids.tolist(), counts.tolist()):
+                    merged[i] = merged.get(i, 0.0) + c
+                ids = np.array(sorted(merged), dtype=np.int64)
+                counts = np.array([merged[i] for i in ids.tolist()], dtype=np.float64)
+            table[ctx] = (ids, counts, float(counts.sum()), len(ids))
+        mine = self.train_from or [1] * len(self.examples)
+        theirs = added.train_from or [1] * len(added.examples)
+        return Adaptation(self.examples + added.examples, self.weight, self.order, table=table,
+                          train_from=mine + theirs)
+
     def to_json(self) -> dict:
-        return {"examples": self.examples, "weight": self.weight, "order": self.order}
+        data = {"examples": self.examples, "weight": self.weight, "order": self.order}
+        if self.train_from is not None:
+            data["train_from"] = self.train_from
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> "Adaptation":
-        return cls([list(map(int, e)) for e in data["examples"]], float(data["weight"]), int(data["order"]))
+        starts = data.get("train_from")
+        return cls(
+            [list(map(int, e)) for e in data["examples"]],
+            float(data["weight"]),
+            int(data["order"]),
+            train_from=[int(x) for x in starts] if starts is not None else None,
+        )
 
 
 # --------------------------------------------------------------------------- the model
