@@ -1,0 +1,182 @@
+"""Run a TextRequest with the SDK, streamed or not, into one normalized RunResult.
+
+The result is filled in place as chunks arrive, so a page can keep it (st.session_state)
+and show it while it grows: if the run is interrupted (Stop, or any rerun), what arrived
+stays, and `finish(result, stopped=True)` turns it into a result marked stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import openai
+
+from playground.errors import Problem, explain
+from playground.logprobs import TokenInfo, from_chat_logprobs, from_completion_logprobs
+from playground.requests import TextRequest
+from playground.tokens import encoding_for_model
+
+
+@dataclass
+class ChoiceResult:
+    index: int
+    text: str = ""
+    tokens: list[TokenInfo] = field(default_factory=list)
+    finish_reason: str | None = None
+    # logprobs as they arrived (completions: the four parallel lists; chat: the content
+    # list), turned into `tokens` by finish()
+    raw_logprobs: dict[str, list[Any]] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    request: TextRequest
+    choices: list[ChoiceResult] = field(default_factory=list)
+    usage: dict[str, Any] | None = None
+    latency_s: float | None = None
+    ttft_s: float | None = None  # streamed runs only: until the first text arrived
+    rate_limit_headers: dict[str, str] = field(default_factory=dict)
+    stopped: bool = False
+    error: Problem | None = None
+    done: bool = False  # False while chunks are still arriving (or the run was interrupted)
+    started: float = field(default_factory=time.perf_counter)
+    prompt_tokens_echoed: int = 0  # with echo: how many leading tokens are the prompt's
+
+    def choice(self, index: int) -> ChoiceResult:
+        while len(self.choices) <= index:
+            self.choices.append(ChoiceResult(len(self.choices)))
+        return self.choices[index]
+
+    @property
+    def text(self) -> str:
+        return self.choices[0].text if self.choices else ""
+
+
+def rate_limit_headers(headers: Any) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items() if k.lower().startswith("x-ratelimit-")}
+
+
+def run(
+    client: openai.OpenAI,
+    request: TextRequest,
+    *,
+    result: RunResult | None = None,
+    on_update: Callable[[RunResult], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    prompt_tokens: int = 0,
+) -> RunResult:
+    """Send the request and fill `result` (a new one if not given) as the answer arrives.
+
+    `on_update` is called after every chunk (streamed) or once (not streamed);
+    `should_stop` is checked between chunks: when it returns True the stream is closed and
+    the result keeps what arrived, marked stopped. `prompt_tokens` is the local count of the
+    prompt, used to mark echoed prompt tokens if the API reports no usage.
+    SDK errors do not raise: they become `result.error`.
+    """
+    result = result if result is not None else RunResult(request)
+    result.started = time.perf_counter()
+    if request.params.get("echo"):
+        result.prompt_tokens_echoed = prompt_tokens
+    api = client.completions if request.endpoint == "completions" else client.chat.completions
+    try:
+        raw = api.with_raw_response.create(**request.body())
+        result.rate_limit_headers = rate_limit_headers(raw.headers)
+        if request.streamed:
+            stream = raw.parse()
+            try:
+                for chunk in stream:
+                    _take_chunk(result, request, chunk)
+                    if on_update is not None:
+                        on_update(result)
+                    if should_stop is not None and should_stop():
+                        return finish(result, stopped=True)
+            finally:
+                stream.close()
+        else:
+            _take_response(result, request, raw.parse())
+            if on_update is not None:
+                on_update(result)
+    except openai.OpenAIError as exc:
+        result.error = explain(exc, secrets=[client.api_key], where=str(client.base_url))
+    return finish(result)
+
+
+def finish(result: RunResult, *, stopped: bool = False) -> RunResult:
+    """Mark the result complete and build each choice's token table from its logprobs."""
+    if result.done:
+        return result
+    result.latency_s = time.perf_counter() - result.started
+    result.stopped = stopped
+    result.done = True
+    if result.usage and result.request.params.get("echo"):
+        # One prompt: the API's count is the exact number of echoed tokens.
+        result.prompt_tokens_echoed = result.usage.get("prompt_tokens", result.prompt_tokens_echoed)
+    encoding = _encoding(result.request.model)
+    for choice in result.choices:
+        if not choice.raw_logprobs:
+            continue
+        if result.request.endpoint == "completions":
+            choice.tokens = from_completion_logprobs(
+                choice.raw_logprobs,
+                prompt_token_count=result.prompt_tokens_echoed,
+                encoding=encoding,
+                text=choice.text,
+            )
+        else:
+            choice.tokens = from_chat_logprobs(choice.raw_logprobs, encoding=encoding)
+    return result
+
+
+def _encoding(model: str) -> Any:
+    try:
+        return encoding_for_model(model)
+    except Exception:  # an encoding that needs a download offline: token ids stay unknown
+        return None
+
+
+_COMPLETION_LISTS = ("tokens", "token_logprobs", "top_logprobs", "text_offset")
+
+
+def _add_logprobs(choice: ChoiceResult, endpoint: str, logprobs: Any) -> None:
+    if logprobs is None:
+        return
+    data = logprobs.model_dump() if hasattr(logprobs, "model_dump") else dict(logprobs)
+    if endpoint == "completions":
+        for name in _COMPLETION_LISTS:
+            choice.raw_logprobs.setdefault(name, []).extend(data.get(name) or [])
+    else:
+        choice.raw_logprobs.setdefault("content", []).extend(data.get("content") or [])
+
+
+def _take_chunk(result: RunResult, request: TextRequest, chunk: Any) -> None:
+    if chunk.usage is not None:
+        result.usage = chunk.usage.model_dump(exclude_none=True)
+    for part in chunk.choices:
+        choice = result.choice(part.index)
+        if request.endpoint == "completions":
+            text = part.text or ""
+        else:
+            text = (part.delta.content if part.delta is not None else None) or ""
+        if text and result.ttft_s is None:
+            result.ttft_s = time.perf_counter() - result.started
+        choice.text += text
+        _add_logprobs(choice, request.endpoint, part.logprobs)
+        if part.finish_reason:
+            choice.finish_reason = part.finish_reason
+
+
+def _take_response(result: RunResult, request: TextRequest, response: Any) -> None:
+    if response.usage is not None:
+        result.usage = response.usage.model_dump(exclude_none=True)
+    # best_of may return the choices in any order of index: keep the API's order
+    for position, part in enumerate(response.choices):
+        choice = result.choice(position)
+        choice.index = part.index
+        if request.endpoint == "completions":
+            choice.text = part.text or ""
+        else:
+            choice.text = part.message.content or ""
+        _add_logprobs(choice, request.endpoint, part.logprobs)
+        choice.finish_reason = part.finish_reason

@@ -1,0 +1,126 @@
+"""The runner against the real engine: streamed and not, stop keeps what arrived, usage, TTFT."""
+
+from __future__ import annotations
+
+from playground.catalog import model_info
+from playground.logprobs import rebuild_text
+from playground.requests import Settings, build_request
+from playground.runner import RunResult, finish, run
+
+LOCAL = model_info("local-text")
+PROMPT = "Return the number of items in the"
+NO_END = {"199999": -100}  # bans <|endoftext|> so greedy text runs to max_tokens
+
+
+def completion(**changes) -> object:
+    settings = Settings(**{"max_tokens": 24, "seed": 7, "stream": False, **changes})
+    return build_request("completions", LOCAL, settings, prompt=PROMPT)
+
+
+def test_not_streamed_matches_a_direct_sdk_call(client):
+    request = completion(logprobs=3, temperature=0.8)
+    result = run(client, request)
+    direct = client.completions.create(model="local-text", prompt=PROMPT, max_tokens=24, seed=7, temperature=0.8, logprobs=3)
+    assert result.error is None and result.done and not result.stopped
+    assert result.text == direct.choices[0].text
+    tokens = result.choices[0].tokens
+    assert [t.token for t in tokens] == direct.choices[0].logprobs.tokens
+    assert [t.logprob for t in tokens] == direct.choices[0].logprobs.token_logprobs
+    assert all(len(t.top) >= 3 for t in tokens)
+    assert result.usage["completion_tokens"] == direct.usage.completion_tokens
+    assert result.latency_s > 0 and result.ttft_s is None
+
+
+def test_streamed_gives_the_same_text_tokens_usage_and_a_time_to_first_token(client):
+    plain = run(client, completion(logprobs=2))
+    streamed_updates: list[str] = []
+    streamed = run(client, completion(logprobs=2, stream=True), on_update=lambda r: streamed_updates.append(r.text))
+    assert streamed.error is None and streamed.done
+    assert streamed.text == plain.text
+    assert [t.token for t in streamed.choices[0].tokens] == [t.token for t in plain.choices[0].tokens]
+    assert rebuild_text(streamed.choices[0].tokens) == streamed.text
+    assert streamed.usage["completion_tokens"] == plain.usage["completion_tokens"]
+    assert streamed.usage["prompt_tokens"] == plain.usage["prompt_tokens"]
+    # text grew chunk by chunk and the first text came before the end
+    assert len(streamed_updates) > 3 and streamed_updates[-1] == streamed.text
+    assert 0 < streamed.ttft_s <= streamed.latency_s
+
+
+def test_stop_mid_stream_keeps_what_arrived_and_marks_it_stopped(client):
+    full = run(client, completion(max_tokens=200, temperature=0, logit_bias=NO_END, stream=True))
+    seen = 0
+
+    def stop_after_five() -> bool:
+        nonlocal seen
+        seen += 1
+        return seen >= 5
+
+    stopped = run(client, completion(max_tokens=200, temperature=0, logit_bias=NO_END, stream=True), should_stop=stop_after_five)
+    assert stopped.stopped and stopped.done and stopped.error is None
+    assert stopped.text and full.text.startswith(stopped.text) and len(stopped.text) < len(full.text)
+    assert stopped.usage is None  # the final usage chunk never came
+
+
+def test_an_interrupted_result_is_kept_as_it_was(client):
+    """A rerun interrupts the page mid-stream: the partial result in session state stays."""
+    request = completion(max_tokens=200, temperature=0, logit_bias=NO_END, stream=True)
+    result = RunResult(request)
+
+    class Interrupted(Exception):
+        pass
+
+    def interrupt_once_text_arrived(r: RunResult) -> None:
+        if r.choices and len(r.choices[0].text) > 10:
+            raise Interrupted
+
+    try:
+        run(client, request, result=result, on_update=interrupt_once_text_arrived)
+    except Interrupted:
+        pass
+    assert not result.done and len(result.text) > 10
+    finish(result, stopped=True)
+    assert result.stopped and result.text
+    # the tokens that came with the text are in the table
+    assert result.text.startswith(rebuild_text(result.choices[0].tokens)) and result.choices[0].tokens
+
+
+def test_chat_streamed_with_n_two_and_top_logprobs(client):
+    settings = Settings(max_tokens=20, n=2, seed=3, chat_logprobs=True, top_logprobs=4, stream=True)
+    messages = [{"role": "user", "content": "What does len() return?"}]
+    result = run(client, build_request("chat", LOCAL, settings, messages=messages))
+    assert result.error is None and len(result.choices) == 2
+    direct = client.chat.completions.create(
+        model="local-text", messages=messages, max_tokens=20, n=2, seed=3, logprobs=True, top_logprobs=4
+    )
+    for mine, theirs in zip(result.choices, direct.choices):
+        assert mine.text == theirs.message.content
+        assert [t.token for t in mine.tokens] == [c.token for c in theirs.logprobs.content]
+        assert all(len(t.top) == 4 for t in mine.tokens)
+        assert mine.finish_reason == theirs.finish_reason
+    assert result.usage["prompt_tokens"] == direct.usage.prompt_tokens
+
+
+def test_echo_marks_the_prompt_tokens(client):
+    result = run(client, completion(echo=True, logprobs=1))
+    tokens = result.choices[0].tokens
+    prompt_count = result.usage["prompt_tokens"]
+    assert result.text.startswith(PROMPT)
+    assert all(t.is_prompt for t in tokens[:prompt_count]) and not any(t.is_prompt for t in tokens[prompt_count:])
+
+
+def test_errors_become_problems_with_the_parameter_named(client):
+    request = completion()
+    request.params["logprobs"] = 9  # past the API's limit
+    result = run(client, request)
+    assert result.done and result.error is not None
+    assert result.error.param == "logprobs"
+
+
+def test_rate_limit_headers_are_read(start_engine):
+    import openai
+
+    with start_engine("--rpm", "5") as url:
+        client = openai.OpenAI(base_url=url, api_key="unused", max_retries=0)
+        result = run(client, completion(max_tokens=4))
+        assert result.rate_limit_headers["x-ratelimit-limit-requests"] == "5"
+        assert result.rate_limit_headers["x-ratelimit-remaining-requests"] == "4"
