@@ -1,0 +1,249 @@
+"""The token probability view: the text shaded by each token's probability, its top
+alternatives on hover and as a chart for a chosen token, a per-token table and a summary.
+
+Model output is untrusted: every token string is escaped before it enters HTML (st.html
+sanitizes too, but we do not rely on it) and in plotly labels (which read tags).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from playground.logprobs import Alternative, TokenInfo, spans, summarize
+
+TOOLTIP_ALTERNATIVES = 5  # per token in the hover tooltip; the chart shows them all
+BINS = 10  # colour classes p0..p9 by probability decile
+_WHITESPACE = str.maketrans({" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"})
+
+# Red (unlikely) to green (likely), translucent so text stays readable on light and dark themes.
+_BIN_COLOURS = [f"hsla({round(120 * i / (BINS - 1))}, 85%, 45%, 0.38)" for i in range(BINS)]
+_CSS = (
+    "<style>"
+    ".tv{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:0.9rem;line-height:1.9;"
+    "white-space:pre-wrap;word-break:break-word}"
+    ".tv .t{position:relative;border-radius:3px;padding:1px 0;cursor:help}"
+    ".tv .t:hover{outline:2px solid #1c83e1}"
+    + "".join(f".tv .p{i}{{background:{c}}}" for i, c in enumerate(_BIN_COLOURS))
+    + ".tv .na{background:rgba(128,128,128,.18)}"
+    ".tv .pr{border-bottom:2px dashed rgba(128,128,128,.9);font-style:italic}"
+    ".tv .tip{display:none;position:absolute;left:0;top:1.7em;z-index:1000;min-width:15em;"
+    "padding:6px 8px;border-radius:6px;background:#262730;color:#fafafa;font-size:0.78rem;"
+    "line-height:1.35;white-space:pre;font-style:normal;box-shadow:0 2px 8px rgba(0,0,0,.35)}"
+    ".tv .t:hover>.tip{display:block}"
+    ".tv .tip .a{position:relative;display:block;padding:0 3px}"
+    ".tv .tip .a>i{position:absolute;left:0;top:0;bottom:0;background:rgba(28,131,225,.45);z-index:-1}"
+    ".tv .tip .c{font-weight:700;color:#7defa1}"
+    ".tvl{display:flex;gap:2px;align-items:center;font-size:0.75rem;margin:0 0 6px 0;flex-wrap:wrap}"
+    ".tvl span{padding:0 5px;border-radius:3px}"
+    "</style>"
+)
+
+
+def visible(token: str) -> str:
+    """A token with its whitespace made visible: ' hello\\n' -> '␣hello↵'."""
+    return token.translate(_WHITESPACE)
+
+
+def token_label(token: str, raw: bytes | None) -> str:
+    """A token for a table, tooltip or chart: whitespace visible, and a token holding only
+    part of a character shown by its bytes (' \\xf0\\x9f\\x8e') rather than as U+FFFD."""
+    if raw is not None and "\ufffd" in token:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return visible(raw.decode("utf-8", errors="backslashreplace"))
+    return visible(token)
+
+
+def _bin(prob: float) -> int:
+    return min(int(prob * BINS), BINS - 1)
+
+
+def legend_html(has_prompt: bool) -> str:
+    cells = "".join(
+        f'<span style="background:{c}">{100 * i // BINS}–{100 * (i + 1) // BINS}%</span>'
+        for i, c in enumerate(_BIN_COLOURS)
+    )
+    prompt = '<span class="pr" style="border-bottom:2px dashed gray;font-style:italic">prompt (echo)</span>' if has_prompt else ""
+    return f'<div class="tvl"><span>probability:</span>{cells}{prompt}</div>'
+
+
+def _same(alt: Alternative, t: TokenInfo) -> bool:
+    return alt.token == t.token and (alt.bytes is None or t.bytes is None or alt.bytes == t.bytes)
+
+
+def _tooltip(t: TokenInfo) -> str:
+    prob = "n/a (first token)" if t.logprob is None else f"{100 * math.exp(t.logprob):.2f}%"
+    head = f"#{t.index} {html.escape(token_label(t.token, t.bytes), quote=False)}  {prob}"
+    if t.token_id is not None:
+        head += f"  id {t.token_id}"
+    rows = [head]
+    for alt in t.top[:TOOLTIP_ALTERNATIVES]:
+        p = math.exp(alt.logprob)
+        chosen = _same(alt, t)
+        rows.append(
+            f'<span class="a{" c" if chosen else ""}"><i style="width:{100 * p:.0f}%"></i>'
+            f'{"✓ " if chosen else "  "}{100 * p:5.1f}%  {html.escape(token_label(alt.token, alt.bytes), quote=False)}</span>'
+        )
+    if len(t.top) > TOOLTIP_ALTERNATIVES:
+        rows.append(f"+{len(t.top) - TOOLTIP_ALTERNATIVES} more: choose #{t.index} below")
+    return "\n".join(rows)
+
+
+def token_html(tokens: Sequence[TokenInfo]) -> str:
+    """The shaded text: one element per display unit (tokens that split a character are
+    one unit), coloured by probability (the lowest of the unit's tokens)."""
+    by_index = {t.index: t for t in tokens}
+    parts = [_CSS, legend_html(any(t.is_prompt for t in tokens)), '<div class="tv">']
+    for text, indexes in spans(tokens):
+        members = [by_index[i] for i in indexes]
+        lps = [m.logprob for m in members if m.logprob is not None]
+        cls = f"p{_bin(math.exp(min(lps)))}" if lps else "na"
+        if members[0].is_prompt:
+            cls += " pr"
+        tip = "\n\n".join(_tooltip(m) for m in members)
+        parts.append(
+            f'<span class="t {cls}" data-i="{indexes[0]}">{html.escape(text, quote=False)}'
+            f'<span class="tip">{tip}</span></span>'
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def token_table(tokens: Sequence[TokenInfo]) -> pd.DataFrame:
+    """One row per token: position, token (whitespace visible), id, probability, logprob,
+    rank among the alternatives, entropy of the alternatives shown (bits)."""
+    columns: dict[str, list] = {
+        "position": [], "token": [], "id": [], "probability": [], "logprob": [], "rank": [], "entropy (bits)": [],
+    }
+    for t in tokens:
+        columns["position"].append(t.index)
+        columns["token"].append(token_label(t.token, t.bytes))
+        columns["id"].append(t.token_id)
+        columns["probability"].append(None if t.logprob is None else math.exp(t.logprob))
+        columns["logprob"].append(t.logprob)
+        columns["rank"].append(t.rank)
+        columns["entropy (bits)"].append(t.entropy)
+    frame = pd.DataFrame(columns)
+    frame["id"] = frame["id"].astype("Int64")
+    frame["rank"] = frame["rank"].astype("Int64")
+    if any(t.is_prompt for t in tokens):
+        frame.insert(2, "prompt", [t.is_prompt for t in tokens])
+    return frame
+
+
+def alternatives_figure(t: TokenInfo) -> go.Figure:
+    """Horizontal bars of the token's top alternatives, most likely on top, the chosen one
+    marked; a chosen token outside the alternatives gets its own bar."""
+    rows = [(token_label(a.token, a.bytes), math.exp(a.logprob), _same(a, t)) for a in t.top]
+    if t.logprob is not None and not any(chosen for *_, chosen in rows):
+        rows.append((token_label(t.token, t.bytes) + "  (not among the top)", math.exp(t.logprob), True))
+    labels = [("✓ " if chosen else "") + html.escape(label) for label, _, chosen in rows]
+    fig = go.Figure(
+        go.Bar(
+            x=[100 * p for _, p, _ in rows],
+            y=list(range(len(rows))),
+            orientation="h",
+            marker_color=["#21c354" if chosen else "#1c83e1" for *_, chosen in rows],
+            text=[f"{100 * p:.2f}%" for _, p, _ in rows],
+            textposition="outside",
+            cliponaxis=False,
+            hovertext=labels,
+            hoverinfo="text+x",
+        )
+    )
+    fig.update_layout(
+        height=max(160, 26 * len(rows) + 60),
+        margin=dict(l=0, r=40, t=30, b=0),
+        title=dict(text=f"Alternatives for #{t.index} {html.escape(token_label(t.token, t.bytes))}", font=dict(size=13)),
+        xaxis=dict(title="probability (%)", range=[0, 105]),
+        yaxis=dict(tickmode="array", tickvals=list(range(len(rows))), ticktext=labels, autorange="reversed"),
+        showlegend=False,
+    )
+    return fig
+
+
+def _code(text: str) -> str:
+    """Inline markdown code for untrusted text (a backtick would end the span early)."""
+    return "`" + text.replace("`", "ˋ") + "`"
+
+
+def _pick_row(table_key: str, chooser_key: str, positions: list[int]) -> None:
+    """A row chosen in the table becomes the token shown in the chart."""
+    rows = st.session_state[table_key].selection.rows
+    if rows:
+        st.session_state[chooser_key] = positions[rows[0]]
+
+
+def render_token_view(tokens: list[TokenInfo], *, key: str, title: str | None = None) -> None:
+    """The view of one choice: shaded text with hover alternatives, a chart of the chosen
+    token's alternatives, the summary and the per-token table."""
+    if title:
+        st.markdown(f"**{html.escape(title)}**")
+    if not tokens:
+        st.info("No token probabilities in this response. Turn on logprobs and run again.")
+        return
+    st.html(token_html(tokens))
+
+    summary = summarize(tokens)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Generated tokens", summary.count)
+    m2.metric("Mean logprob", "—" if summary.mean_logprob is None else f"{summary.mean_logprob:.3f}")
+    m3.metric(
+        "Perplexity", "—" if summary.perplexity is None else f"{summary.perplexity:.2f}",
+        help="exp(−mean logprob) over the generated tokens: 1 means every token was certain.",
+    )
+    if summary.least_confident:
+        st.caption(
+            "Least confident: "
+            + ", ".join(f"#{t.index} {_code(token_label(t.token, t.bytes))} {100 * math.exp(t.logprob):.1f}%" for t in summary.least_confident)  # type: ignore[arg-type]
+        )
+
+    positions = [t.index for t in tokens]
+    chooser_key, table_key = f"{key}:token", f"{key}:table"
+    if st.session_state.get(chooser_key) not in positions:
+        st.session_state[chooser_key] = summary.least_confident[0].index if summary.least_confident else positions[0]
+    chosen = st.number_input(
+        "Token # to inspect", min_value=positions[0], max_value=positions[-1], step=1, key=chooser_key,
+        help="Or select a row in the table below. Hover a token in the text for its top alternatives.",
+    )
+    token = tokens[positions.index(int(chosen))]
+    if token.top or token.logprob is not None:
+        st.plotly_chart(alternatives_figure(token), key=f"{key}:chart", config={"displayModeBar": False})
+    else:
+        st.caption(f"#{token.index} has no probability (the first token of an echoed prompt has no context).")
+
+    with st.expander("Per-token table", expanded=len(tokens) <= 64):
+        st.dataframe(
+            token_table(tokens),
+            key=table_key,
+            on_select=lambda: _pick_row(table_key, chooser_key, positions),
+            selection_mode="single-row",
+            hide_index=True,
+            column_config={
+                "probability": st.column_config.ProgressColumn("probability", format="percent", min_value=0.0, max_value=1.0),
+                "logprob": st.column_config.NumberColumn("logprob", format="%.4f"),
+                "entropy (bits)": st.column_config.NumberColumn("entropy (bits)", format="%.3f"),
+            },
+        )
+
+
+def render_choices(choices: list[list[TokenInfo]], *, key: str) -> None:
+    """Every returned choice: side by side up to 3, in tabs beyond."""
+    if len(choices) == 1:
+        render_token_view(choices[0], key=f"{key}:0")
+        return
+    if len(choices) <= 3:
+        for i, column in enumerate(st.columns(len(choices))):
+            with column:
+                render_token_view(choices[i], key=f"{key}:{i}", title=f"Choice {i}")
+        return
+    for i, tab in enumerate(st.tabs([f"Choice {i}" for i in range(len(choices))])):
+        with tab:
+            render_token_view(choices[i], key=f"{key}:{i}")
