@@ -21,9 +21,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from playground.catalog import model_info
 from playground.errors import scrub
 from playground.logprobs import Alternative, TokenInfo
 from playground.paths import app_data_dir
+from playground.runner import RunResult
 
 BUSY_TIMEOUT_MS = 15_000
 ENDPOINTS = ("completions", "chat", "embeddings", "image_variations")
@@ -285,6 +287,40 @@ def tokens_from_json(items: Iterable[dict[str, Any]]) -> list[TokenInfo]:
         )
         for item in items
     ]
+
+
+def run_of_result(result: RunResult, *, provider: dict[str, Any], tags: Iterable[str] = ()) -> Run:
+    """A text run as saved: the request body, each choice's text and normalized tokens, and
+    the logprobs as the API sent them (`raw`), so the token view needs no new request."""
+    usage = result.usage or None
+    cost = None
+    if usage and usage.get("prompt_tokens") is not None:
+        cost = model_info(result.request.model).cost(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
+    return Run(
+        endpoint=result.request.endpoint,
+        model=result.request.model,
+        provider=dict(provider),
+        request=result.request.body(),
+        response={
+            "choices": [
+                {"index": c.index, "text": c.text, "finish_reason": c.finish_reason, "tokens": tokens_to_json(c.tokens)}
+                for c in result.choices
+            ],
+            "stopped": result.stopped,
+            "prompt_tokens_echoed": result.prompt_tokens_echoed,
+            "raw": {"choices": [{"index": c.index, "logprobs": c.raw_logprobs} for c in result.choices]},
+        },
+        usage=usage,
+        latency=result.latency_s,
+        ttft=result.ttft_s,
+        cost=cost,
+        tags=list(tags),
+    )
+
+
+def choice_tokens(run: Run) -> list[list[TokenInfo]]:
+    """Each saved choice's token table, as the token view takes it."""
+    return [tokens_from_json(c.get("tokens") or []) for c in run.response.get("choices") or []]
 
 
 def _strip_transport(value: Any) -> Any:

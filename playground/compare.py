@@ -1,0 +1,155 @@
+"""One prompt, up to four configurations, run together; and the differences between outputs.
+
+Each configuration runs in its own thread through the runner (the SDK client is safe to
+share between threads); every RunResult fills in place as its stream arrives, so the page
+polls them and redraws each column. Nothing here touches Streamlit.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+
+from playground.catalog import model_info
+from playground.requests import Endpoint, ParamProblem, Settings, TextRequest, build_request, check_request
+from playground.runner import RunResult, run
+
+MAX_CONFIGS = 4
+
+
+@dataclass
+class CompareConfig:
+    model: str
+    temperature: float = 1.0
+    top_p: float = 1.0
+    frequency_penalty: float = 0.0
+    presence_penalty: float = 0.0
+    seed: int | None = None
+    max_tokens: int = 64
+
+    def label(self) -> str:
+        parts = [self.model, f"T={self.temperature:g}"]
+        if self.top_p != 1:
+            parts.append(f"top_p={self.top_p:g}")
+        if self.frequency_penalty:
+            parts.append(f"freq={self.frequency_penalty:g}")
+        if self.presence_penalty:
+            parts.append(f"pres={self.presence_penalty:g}")
+        if self.seed is not None:
+            parts.append(f"seed={self.seed}")
+        return " · ".join(parts)
+
+
+def build_requests(
+    endpoint: Endpoint,
+    configs: list[CompareConfig],
+    *,
+    prompt: str | None = None,
+    messages: list[dict[str, Any]] | None = None,
+    alternatives: int = 5,
+) -> tuple[list[TextRequest], list[list[ParamProblem]]]:
+    """One streamed request per configuration, with token probabilities on; and what the
+    API would refuse in each (a list per configuration, empty when it may be sent)."""
+    if not 1 <= len(configs) <= MAX_CONFIGS:
+        raise ValueError(f"compare takes 1 to {MAX_CONFIGS} configurations, not {len(configs)}")
+    requests, problems = [], []
+    for config in configs:
+        info = model_info(config.model)
+        settings = Settings(
+            max_tokens=config.max_tokens,
+            temperature=config.temperature,
+            top_p=config.top_p,
+            frequency_penalty=config.frequency_penalty,
+            presence_penalty=config.presence_penalty,
+            seed=config.seed,
+            stream=True,
+            logprobs=min(alternatives, 5) if info.supports("logprobs") else None,
+            chat_logprobs=info.supports("logprobs"),
+            top_logprobs=alternatives,
+        )
+        request = build_request(endpoint, info, settings, prompt=prompt, messages=messages)
+        requests.append(request)
+        problems.append(check_request(request, info))
+    return requests, problems
+
+
+@dataclass
+class Batch:
+    """Runs going on together. `results[i]` grows while its thread streams."""
+
+    results: list[RunResult]
+    threads: list[threading.Thread] = field(default_factory=list)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def done(self) -> bool:
+        return all(r.done for r in self.results)
+
+    def wait(self, timeout: float | None = None) -> None:
+        for thread in self.threads:
+            thread.join(timeout)
+
+
+def start(client: openai.OpenAI, requests: list[TextRequest]) -> Batch:
+    """Start every request at once; returns at once. `batch.cancel.set()` stops them all,
+    each keeping what arrived."""
+    batch = Batch([RunResult(request) for request in requests])
+    for result in batch.results:
+        thread = threading.Thread(
+            target=run,
+            args=(client, result.request),
+            kwargs={"result": result, "should_stop": batch.cancel.is_set},
+            daemon=True,
+            name=f"compare-{result.request.model}",
+        )
+        batch.threads.append(thread)
+        thread.start()
+    return batch
+
+
+_WORDS = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
+
+
+def words(text: str) -> list[str]:
+    """Words, runs of whitespace and single punctuation marks: the units a diff compares."""
+    return _WORDS.findall(text)
+
+
+def similarity(base: str, other: str) -> float:
+    """0..1, the share of words the two texts have in common (difflib's ratio)."""
+    return difflib.SequenceMatcher(None, words(base), words(other), autojunk=False).ratio()
+
+
+def diff_html(base: str, other: str) -> str:
+    """`other` as HTML with what differs from `base` marked: <ins> for words `base` lacks,
+    <del> for words of `base` that `other` lacks. Every piece of text is escaped."""
+    a, b = words(base), words(other)
+    out: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(html.escape("".join(b[j1:j2])))
+            continue
+        if op in ("delete", "replace"):
+            out.append(f'<del class="dd">{html.escape("".join(a[i1:i2]))}</del>')
+        if op in ("insert", "replace"):
+            out.append(f'<ins class="di">{html.escape("".join(b[j1:j2]))}</ins>')
+    return "".join(out)
+
+
+DIFF_CSS = (
+    "<style>.diff{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.9rem;white-space:pre-wrap;"
+    "word-break:break-word;line-height:1.7}"
+    ".diff ins.di{background:rgba(33,195,84,.28);text-decoration:none;border-radius:3px}"
+    ".diff del.dd{background:rgba(255,75,75,.22);color:inherit;opacity:.75;border-radius:3px}</style>"
+)
+
+
+def diff_block(base: str, other: str) -> str:
+    """A self-contained HTML block (styles included) of `diff_html`."""
+    return f'{DIFF_CSS}<div class="diff">{diff_html(base, other)}</div>'
