@@ -13,6 +13,9 @@ import threading
 import time
 from typing import Any, Callable
 
+from starlette.responses import JSONResponse
+
+from .azure import INVALID_KEY
 from .errors import APIError
 
 OPEN_PATHS = ("/health", "/files-public/", "/images-public/")
@@ -89,6 +92,10 @@ class Gate:
         if self.state.api_key is not None:
             given = presented_key(headers)
             if given is None or not hmac.compare_digest(given.encode(), self.state.api_key.encode()):
+                if scope["path"].startswith("/openai/"):  # Azure's layout, Azure's words
+                    status, body = INVALID_KEY
+                    await JSONResponse(json.loads(body), status_code=status)(scope, receive, send)
+                    return
                 error = APIError(
                     401,
                     "Incorrect API key provided. Pass the key the local engine was started with "

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from .config import EngineConfig
 from .engine import Engine
 from .errors import install_handlers
+from .azure import AzureLayout
 from .gate import Gate, GateState
 
 log = logging.getLogger("local_engine")
@@ -41,6 +42,9 @@ def create_app(config: EngineConfig) -> FastAPI:
     for module in modules:
         app.include_router(module.router)
 
+    # Outermost first: the gate (key, rate limit) sees every request, then Azure's layout
+    # is rewritten onto the /v1 routes.
+    app.add_middleware(AzureLayout, deployments=config.azure_deployments)
     gate = GateState(api_key=config.api_key, rpm=config.rpm, record=config.record_requests)
     app.add_middleware(Gate, state=gate)
 
