@@ -84,6 +84,8 @@ class NextDist:
 
     probs: np.ndarray  # float32 [vocab_size], sums to 1
     touched: np.ndarray  # ids that some mixing step changed (the rest follow base order)
+    n_steps: int = 0  # how many steps touched (an id appears at most once per step)
+    base_order: np.ndarray | None = None  # all ids by decreasing base probability (shared)
 
 
 @dataclass
@@ -390,7 +392,7 @@ class TextModel:
             after *= s.keep
             touched.append(s.ids)
         ids = np.concatenate(touched) if touched else np.zeros(0, dtype=np.int64)
-        return NextDist(probs, ids)
+        return NextDist(probs, ids, len(steps), self._base_order)
 
     def next_probs(self, context: Sequence[int]) -> np.ndarray:
         return self.next_dist(context).probs
@@ -420,20 +422,22 @@ class TextModel:
         """The k most likely ids (best first, ties by lowest id) and their logprobs."""
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        touched = np.unique(dist.touched)
+        touched = dist.touched
         # Untouched ids keep the base order, so the best k of them are among the first
-        # k + len(touched) of that order.
-        cand = np.union1d(touched, self._base_order[: k + len(touched)])
+        # k + len(touched) of that order. An id can be listed a few times (once per step
+        # and once in the base order): keep enough candidates to see k distinct ones.
+        cand = np.concatenate([touched, self._base_order[: k + len(touched)]])
         p = dist.probs[cand]
-        if len(cand) > k:
-            part = np.argpartition(-p, k - 1)[:k]
-            # include every candidate tied with the k-th so "lowest id" wins ties
+        take = k * (int(dist.n_steps) + 2)
+        if len(cand) > take:
+            part = np.argpartition(-p, take - 1)[:take]
             kth = p[part].min()
-            sel = np.flatnonzero(p >= kth)
-        else:
-            sel = np.arange(len(cand))
-        order = np.lexsort((cand[sel], -p[sel]))[:k]
-        ids = cand[sel][order]
+            sel = np.flatnonzero(p >= kth)  # every candidate tied with the last: lowest id wins
+            cand, p = cand[sel], p[sel]
+        cand, first = np.unique(cand, return_index=True)
+        p = p[first]
+        order = np.lexsort((cand, -p))[:k]
+        ids = cand[order]
         return ids, np.log(dist.probs[ids].astype(np.float64))
 
     # -- adaptation (fine-tuning) ----------------------------------------------------------

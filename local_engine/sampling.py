@@ -112,14 +112,69 @@ def choose(dist: NextDist, params: SamplingParams, counts: dict[int, int], rng: 
         weights = np.exp(z)
 
     if params.top_p < 1.0:
-        keep = _nucleus(weights, params.top_p)
+        keep = None
+        if dist.base_order is not None:
+            special = np.concatenate([dist.touched, np.fromiter(adj.keys(), dtype=np.int64, count=len(adj))])
+            keep = _nucleus_ordered(weights, params.top_p, special, dist.base_order)
+        if keep is None:
+            keep = _nucleus(weights, params.top_p)
         w = weights[keep].astype(np.float64)
         cs = np.cumsum(w)
         i = int(np.searchsorted(cs, u * cs[-1], side="right"))
         return int(keep[min(i, len(keep) - 1)])
-    cs = np.cumsum(weights, dtype=np.float64)
-    i = int(np.searchsorted(cs, u * cs[-1], side="right"))
-    return min(i, len(cs) - 1)
+    return _draw(weights, u)
+
+
+_BLOCK = 512
+
+
+def _draw(weights: np.ndarray, u: float) -> int:
+    """The id where u * total falls in the running sum of weights (inverse-CDF sampling).
+
+    Two levels, because a cumulative sum over 200k floats is sequential and slow (~1.3 ms):
+    the sums of blocks of 512 (vectorized), then the running sum within one block.
+    """
+    n = len(weights)
+    pad = (-n) % _BLOCK
+    w = np.concatenate([weights, np.zeros(pad, dtype=weights.dtype)]) if pad else weights
+    blocks = w.reshape(-1, _BLOCK).sum(axis=1, dtype=np.float64)
+    cb = np.cumsum(blocks)
+    target = u * cb[-1]
+    b = min(int(np.searchsorted(cb, target, side="right")), len(cb) - 1)
+    while blocks[b] <= 0 and b > 0:  # float edge: never land in an empty block
+        b -= 1
+    rest = target - (cb[b - 1] if b > 0 else 0.0)
+    inner = np.cumsum(w[b * _BLOCK : (b + 1) * _BLOCK], dtype=np.float64)
+    i = int(np.searchsorted(inner, min(rest, inner[-1] * (1 - 1e-12)), side="right"))
+    i = min(i, _BLOCK - 1)
+    while w[b * _BLOCK + i] <= 0 and i > 0:
+        i -= 1
+    return min(b * _BLOCK + i, n - 1)
+
+
+def _nucleus_ordered(
+    weights: np.ndarray, top_p: float, special: np.ndarray, base_order: np.ndarray
+) -> np.ndarray | None:
+    """The nucleus when every id outside `special` keeps the base order (weights are a
+    monotonic function of the base probabilities there): sort only `special` plus a growing
+    head of the base order. None if the head never suffices (then sort everything)."""
+    total = float(weights.sum(dtype=np.float64))
+    target = top_p * total
+    m = 256
+    while m < len(base_order):
+        cand = np.unique(np.concatenate([special, base_order[:m]]))
+        w = weights[cand]
+        order = np.lexsort((cand, -w))
+        cand, w = cand[order], w[order]
+        cs = np.cumsum(w, dtype=np.float64)
+        k = int(np.searchsorted(cs, target, side="left")) + 1
+        k = max(1, min(k, len(cand)))
+        # every id left out weighs at most the next one of the base order
+        bound = float(weights[base_order[m]])
+        if cs[k - 1] >= target * (1 - 1e-9) and float(w[k - 1]) >= bound:
+            return cand[:k]
+        m *= 8
+    return None
 
 
 def _nucleus(weights: np.ndarray, top_p: float) -> np.ndarray:
