@@ -117,7 +117,7 @@ def to_query_params(controls: Mapping[str, Any], *, page: str, secrets: Iterable
     params: dict[str, str] = {"page": page}
     for name, spec in CONTROLS.items():
         value = controls.get(name)
-        if value is None or page not in spec.pages:
+        if value is None or value == "" or page not in spec.pages:  # empty text is the default
             continue
         if spec.kind == "bool":
             text = "1" if value else "0"
