@@ -1,5 +1,71 @@
-"""Placeholder: filled in by its issue."""
+"""/v1/fine_tuning/jobs (create, list, retrieve, cancel, events, checkpoints) and
+DELETE /v1/models/{model} for fine-tuned models. The work is in `local_engine.fine_tune`."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from ..engine import Engine
+from ..errors import invalid
+from ..fine_tune import FineTuning
 
 router = APIRouter()
+
+
+def setup(engine: Engine) -> None:
+    engine.fine_tuning = FineTuning(engine)  # type: ignore[attr-defined]
+
+
+def shutdown(engine: Engine) -> None:
+    engine.fine_tuning.shutdown()  # type: ignore[attr-defined]
+
+
+def _jobs(request: Request) -> FineTuning:
+    return request.app.state.engine.fine_tuning
+
+
+@router.post("/v1/fine_tuning/jobs")
+async def create_job(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise invalid("We could not parse the JSON body of your request. Send valid JSON.") from None
+    return await run_in_threadpool(_jobs(request).create, body)
+
+
+@router.get("/v1/fine_tuning/jobs")
+def list_jobs(request: Request, after: str | None = None, limit: int = Query(20, ge=1, le=100)) -> dict[str, Any]:
+    page = _jobs(request).list(after, limit)
+    return {"object": "list", "data": page["data"], "has_more": page["has_more"]}
+
+
+@router.get("/v1/fine_tuning/jobs/{job_id}")
+def retrieve_job(job_id: str, request: Request) -> dict[str, Any]:
+    return _jobs(request).get(job_id)
+
+
+@router.post("/v1/fine_tuning/jobs/{job_id}/cancel")
+def cancel_job(job_id: str, request: Request) -> dict[str, Any]:
+    return _jobs(request).cancel(job_id)
+
+
+@router.get("/v1/fine_tuning/jobs/{job_id}/events")
+def list_events(
+    job_id: str, request: Request, after: str | None = None, limit: int = Query(20, ge=1, le=10000)
+) -> dict[str, Any]:
+    return _jobs(request).events(job_id, after, limit)
+
+
+@router.get("/v1/fine_tuning/jobs/{job_id}/checkpoints")
+def list_checkpoints(
+    job_id: str, request: Request, after: str | None = None, limit: int = Query(10, ge=1, le=100)
+) -> dict[str, Any]:
+    return _jobs(request).checkpoints(job_id, after, limit)
+
+
+@router.delete("/v1/models/{model:path}")
+def delete_model(model: str, request: Request) -> dict[str, Any]:
+    return _jobs(request).delete_model(model)

@@ -1,0 +1,1 @@
+"""Fine-tuning: data checks (validate), metrics parsing (metrics), SDK helpers (jobs)."""

@@ -1,0 +1,141 @@
+"""Fine-tuning metrics from any source, in one DataFrame shape.
+
+Sources:
+- today's results file: `step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy`
+  (as text, or base64-encoded as `client.files.content` returns OpenAI's result files);
+- the legacy fine-tunes results file: `step,elapsed_tokens,elapsed_examples,training_loss,
+  training_sequence_accuracy,training_token_accuracy,validation_loss,validation_sequence_accuracy,
+  validation_token_accuracy,classification/accuracy,...` with empty cells;
+- a job's `metrics` events (`data`: step, train_loss, train_mean_token_accuracy, valid_loss, ...).
+
+The frame (`COLUMNS`): step, train_loss, train_accuracy, valid_loss, valid_accuracy,
+full_valid_loss, full_valid_accuracy, and the legacy classification metrics
+(classification_accuracy, _precision, _recall, _auroc, _auprc, _f1). Missing values are NaN;
+rows sorted by step, one per step.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import math
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+CLASSIFICATION = ("accuracy", "precision", "recall", "auroc", "auprc", "f1")
+COLUMNS = (
+    "step", "train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "full_valid_loss",
+    "full_valid_accuracy", *(f"classification_{name}" for name in CLASSIFICATION),
+)
+# Source column -> frame column (today's file, the legacy file, metrics events).
+_RENAMES = {
+    "train_loss": "train_loss",
+    "train_accuracy": "train_accuracy",
+    "train_mean_token_accuracy": "train_accuracy",
+    "valid_loss": "valid_loss",
+    "valid_mean_token_accuracy": "valid_accuracy",
+    "full_valid_loss": "full_valid_loss",
+    "full_valid_mean_token_accuracy": "full_valid_accuracy",
+    "training_loss": "train_loss",
+    "training_token_accuracy": "train_accuracy",
+    "validation_loss": "valid_loss",
+    "validation_token_accuracy": "valid_accuracy",
+    "classification/accuracy": "classification_accuracy",
+    "classification/precision": "classification_precision",
+    "classification/recall": "classification_recall",
+    "classification/auroc": "classification_auroc",
+    "classification/auprc": "classification_auprc",
+    "classification/f1.0": "classification_f1",
+}
+
+
+class MetricsError(ValueError):
+    """A results file we cannot read; the message says why."""
+
+
+def decode_results(content: bytes | str) -> str:
+    """The CSV text of a results file, plain or base64-encoded."""
+    raw = content.encode() if isinstance(content, str) else bytes(content)
+    text = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
+    if text.lstrip().startswith("step"):
+        return text
+    try:
+        decoded = base64.b64decode(b"".join(raw.split()), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise MetricsError("This is neither a results CSV (its first line should start with 'step') nor "
+                           "a base64-encoded one.") from None
+    if not decoded.lstrip().startswith("step"):
+        raise MetricsError("The base64 text decodes, but not to a results CSV starting with 'step'.")
+    return decoded
+
+
+def _frame(table: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame({"step": pd.to_numeric(table["step"], errors="coerce")})
+    for column in COLUMNS[1:]:
+        out[column] = np.nan
+    for source, target in _RENAMES.items():
+        if source in table.columns:
+            values = pd.to_numeric(table[source], errors="coerce")
+            out[target] = out[target].fillna(values)
+    out = out.dropna(subset=["step"])
+    out["step"] = out["step"].astype("int64")
+    out = out.groupby("step", as_index=False).last()  # one row per step (events may repeat)
+    return out.sort_values("step", ignore_index=True)[list(COLUMNS)]
+
+
+def parse_results(content: bytes | str) -> pd.DataFrame:
+    """A results file (today's or legacy, plain or base64) -> the frame."""
+    text = decode_results(content)
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise MetricsError(f"The CSV cannot be read: {exc}") from None
+    table.columns = [c.strip() for c in table.columns]
+    if "step" not in table.columns:
+        raise MetricsError("The CSV has no 'step' column.")
+    known = set(_RENAMES) & set(table.columns)
+    if not known:
+        raise MetricsError("The CSV has no metric columns (train_loss, training_loss, valid_loss, ...).")
+    return _frame(table)
+
+
+def from_events(events: Iterable[Any]) -> pd.DataFrame:
+    """A job's events (SDK objects or dicts, any order) -> the frame, from the `metrics` ones."""
+    rows = []
+    for event in events:
+        get = event.get if isinstance(event, dict) else lambda k, e=event: getattr(e, k, None)
+        data = get("data")
+        if get("type") == "metrics" and isinstance(data, dict) and "step" in data:
+            rows.append(data)
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "step" else "float64") for c in COLUMNS})
+    return _frame(pd.DataFrame(rows))
+
+
+def smooth(values: pd.Series, strength: float) -> pd.Series:
+    """Exponential moving average over the non-missing values (TensorBoard-style debiased);
+    strength in [0, 1): 0 returns the values unchanged."""
+    if strength <= 0:
+        return values
+    present = values.dropna()
+    smoothed = present.ewm(alpha=1.0 - strength, adjust=True).mean()
+    return smoothed.reindex(values.index)
+
+
+def epoch_boundaries(frame: pd.DataFrame, steps_per_epoch: int | None) -> list[int]:
+    """The steps that end an epoch (not the last one)."""
+    if not steps_per_epoch or steps_per_epoch <= 0 or frame.empty:
+        return []
+    last = int(frame["step"].max())
+    return list(range(steps_per_epoch, last, steps_per_epoch))
+
+
+def steps_per_epoch(n_examples: int, batch_size: int) -> int:
+    return max(1, math.ceil(n_examples / max(batch_size, 1)))
+
+
+def has_classification(frame: pd.DataFrame) -> bool:
+    return bool(frame[[f"classification_{n}" for n in CLASSIFICATION]].notna().any().any())
