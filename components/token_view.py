@@ -247,3 +247,28 @@ def render_choices(choices: list[list[TokenInfo]], *, key: str) -> None:
     for i, tab in enumerate(st.tabs([f"Choice {i}" for i in range(len(choices))])):
         with tab:
             render_token_view(choices[i], key=f"{key}:{i}")
+
+
+_PALETTE = ["rgba(107,64,216,.28)", "rgba(104,222,122,.38)", "rgba(244,172,54,.38)", "rgba(239,65,70,.28)", "rgba(39,181,234,.32)"]
+_PLAIN_CSS = (
+    "<style>.tk{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:0.92rem;line-height:2;"
+    "white-space:pre-wrap;word-break:break-word}.tk span{border-radius:3px;padding:1px 0}"
+    ".tk sub{font-size:0.62rem;opacity:.75;margin:0 2px 0 1px}"
+    + "".join(f".tk .c{i}{{background:{c}}}" for i, c in enumerate(_PALETTE))
+    + "</style>"
+)
+
+
+def plain_tokens_html(tokens: Sequence[TokenInfo], *, show_ids: bool = False) -> str:
+    """Tokens as coloured spans without probabilities (the Tokenizer page): each display
+    unit in the next colour, its id(s) on hover, or written after it with `show_ids`."""
+    by_index = {t.index: t for t in tokens}
+    parts = [_PLAIN_CSS, '<div class="tk">']
+    for n, (text, indexes) in enumerate(spans(tokens)):
+        ids = " ".join(str(by_index[i].token_id) for i in indexes)
+        label = html.escape(text, quote=False)
+        if show_ids:
+            label += f"<sub>{ids}</sub>"
+        parts.append(f'<span class="c{n % len(_PALETTE)}" title="{html.escape(ids)}">{label}</span>')
+    parts.append("</div>")
+    return "".join(parts)
