@@ -18,6 +18,7 @@ from playground.providers import (
     Provider,
     default_provider,
     key_from_environment,
+    list_deployments,
     list_models,
     make_client,
 )
@@ -71,10 +72,23 @@ def connection_panel() -> Connection:
     elif provider == "azure":
         endpoint = sidebar.text_input("Endpoint", key="conn_azure_endpoint", placeholder="https://NAME.openai.azure.com")
         version = sidebar.text_input("API version", key="conn_azure_version", value=DEFAULT_AZURE_API_VERSION)
-        key = sidebar.text_input("API key", type="password", key="conn_azure_key", help="Kept only in this browser session.")
-        connection = Connection("azure", api_key=key or None, azure_endpoint=endpoint.strip() or None, api_version=version.strip() or None)
+        auth = sidebar.radio("Sign in with", ["API key", "Entra ID token"], key="conn_azure_auth", horizontal=True)
+        secret = sidebar.text_input(
+            "API key" if auth == "API key" else "Entra ID token",
+            type="password",
+            key="conn_azure_key" if auth == "API key" else "conn_azure_token",
+            help="Kept only in this browser session.",
+        )
+        connection = Connection(
+            "azure",
+            api_key=(secret or None) if auth == "API key" else None,
+            azure_ad_token=(secret or None) if auth != "API key" else None,
+            azure_endpoint=endpoint.strip().rstrip("/") or None,
+            api_version=version.strip() or None,
+        )
         if not connection.azure_endpoint:
             sidebar.warning("Enter the resource endpoint.")
+        sidebar.caption("Each page's model picker lists this resource's deployments.")
     else:
         base_url = sidebar.text_input(
             "Base URL", key="conn_compat_base", placeholder="http://localhost:11434/v1",
@@ -93,15 +107,15 @@ def connection_panel() -> Connection:
 
 def _check(connection: Connection) -> None:
     try:
-        models = list_models(get_client())
+        models = _fetch_models(connection)
     except Exception as exc:  # every failure becomes a message
-        where = connection.azure_endpoint if connection.provider == "azure" else connection.base_url
-        problem = explain(exc, secrets=[connection.api_key], where=where or "https://api.openai.com")
+        problem = explain(exc, secrets=connection.secrets, where=connection.where)
         st.sidebar.error(f"**{problem.title}** {problem.action}\n\n{problem.detail}")
         return
     st.session_state["_models"] = (connection, models)
     shown = ", ".join(models[:8]) + (f" and {len(models) - 8} more" if len(models) > 8 else "")
-    st.sidebar.success(f"Connected: {len(models)} models. {shown}")
+    noun = "deployment" if connection.provider == "azure" else "model"
+    st.sidebar.success(f"Connected: {len(models)} {noun}{'' if len(models) == 1 else 's'}. {shown}")
 
 
 def current_connection() -> Connection:
@@ -122,6 +136,15 @@ def get_client() -> openai.OpenAI:
     return cached[1]
 
 
+def _fetch_models(connection: Connection) -> list[str]:
+    """Model ids; on Azure, deployment names (their models kept for capabilities)."""
+    if connection.provider == "azure":
+        deployments = list_deployments(get_client())
+        st.session_state["_deployment_models"] = deployments
+        return sorted(deployments)
+    return list_models(get_client())
+
+
 def available_models() -> list[str]:
     """The provider's models, fetched once per connection; [] (with a message) on failure."""
     connection = current_connection()
@@ -129,14 +152,21 @@ def available_models() -> list[str]:
     if cached is not None and cached[0] == connection:
         return cached[1]
     try:
-        models = list_models(get_client())
+        models = _fetch_models(connection)
     except Exception as exc:
+        if connection.provider == "azure":
+            return []  # the picker then asks for the deployment name
         from components.errors import show_exception
 
         show_exception(exc)
         return []
     st.session_state["_models"] = (connection, models)
     return models
+
+
+def deployment_model(deployment: str) -> str | None:
+    """Azure: the model a deployment serves, when the resource listed it."""
+    return st.session_state.get("_deployment_models", {}).get(deployment)
 
 
 def forget_models() -> None:

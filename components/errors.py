@@ -19,7 +19,6 @@ def show_exception(exc: BaseException) -> Problem:
     from components.connection import current_connection
 
     connection = current_connection()
-    where = connection.azure_endpoint if connection.provider == "azure" else connection.base_url
-    problem = explain(exc, secrets=[connection.api_key], where=where or "https://api.openai.com")
+    problem = explain(exc, secrets=connection.secrets, where=connection.where)
     show_problem(problem)
     return problem

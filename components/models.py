@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import streamlit as st
 
-from components.connection import available_models
+from components.connection import available_models, current_connection, deployment_model
 from playground.catalog import ModelInfo, model_info
 
 _NOT_TEXT = re.compile(r"whisper|tts|dall-e|embed|moderation|audio|realtime|transcribe|image|search|sora|computer-use")
@@ -38,6 +39,9 @@ def model_picker(endpoint: str, *, key: str, label: str = "Model", container=st)
     A model asked for by another page (st.session_state["open_with_model"]) or by the
     URL (?model=...) is selected first.
     """
+    connection = current_connection()
+    if connection.provider == "azure":
+        return _deployment_picker(endpoint, key=key, label=label, container=container)
     choices = models_for(endpoint, available_models())
     wanted = st.session_state.pop(f"open_with_model:{key}", None) or st.query_params.get("model")
     if wanted and wanted in choices:
@@ -50,3 +54,29 @@ def model_picker(endpoint: str, *, key: str, label: str = "Model", container=st)
         st.session_state[key] = preferred if preferred in choices else choices[0]
     model = container.selectbox(label, choices, key=key)
     return model_info(model)
+
+
+def _deployment_picker(endpoint: str, *, key: str, label: str, container) -> ModelInfo | None:  # noqa: ANN001
+    """Azure: a deployment of this resource. Capabilities are those of the model it serves."""
+    deployments = available_models()
+    by_model = {d: deployment_model(d) or d for d in deployments}
+    fitting = [d for d in deployments if endpoint in model_info(by_model[d]).endpoints or not model_info(by_model[d]).known]
+    wanted = st.session_state.pop(f"open_with_model:{key}", None)
+    if wanted:
+        st.session_state[key] = wanted
+    if fitting:
+        if st.session_state.get(key) not in fitting:
+            st.session_state[key] = fitting[0]
+        deployment = container.selectbox(
+            f"{label} (deployment)", fitting, key=key,
+            format_func=lambda d: d if by_model[d] == d else f"{d} ({by_model[d]})",
+        )
+    else:
+        deployment = container.text_input(
+            f"{label}: deployment name", key=key,
+            help="This resource did not list its deployments (newer api-versions do not): type the name.",
+        ).strip()
+        if not deployment:
+            container.info("Enter the name of a deployment on this Azure resource.")
+            return None
+    return replace(model_info(by_model.get(deployment, deployment)), id=deployment)

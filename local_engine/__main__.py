@@ -12,10 +12,15 @@ import uvicorn
 from .config import EngineConfig, default_cache_dir, default_data_dir
 from .server import create_app
 
+# Each local model under its own name and under the name an Azure user would typically
+# give the deployment of the OpenAI model it stands in for.
 DEFAULT_AZURE_DEPLOYMENTS = {
     "local-text": "local-text",
     "local-embedding": "local-embedding",
     "local-image": "local-image",
+    "gpt-4o-mini": "local-text",
+    "text-embedding-3-small": "local-embedding",
+    "dall-e-2": "local-image",
 }
 
 

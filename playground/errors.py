@@ -88,12 +88,14 @@ def explain(exc: BaseException, *, secrets: Iterable[str | None] = (), where: st
         )
     if isinstance(exc, openai.APIStatusError):
         message = clean(_server_message(exc))
-        param = None
+        param = code = None
         if isinstance(exc.body, dict):
             inner = exc.body.get("error", exc.body)
             if isinstance(inner, dict):
-                param = inner.get("param")
+                param, code = inner.get("param"), inner.get("code")
         status = exc.status_code
+        if azure := _azure_problem(status, code, message):
+            return azure
         if isinstance(exc, openai.AuthenticationError):
             return Problem("The API key was refused (401).", message, "Check the key in the sidebar: it may be mistyped, revoked, or for another provider.", param=param)
         if isinstance(exc, openai.PermissionDeniedError):
@@ -118,3 +120,30 @@ def explain(exc: BaseException, *, secrets: Iterable[str | None] = (), where: st
     if isinstance(exc, openai.OpenAIError):
         return Problem("The OpenAI client refused to send the request.", clean(str(exc)), "Check the connection settings in the sidebar.")
     return Problem(f"Unexpected error: {type(exc).__name__}.", clean(str(exc)), "Try again; if it persists, report it with the steps that led to it.")
+
+
+def _azure_problem(status: int, code: object, message: str) -> Problem | None:
+    """Azure's own errors, in plain words: they name what to fix in the sidebar."""
+    if code == "DeploymentNotFound":
+        return Problem(
+            "No deployment by that name on this Azure resource (404).", message,
+            "Check the deployment name: it is the name you gave the deployment in Azure, "
+            "which may differ from the model's name.",
+        )
+    if status == 400 and message == "API version not supported":
+        return Problem(
+            "Azure does not support this api-version (400).", message,
+            "Set the API version in the sidebar to a supported one, such as 2024-10-21.",
+        )
+    if status == 404 and message == "Resource not found":
+        return Problem(
+            "Azure found nothing at this address (404).", message,
+            "Check the endpoint (https://NAME.openai.azure.com) and that an API version is set.",
+        )
+    if status == 401 and "subscription key" in message:
+        return Problem(
+            "Azure refused the key (401).", message,
+            "Use a key of this resource (Azure portal: Keys and Endpoint) or a valid Entra ID token, "
+            "and check that the endpoint is the resource's own.",
+        )
+    return None

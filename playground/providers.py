@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Mapping
 from urllib.parse import urlsplit
 
+import httpx
 import openai
 
 Provider = Literal["local", "openai", "azure", "compatible"]
@@ -33,6 +34,7 @@ class Connection:
     base_url: str | None = None  # local and compatible servers, or a custom OpenAI base
     azure_endpoint: str | None = None
     api_version: str | None = None
+    azure_ad_token: str | None = field(default=None, repr=False)  # Microsoft Entra ID, instead of a key
     organization: str | None = None
 
     @property
@@ -43,7 +45,19 @@ class Connection:
 
     @property
     def has_key(self) -> bool:
-        return bool(self.api_key)
+        return bool(self.api_key or self.azure_ad_token)
+
+    @property
+    def secrets(self) -> list[str]:
+        """Everything that must never be shown: scrub these from any message."""
+        return [s for s in (self.api_key, self.azure_ad_token) if s]
+
+    @property
+    def where(self) -> str:
+        """The server's address, for messages (never with credentials: see safe_host)."""
+        if self.provider == "azure":
+            return self.azure_endpoint or ""
+        return self.base_url or "https://api.openai.com/v1"
 
     def public(self) -> dict[str, str | None]:
         """What may be shown, logged or saved: everything but the key."""
@@ -89,7 +103,8 @@ def make_client(connection: Connection) -> openai.OpenAI:
         return openai.AzureOpenAI(
             azure_endpoint=connection.azure_endpoint or "",
             api_version=connection.api_version or DEFAULT_AZURE_API_VERSION,
-            api_key=connection.api_key or None,
+            api_key=None if connection.azure_ad_token else connection.api_key or "",
+            azure_ad_token=connection.azure_ad_token or None,
             **common,
         )
     # The SDK insists on a key; local and many compatible servers take none.
@@ -105,3 +120,12 @@ def make_client(connection: Connection) -> openai.OpenAI:
 def list_models(client: openai.OpenAI) -> list[str]:
     """The provider's model ids, sorted."""
     return sorted(model.id for model in client.models.list())
+
+
+def list_deployments(client: openai.AzureOpenAI) -> dict[str, str]:
+    """Azure: deployment name -> the model it serves, from GET /openai/deployments.
+
+    Newer Azure api-versions dropped this listing (it moved to the management plane);
+    there the call fails and the app asks for the deployment name instead."""
+    response = client.get("/deployments", cast_to=httpx.Response)
+    return {d["id"]: d.get("model", d["id"]) for d in response.json().get("data", [])}

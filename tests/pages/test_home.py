@@ -29,3 +29,28 @@ def test_a_typed_key_never_appears_in_the_page(open_app):
     at.sidebar.button(key="conn_check").click().run()
     shown = " ".join(str(el.value) for el in (*at.sidebar.error, *at.sidebar.success, *at.markdown, *at.error))
     assert "sk-secret-abcdefghijklmnop123" not in shown
+
+
+def _use_azure(at, engine_url, key="test-key", version="2024-10-21"):
+    at.sidebar.selectbox(key="conn_provider").set_value("azure").run()
+    at.sidebar.text_input(key="conn_azure_endpoint").input(engine_url.removesuffix("/v1")).run()
+    at.sidebar.text_input(key="conn_azure_version").input(version).run()
+    at.sidebar.text_input(key="conn_azure_key").input(key).run()
+    return at
+
+
+def test_azure_connection_lists_deployments(open_app, engine_url):
+    at = _use_azure(open_app(), engine_url)
+    at.sidebar.button(key="conn_check").click().run()
+    assert not at.exception
+    assert "Connected: 6 deployments" in at.sidebar.success[0].value and "gpt-4o-mini" in at.sidebar.success[0].value
+
+
+def test_azure_errors_are_explained_in_plain_words(open_app, engine_url):
+    at = _use_azure(open_app(), engine_url, key="wrong-key")
+    at.sidebar.button(key="conn_check").click().run()
+    assert "Azure refused the key" in at.sidebar.error[0].value
+    assert "wrong-key" not in at.sidebar.error[0].value
+    at = _use_azure(open_app(), engine_url, version="1999-01-01")
+    at.sidebar.button(key="conn_check").click().run()
+    assert "does not support this api-version" in at.sidebar.error[0].value
