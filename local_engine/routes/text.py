@@ -1,8 +1,6 @@
 """POST /v1/completions and /v1/chat/completions, served by the local n-gram model.
 
-Also under Azure OpenAI's paths (/openai/deployments/{deployment}/completions and
-.../chat/completions), where the deployment name maps to a model id through
-`config.azure_deployments` (unknown deployments are the API's 404).
+(Azure OpenAI's /openai/deployments/... paths reach these routes through `local_engine.azure`.)
 
 Wire format: the OpenAI spec's CreateCompletionRequest/Response and
 CreateChatCompletionRequest/Response/StreamResponse. Semantics of the sampling parameters:
@@ -342,25 +340,6 @@ async def create_completion(request: Request) -> Any:
     return await _completion(request, await _json(request))
 
 
-@router.post("/openai/deployments/{deployment}/completions")
-async def azure_completion(deployment: str, request: Request) -> Any:
-    data = await _json(request)
-    if isinstance(data, dict):
-        data["model"] = _azure_model(request, deployment)
-    return await _completion(request, data)
-
-
-def _azure_model(request: Request, deployment: str) -> str:
-    mapping = request.app.state.engine.config.azure_deployments or {}
-    if deployment not in mapping:
-        raise APIError(
-            404,
-            f"The API deployment for this resource does not exist: {deployment}.",
-            code="DeploymentNotFound",
-        )
-    return mapping[deployment]
-
-
 async def _completion(request: Request, data: Any) -> Any:
     body: CompletionRequest = _parse(CompletionRequest, data)
     model = _text_model(request, body.model)
@@ -563,14 +542,6 @@ def _chat_usage(prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
 @router.post("/v1/chat/completions")
 async def create_chat_completion(request: Request) -> Any:
     return await _chat(request, await _json(request))
-
-
-@router.post("/openai/deployments/{deployment}/chat/completions")
-async def azure_chat_completion(deployment: str, request: Request) -> Any:
-    data = await _json(request)
-    if isinstance(data, dict):
-        data["model"] = _azure_model(request, deployment)
-    return await _chat(request, data)
 
 
 async def _chat(request: Request, data: Any) -> Any:

@@ -73,16 +73,3 @@ def test_bad_json_is_400(engine_url: str) -> None:
         headers={"Authorization": "Bearer test-key", "Content-Type": "application/json"},
     )
     assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
-
-
-def test_azure_deployment_path_serves_the_model(start_engine) -> None:
-    with start_engine("--azure-deployment", "my-gpt=local-text") as url:
-        azure = openai.AzureOpenAI(
-            azure_endpoint=url.removesuffix("/v1"), api_key="k", api_version="2024-10-21", max_retries=0
-        )
-        r = azure.chat.completions.create(
-            model="my-gpt", messages=[{"role": "user", "content": "hi"}], max_completion_tokens=3
-        )
-        assert r.choices[0].message.content is not None and r.model == "local-text"
-        with pytest.raises(openai.NotFoundError):
-            azure.chat.completions.create(model="other", messages=[{"role": "user", "content": "hi"}])
