@@ -1,4 +1,41 @@
+"""Completions: a prompt, every sampling control, and what the model did with each token."""
+
 import streamlit as st
 
-st.title("completions")
-st.info("This page is being built.")
+from components.counts import live_prompt_count
+from components.run_view import render_code, render_result, run_live, settle
+from components.sampling_controls import kept_widget, sampling_controls
+from playground.requests import build_request, check_request
+
+RESULT_KEY = "completions_result"
+
+st.title("Completions")
+st.caption("The model continues your prompt. Move a control, run, and see each token's probability and its alternatives.")
+
+controls_column, main = st.columns([1, 2.8], gap="large")
+with controls_column:
+    controls = sampling_controls("completions", prefix="completions")
+if controls is None:
+    st.stop()
+info, settings = controls.info, controls.settings
+
+with main:
+    prompt = kept_widget(
+        st.text_area, "Prompt", key="completions_prompt", default="def median(values):\n    \"\"\"", height=180,
+        placeholder="Write the beginning of a text; the model continues it.",
+    )
+    prompt_tokens = live_prompt_count(info, settings.max_tokens, prompt=prompt)
+
+    request = build_request("completions", info, settings, prompt=prompt)
+    problems = controls.problems + check_request(request, info, prompt_tokens=prompt_tokens)
+    for problem in problems:
+        st.warning(str(problem), icon=":material/tune:")
+    clicked = st.button("Run", type="primary", icon=":material/play_arrow:", key="completions_run", disabled=bool(problems))
+
+    result = settle(RESULT_KEY)
+    if clicked:
+        result = run_live(RESULT_KEY, request, prompt_tokens=prompt_tokens)
+    if result is not None:
+        render_result(result, info, key="completions")
+    else:
+        render_code(request, key="completions")

@@ -215,3 +215,30 @@ def check_request(request: TextRequest, info: ModelInfo, *, prompt_tokens: int |
         if not messages:
             problem("messages", "add a message first.")
     return problems
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
+
+
+def parse_stop_lines(text: str) -> list[str]:
+    r"""Stop sequences typed one per line; \n, \t, \r and \\ stand for newline, tab, return
+    and a backslash. Empty lines are skipped."""
+    stops = []
+    for line in text.splitlines():
+        if not line:
+            continue
+        out, i = [], 0
+        while i < len(line):
+            if line[i] == "\\" and i + 1 < len(line) and line[i + 1] in _ESCAPES:
+                out.append(_ESCAPES[line[i + 1]])
+                i += 2
+            else:
+                out.append(line[i])
+                i += 1
+        stops.append("".join(out))
+    return stops
+
+
+def stop_lines(stops: list[str]) -> str:
+    """The inverse of parse_stop_lines: one escaped sequence per line."""
+    return "\n".join(s.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r") for s in stops)

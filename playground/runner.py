@@ -43,6 +43,7 @@ class RunResult:
     done: bool = False  # False while chunks are still arriving (or the run was interrupted)
     started: float = field(default_factory=time.perf_counter)
     prompt_tokens_echoed: int = 0  # with echo: how many leading tokens are the prompt's
+    prompt_tokens_local: int | None = None  # the prompt counted here, before sending
 
     def choice(self, index: int) -> ChoiceResult:
         while len(self.choices) <= index:

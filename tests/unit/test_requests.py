@@ -96,3 +96,13 @@ def test_logit_bias_out_of_range_is_refused():
     request = build_request("chat", LOCAL, Settings(logit_bias={"12": 150, "x": 1}), messages=MESSAGES)
     problems = check_request(request, LOCAL)
     assert params(problems) == {"logit_bias"} and len(problems) == 2
+
+
+def test_stop_sequences_typed_one_per_line_with_escapes():
+    from playground.requests import parse_stop_lines, stop_lines
+
+    typed = "\\n\\n\nEND\n\nC:\\\\path\n\\tindent"
+    stops = parse_stop_lines(typed)
+    assert stops == ["\n\n", "END", "C:\\path", "\tindent"]
+    assert parse_stop_lines(stop_lines(stops)) == stops
+    assert parse_stop_lines("a\\x") == ["a\\x"]  # unknown escapes stay as typed

@@ -1,0 +1,136 @@
+"""A text run on a page: the text as it streams in (with Stop), then the whole result:
+token view per choice, counts and cost, timings, "View code", or the error in plain words.
+
+The run's RunResult lives in st.session_state while it fills. A Stop click (or any
+widget change) reruns the script, which interrupts the stream where it was; the next
+run finds the result unfinished and keeps it, marked stopped.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from components.connection import current_connection, get_client
+from components.counts import render_counts
+from components.errors import show_problem
+from components.token_view import render_choices
+from playground.catalog import ModelInfo
+from playground.code_export import curl_command, json_body, python_code
+from playground.counting import count_completion
+from playground.requests import TextRequest
+from playground.runner import RunResult, finish, run
+
+REDRAW_EVERY_S = 0.05  # live text redraw interval: redrawing per token is quadratic
+PER_ROW = 4
+
+
+def settle(result_key: str) -> RunResult | None:
+    """The page's last run; one interrupted mid-stream becomes a stopped result."""
+    result: RunResult | None = st.session_state.get(result_key)
+    if result is not None and not result.done:
+        finish(result, stopped=True)
+    return result
+
+
+def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> RunResult:
+    """Send the request, showing each choice's text as it arrives and a Stop button."""
+    result = RunResult(request, prompt_tokens_local=prompt_tokens)
+    st.session_state[result_key] = result
+    if request.streamed:
+        st.button("Stop", key=f"{result_key}:stop", icon=":material/stop_circle:",
+                  help="Keep what arrived and stop generating.")
+    n = int(request.params.get("n", 1))
+    placeholders = []
+    for row in range(0, n, PER_ROW):
+        columns = st.columns(min(PER_ROW, n - row)) if n > 1 else [st.container()]
+        placeholders += [column.empty() for column in columns]
+    placeholders[0].caption("Waiting for the first token…")
+    last_draw = 0.0
+
+    def draw(current: RunResult, force: bool = False) -> None:
+        nonlocal last_draw
+        now = time.perf_counter()
+        if not force and now - last_draw < REDRAW_EVERY_S:
+            return
+        last_draw = now
+        for choice in current.choices:
+            if choice.index < len(placeholders):
+                placeholders[choice.index].code(choice.text or " ", language=None, wrap_lines=True)
+
+    with st.spinner("Generating…"):
+        run(get_client(), request, result=result, on_update=draw, prompt_tokens=prompt_tokens)
+    for placeholder in placeholders:
+        placeholder.empty()
+    return result
+
+
+def _completion_tokens(result: RunResult) -> int:
+    total = 0
+    for choice in result.choices:
+        generated = [t for t in choice.tokens if not t.is_prompt]
+        total += len(generated) if generated else count_completion(choice.text, result.request.model)
+    return total
+
+
+def _status(result: RunResult) -> None:
+    reasons = sorted({c.finish_reason for c in result.choices if c.finish_reason})
+    parts = []
+    if result.latency_s is not None:
+        parts.append(f"latency **{result.latency_s * 1000:,.0f} ms**")
+    if result.ttft_s is not None:
+        parts.append(f"time to first token **{result.ttft_s * 1000:,.0f} ms**")
+    elif not result.request.streamed:
+        parts.append("time to first token: not streamed")
+    if reasons:
+        parts.append("finish reason " + ", ".join(f"`{r}`" for r in reasons))
+    headers = result.rate_limit_headers
+    if "x-ratelimit-remaining-requests" in headers:
+        parts.append(
+            f"rate limit: {headers['x-ratelimit-remaining-requests']} of "
+            f"{headers.get('x-ratelimit-limit-requests', '?')} requests left"
+            + (f", resets in {headers['x-ratelimit-reset-requests']}" if "x-ratelimit-reset-requests" in headers else "")
+        )
+    if result.stopped:
+        st.warning("Stopped: the text that arrived before Stop is kept below.", icon=":material/stop_circle:")
+    if parts:
+        st.caption(" · ".join(parts))
+
+
+def render_result(result: RunResult, info: ModelInfo, *, key: str, show_text: bool = True) -> None:
+    """Everything a finished (or stopped) run returned."""
+    if result.error is not None:
+        show_problem(result.error)
+    _status(result)
+    if result.choices:
+        with_tokens = any(c.tokens for c in result.choices)
+        if show_text and not with_tokens:
+            columns = st.columns(len(result.choices)) if 1 < len(result.choices) <= PER_ROW else None
+            for i, choice in enumerate(result.choices):
+                with columns[i] if columns else st.container():
+                    if len(result.choices) > 1:
+                        st.markdown(f"**Choice {i}**")
+                    st.code(choice.text or " ", language=None, wrap_lines=True)
+        if with_tokens:
+            st.subheader("Token probabilities", divider="gray")
+            render_choices([c.tokens for c in result.choices], key=f"{key}:tokens")
+            if show_text:
+                with st.expander("Plain text (copy)"):
+                    for i, choice in enumerate(result.choices):
+                        st.code(choice.text or " ", language=None, wrap_lines=True)
+        st.subheader("Counts", divider="gray")
+        max_tokens = result.request.params.get(info.max_tokens_param)
+        render_counts(result.prompt_tokens_local or 0, _completion_tokens(result), result.usage, info, max_tokens)
+    render_code(result.request, key=key)
+
+
+def render_code(request: TextRequest, *, key: str) -> None:
+    """The request as Python, curl and JSON; the key stays in the environment."""
+    connection = current_connection()
+    with st.expander("View code", icon=":material/code:"):
+        python_tab, curl_tab, json_tab = st.tabs(["Python", "curl", "JSON"])
+        python_tab.code(python_code(request, connection), language="python")
+        curl_tab.code(curl_command(request, connection), language="bash")
+        json_tab.code(json_body(request), language="json")
+        st.caption("The API key is read from the environment; it is never written into the code.")
