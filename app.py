@@ -18,6 +18,10 @@ PAGES = {
         st.Page("pages/fine_tuning.py", title="Fine-tuning", icon=":material/model_training:"),
     ],
     "Images": [st.Page("pages/images.py", title="Image variations", icon=":material/photo_library:")],
+    "Workspace": [
+        st.Page("pages/history.py", title="History", icon=":material/history:"),
+        st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+    ],
 }
 
 page = st.navigation(PAGES)
