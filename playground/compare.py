@@ -84,6 +84,7 @@ class Batch:
     """Runs going on together. `results[i]` grows while its thread streams."""
 
     results: list[RunResult]
+    labels: list[str]
     threads: list[threading.Thread] = field(default_factory=list)
     cancel: threading.Event = field(default_factory=threading.Event)
 
@@ -96,10 +97,10 @@ class Batch:
             thread.join(timeout)
 
 
-def start(client: openai.OpenAI, requests: list[TextRequest]) -> Batch:
+def start(client: openai.OpenAI, requests: list[TextRequest], labels: list[str] | None = None) -> Batch:
     """Start every request at once; returns at once. `batch.cancel.set()` stops them all,
     each keeping what arrived."""
-    batch = Batch([RunResult(request) for request in requests])
+    batch = Batch([RunResult(request) for request in requests], labels or [r.model for r in requests])
     for result in batch.results:
         thread = threading.Thread(
             target=run,

@@ -1,0 +1,180 @@
+"""History: every saved run, searchable; open one to see its tokens again, re-run it, open
+it in its page with its controls, edit, delete, export and import."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pandas as pd
+import streamlit as st
+
+from components.connection import get_client
+from components.history import get_history, record_run
+from components.presets import open_in_page
+from components.token_view import render_choices
+from playground.history import RunFilter, choice_tokens
+from playground.presets import controls_from_request
+from playground.requests import TextRequest
+from playground.runner import run
+
+PAGE_SIZE = 50
+ENDPOINT_LABELS = {"completions": "Completions", "chat": "Chat", "embeddings": "Embeddings", "image_variations": "Image variations"}
+
+st.title("History")
+history = get_history()
+if history is None:
+    st.stop()
+
+# --- filters ---------------------------------------------------------------------------
+f1, f2, f3, f4, f5 = st.columns([3, 2, 2, 2, 2])
+text = f1.text_input("Search", key="hist_text", placeholder="words in the prompt, the response or the title")
+model = f2.selectbox("Model", ["All", *history.models()], key="hist_model")
+endpoint = f3.selectbox("Endpoint", ["All", *ENDPOINT_LABELS], key="hist_endpoint", format_func=lambda e: ENDPOINT_LABELS.get(e, e))
+tag = f4.selectbox("Tag", ["All", *history.tags()], key="hist_tag")
+dates = f5.date_input("Dates", value=(), key="hist_dates", format="YYYY-MM-DD", help="A day, or a first and a last day.")
+
+since = until = None
+if dates:
+    first, last = (dates[0], dates[-1]) if isinstance(dates, (tuple, list)) else (dates, dates)
+    since = dt.datetime.combine(first, dt.time()).timestamp()
+    until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time()).timestamp()
+where = RunFilter(
+    text=text.strip(),
+    model=None if model == "All" else model,
+    endpoint=None if endpoint == "All" else endpoint,
+    tag=None if tag == "All" else tag,
+    since=since,
+    until=until,
+)
+
+total = history.search(where, limit=0).total
+pages = max(1, -(-total // PAGE_SIZE))
+page_number = 1
+if pages > 1:
+    page_number = int(st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1, key="hist_page"))
+found = history.search(where, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE)
+
+if not found.runs:
+    st.info("No saved run matches." if history.count() else "No runs yet: a run on Completions or Chat is saved here.")
+else:
+    st.caption(f"{total:,} run{'s' if total != 1 else ''} match · newest first · select rows to export or delete them")
+    table = pd.DataFrame(
+        {
+            "when": [dt.datetime.fromtimestamp(r.created) for r in found.runs],
+            "page": [ENDPOINT_LABELS.get(r.endpoint, r.endpoint) for r in found.runs],
+            "model": [r.model for r in found.runs],
+            "title": [r.title for r in found.runs],
+            "tags": [", ".join(r.tags) for r in found.runs],
+            "prompt": [r.prompt.replace("\n", " ⏎ ") for r in found.runs],
+            "response": [r.response.replace("\n", " ⏎ ") for r in found.runs],
+            "tokens": [r.total_tokens for r in found.runs],
+            "latency (s)": [r.latency for r in found.runs],
+            "cost ($)": [r.cost for r in found.runs],
+        }
+    )
+    picked = st.dataframe(
+        table,
+        key="hist_table",
+        on_select="rerun",
+        selection_mode="multi-row",
+        hide_index=True,
+        column_config={
+            "when": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm:ss"),
+            "latency (s)": st.column_config.NumberColumn(format="%.2f"),
+            "cost ($)": st.column_config.NumberColumn(format="%.6f"),
+        },
+    )
+    selected_rows = list(getattr(getattr(picked, "selection", None), "rows", []) or [])
+    selected_ids = [found.runs[i].id for i in selected_rows if i < len(found.runs)]
+
+    # --- selected runs: export, delete ---------------------------------------------------
+    ids_for_bulk = selected_ids or [r.id for r in found.runs]
+    scope = f"the {len(selected_ids)} selected" if selected_ids else f"the {len(ids_for_bulk)} shown"
+    b1, b2, _ = st.columns([2, 2, 4])
+    b1.download_button(
+        f"Export {scope} (JSONL)",
+        data=lambda ids=tuple(ids_for_bulk): history.export_jsonl(ids),  # built only when clicked
+        file_name=f"playground-runs-{time.strftime('%Y%m%d-%H%M%S')}.jsonl",
+        mime="application/jsonl",
+        key="hist_export",
+        icon=":material/download:",
+    )
+    with b2.popover(f"Delete {scope}…", icon=":material/delete:"):
+        st.write(f"Delete {len(ids_for_bulk)} run(s) from the history? This cannot be undone; export them first to keep a copy.")
+        if st.button("Yes, delete", key="hist_delete_confirm", type="primary"):
+            removed = history.delete(ids_for_bulk)
+            st.session_state.pop("hist_open", None)
+            st.toast(f"Deleted {removed} run(s).")
+            st.rerun()
+
+    # --- one run: open, edit, re-run, open in its page ----------------------------------
+    st.divider()
+    labels = {
+        r.id: f"{dt.datetime.fromtimestamp(r.created):%Y-%m-%d %H:%M:%S} · {r.model} · {(r.title or r.prompt)[:60]}"
+        for r in found.runs
+    }
+    open_choices = selected_ids or list(labels)
+    if st.session_state.get("hist_open") not in open_choices:
+        st.session_state["hist_open"] = open_choices[0]
+    opened_id = st.selectbox("Open a run", open_choices, key="hist_open", format_func=lambda i: labels.get(i, i))
+    opened = history.get(opened_id)
+    if opened is None:
+        st.warning("That run is no longer in the history (deleted in another session?).")
+    else:
+        meta = st.columns(5)
+        meta[0].metric("Model", opened.model)
+        meta[1].metric("Latency", "—" if opened.latency is None else f"{opened.latency:.2f} s")
+        meta[2].metric("First token", "—" if opened.ttft is None else f"{opened.ttft:.2f} s")
+        meta[3].metric("Tokens", "—" if not opened.usage else f"{opened.usage.get('total_tokens', '—')}")
+        meta[4].metric("Cost", "—" if opened.cost is None else f"${opened.cost:.6f}")
+
+        with st.form(f"hist_edit_{opened.id}", border=False):
+            e1, e2, e3 = st.columns([3, 3, 1], vertical_alignment="bottom")
+            new_title = e1.text_input("Title", value=opened.title, key=f"hist_title_{opened.id}")
+            new_tags = e2.text_input("Tags", value=", ".join(opened.tags), key=f"hist_tags_{opened.id}", help="Comma-separated.")
+            if e3.form_submit_button("Save", use_container_width=True):
+                history.update(opened.id, title=new_title, tags=new_tags.split(","))
+                st.toast("Saved title and tags.")
+                st.rerun()
+
+        text_run = opened.endpoint in ("completions", "chat")
+        a1, a2, _ = st.columns([2, 2, 4])
+        rerun_clicked = a1.button("Re-run", key="hist_rerun", icon=":material/replay:", disabled=not text_run,
+                                  help="The same request again, on the current connection.")
+        if a2.button(f"Open in {ENDPOINT_LABELS.get(opened.endpoint, opened.endpoint)}", key="hist_open_page",
+                     icon=":material/open_in_new:", disabled=not text_run, help="With every control as it was."):
+            open_in_page(opened.endpoint, controls_from_request(opened.endpoint, opened.request))
+
+        if rerun_clicked:
+            params = {k: v for k, v in opened.request.items() if k != "model"}
+            with st.spinner("Running again…"):
+                result = run(get_client(), TextRequest(opened.endpoint, opened.model, params))  # type: ignore[arg-type]
+            if result.error is not None:
+                st.error(f"**{result.error.title}** {result.error.action}\n\n> {result.error.detail}")
+            else:
+                record_run(result, tags=["re-run"])
+                st.success("Ran again and saved as a new run (newest in the list).")
+                render_choices([c.tokens for c in result.choices], key="hist_rerun_view")
+
+        if opened.response.get("stopped"):
+            st.caption("This run was stopped before the end: what arrived is shown.")
+        if text_run:
+            choices = choice_tokens(opened)
+            with st.expander("Response text", expanded=not any(choices)):
+                for i, choice in enumerate(opened.response.get("choices") or []):
+                    st.text(choice.get("text") or "")
+            if any(choices):
+                render_choices(choices, key=f"hist_view_{opened.id}")
+        with st.expander("Request and response (JSON)"):
+            st.json({"request": opened.request, "usage": opened.usage, "provider": opened.provider}, expanded=False)
+
+# --- import ------------------------------------------------------------------------------
+st.divider()
+with st.expander("Import runs (JSONL)", icon=":material/upload:"):
+    upload = st.file_uploader("A file exported from this page", type=["jsonl", "json", "txt"], key="hist_import_file")
+    if upload is not None and st.button("Import", key="hist_import"):
+        report = history.import_jsonl(upload.getvalue())
+        st.success(f"Imported {report.added} run(s); {report.duplicates} already here and skipped.")
+        if report.problems:
+            st.warning(f"{len(report.problems)} line(s) refused:\n\n" + "\n".join(f"- {p}" for p in report.problems[:20]))
