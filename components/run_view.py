@@ -38,9 +38,10 @@ def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> Ru
     """Send the request, showing each choice's text as it arrives and a Stop button."""
     result = RunResult(request, prompt_tokens_local=prompt_tokens)
     st.session_state[result_key] = result
+    stop_slot = st.empty()
     if request.streamed:
-        st.button("Stop", key=f"{result_key}:stop", icon=":material/stop_circle:",
-                  help="Keep what arrived and stop generating.")
+        stop_slot.button("Stop", key=f"{result_key}:stop", icon=":material/stop_circle:",
+                         help="Keep what arrived and stop generating.")
     n = int(request.params.get("n", 1))
     placeholders = []
     for row in range(0, n, PER_ROW):
@@ -61,7 +62,7 @@ def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> Ru
 
     with st.spinner("Generating…"):
         run(get_client(), request, result=result, on_update=draw, prompt_tokens=prompt_tokens)
-    for placeholder in placeholders:
+    for placeholder in [stop_slot, *placeholders]:
         placeholder.empty()
     return result
 
