@@ -308,6 +308,11 @@ class TextModel:
       adapted(examples, weight, order=8) -> TextModel
       adaptations: list[Adaptation]                  JSON-able via Adaptation.to_json()
       with_adaptations(list[Adaptation]) -> TextModel (rebuild a saved fine-tuned model)
+      token_bytes(token) -> bytes | None             None for ids o200k_base leaves unassigned
+      steps(context) -> list[Step]                   the mixing steps (for new layer kinds)
+      TextModel.load(cache_dir) / base_model(cache_dir)  train-or-load; process-wide base
+    Adaptation(examples, weight, order, train_from=None), .extended(examples, train_from),
+    .to_json() / Adaptation.from_json(): one Witten-Bell layer (formula in `adapted`).
 
     `context` is a sequence of token ids, oldest first; the model reads only its tail. Callers
     that generate a document prepend `encoding.eot_token` (the document start).
