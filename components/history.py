@@ -25,9 +25,6 @@ def get_history() -> History | None:
     except HistoryUnavailable as exc:
         st.error(f"{exc} Runs are not being saved. Set PLAYGROUND_HISTORY_DB to a writable file.", icon=":material/history:")
         return None
-    if result is not None:
-        result.history_id = run_id  # type: ignore[attr-defined]
-    return run_id
     if history.notice:
         st.warning(history.notice, icon=":material/history:")
     return history
