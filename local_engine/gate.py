@@ -6,11 +6,13 @@ A plain ASGI middleware, so streamed responses pass through untouched.
 from __future__ import annotations
 
 import collections
+import email.policy
 import hmac
 import json
 import math
 import threading
 import time
+from email.parser import BytesParser
 from typing import Any, Callable
 
 from starlette.responses import JSONResponse
@@ -65,6 +67,22 @@ def presented_key(headers: dict[str, str]) -> str | None:
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
     return headers.get("api-key")
+
+
+def _form_fields(content_type: str, body: bytes) -> dict[str, Any]:
+    """A multipart body as {name: text} with files as {name: {"filename", "bytes"}}."""
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        fields[str(name)] = (
+            {"filename": filename, "bytes": len(payload)} if filename is not None else payload.decode("utf-8", "replace")
+        )
+    return fields
 
 
 class GateState:
@@ -155,6 +173,8 @@ class Gate:
                 entry["body"] = json.loads(body or b"null")
             except ValueError:
                 entry["body"] = None
+        elif headers.get("content-type", "").startswith("multipart/form-data"):
+            entry["body"] = _form_fields(headers["content-type"], body)
         self.state.recorded.append(entry)  # type: ignore[union-attr]
         sent = False
 
