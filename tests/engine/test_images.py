@@ -14,7 +14,7 @@ import openai
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, recorded_requests
 
 
 def landscape(width: int = 320, height: int = 320, fmt: str = "PNG") -> bytes:
@@ -166,3 +166,10 @@ def test_what_the_api_refuses_is_a_400_naming_the_param(
 
 def test_the_model_is_listed(client: openai.OpenAI) -> None:
     assert "local-image" in [model.id for model in client.models.list()]
+
+
+def test_the_multipart_fields_are_recorded_for_tests(client: openai.OpenAI, engine_url: str) -> None:
+    source = landscape()
+    client.images.create_variation(image=("pic.png", source, "image/png"), n=2, size="256x256", user="recorder")
+    body = recorded_requests(engine_url, "/images/variations")[-1]["body"]
+    assert body == {"image": {"filename": "pic.png", "bytes": len(source)}, "n": "2", "size": "256x256", "user": "recorder"}
