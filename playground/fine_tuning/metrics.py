@@ -139,3 +139,25 @@ def steps_per_epoch(n_examples: int, batch_size: int) -> int:
 
 def has_classification(frame: pd.DataFrame) -> bool:
     return bool(frame[[f"classification_{n}" for n in CLASSIFICATION]].notna().any().any())
+
+
+def lttb(x: np.ndarray, y: np.ndarray, n_out: int) -> np.ndarray:
+    """Indices of `n_out` points that keep the line's shape (Largest-Triangle-Three-Buckets,
+    Steinarsson 2013): first and last point, then per bucket the point making the largest
+    triangle with the point chosen before and the mean of the next bucket."""
+    n = len(x)
+    if n_out >= n or n_out < 3:
+        return np.arange(n)
+    edges = np.linspace(1, n - 1, n_out - 1).astype(np.int64)  # n_out - 2 buckets over the inner points
+    chosen = np.empty(n_out, dtype=np.int64)
+    chosen[0], chosen[-1] = 0, n - 1
+    previous = 0
+    for b in range(n_out - 2):
+        lo, hi = edges[b], edges[b + 1]
+        nxt_lo, nxt_hi = hi, edges[b + 2] if b + 2 < len(edges) else n
+        mean_x, mean_y = x[nxt_lo:nxt_hi].mean(), y[nxt_lo:nxt_hi].mean()
+        ax, ay = x[previous], y[previous]
+        area = np.abs((ax - mean_x) * (y[lo:hi] - ay) - (ax - x[lo:hi]) * (mean_y - ay))
+        previous = lo + int(np.argmax(area))
+        chosen[b + 1] = previous
+    return chosen

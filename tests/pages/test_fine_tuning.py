@@ -1,0 +1,101 @@
+"""The Fine-tuning page under AppTest, against the session's real engine."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Callable
+
+import openai
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import recorded_requests
+from tests.engine.test_fine_tuning import jsonl, sentiment_examples, upload, wait_for
+from tests.unit.test_fine_tune_metrics import LEGACY
+
+PAGE = "pages/fine_tuning.py"
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("markdown", "error", "warning", "info", "success", "caption") for e in at.get(kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def frames_text(at: AppTest) -> str:
+    return "\n".join(d.value.to_string() for d in at.dataframe)
+
+
+def test_check_data_names_the_bad_lines(open_app: Callable[..., AppTest]) -> None:
+    at = open_app(PAGE)
+    rows = sentiment_examples()[:12]
+    content = jsonl(rows[:2]) + b'{"prompt": "broken\n' + jsonl(rows[2:5]) + b'{"messages": [{"role": "user", "content": "hi"}]}\n'
+    at.file_uploader(key="ft_check_file").set_value(("data.jsonl", content, "application/jsonl")).run()
+    assert not at.exception
+    errors = "\n".join(e.value for e in at.error)
+    assert "Line 3: not valid JSON" in errors
+    assert "Line 7: a chat example in a prompt/completion file" in errors
+    assert not any(b.label.startswith("Upload as") for b in at.button)  # nothing uploads until it is fixed
+
+
+def test_check_upload_start_and_watch_a_job_succeed(open_app: Callable[..., AppTest], engine_url: str) -> None:
+    at = open_app(PAGE)
+    at.file_uploader(key="ft_check_file").set_value(("reviews.jsonl", jsonl(sentiment_examples()), "application/jsonl")).run()
+    shown = texts(at)
+    assert "Every prompt ends with" in shown and "\\n\\n###\\n\\n" in shown
+    assert '" positive": 30' in shown  # the balance of the classes
+    at.button(key="ft_upload_training").click().run()
+    uploaded = at.session_state["ft_training_pick"]
+    assert uploaded.startswith("file-") and f"as {uploaded}" in texts(at)
+
+    at.text_input(key="ft_suffix").input("pagetest")
+    at.checkbox(key="ft_auto_n_epochs").uncheck()
+    at.number_input(key="ft_value_n_epochs").set_value(2)
+    next(b for b in at.button if b.label == "Start fine-tuning").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    body = recorded_requests(engine_url, "/fine_tuning/jobs")[-1]["body"]
+    assert body["training_file"] == uploaded and body["suffix"] == "pagetest"
+    assert body["method"]["supervised"]["hyperparameters"] == {
+        "n_epochs": 2, "batch_size": "auto", "learning_rate_multiplier": "auto"}
+    job_id = at.session_state["ft_job"]
+    model = f"ft:local-text:pagetest:{job_id}"
+    deadline = time.monotonic() + 60
+    while model not in frames_text(at):
+        assert time.monotonic() < deadline, "the job view never showed the fine-tuned model"
+        time.sleep(0.3)
+        at.run()
+    assert "The job has successfully completed" in frames_text(at)  # the events timeline
+    assert "ckpt-step-120" in frames_text(at)  # checkpoints: 60 examples, batch 1, 2 epochs
+    assert len(at.get("plotly_chart")) >= 2  # loss and accuracy of this job
+
+    at.button(key=f"ft_try_completions_{job_id}").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state["completions_model"] == model
+
+
+def test_metrics_tab_overlays_jobs(open_app: Callable[..., AppTest], client: openai.OpenAI) -> None:
+    train = upload(client, sentiment_examples())
+    ids = [wait_for(client, client.fine_tuning.jobs.create(model="local-text", training_file=train, suffix=f"cmp{i}",
+                                                           hyperparameters={"batch_size": b}).id, ("succeeded",)).id
+           for i, b in enumerate((2, 6))]
+    at = open_app(PAGE)
+    compare = at.multiselect(key="ft_compare")
+    compare.set_value(ids).run()
+    assert not at.exception
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    overlaid = [c for c in charts if c["layout"]["title"]["text"] == "Loss" and len(c["data"]) > 1]
+    assert len(overlaid) == 1  # the Jobs tab's chart shows one job; this one both
+    loss = overlaid[0]
+    names = {t["name"] for t in loss["data"]}
+    assert {f"cmp0 (succeeded) · train", f"cmp1 (succeeded) · train"} <= names
+    assert len(loss["layout"]["shapes"]) == 4  # 2 epoch boundaries per job (3 epochs)
+
+
+def test_import_a_legacy_results_file(open_app: Callable[..., AppTest]) -> None:
+    at = open_app(PAGE)
+    at.text_area(key="ft_import_text").input(LEGACY).run()
+    assert not at.exception
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert "Classification metrics (validation)" in titles and "Loss" in titles
+    assert "3 steps from pasted" in texts(at)
+    at.text_area(key="ft_import_text").input("not a results file").run()
+    assert "neither a results CSV" in "\n".join(e.value for e in at.error)
