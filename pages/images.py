@@ -1,4 +1,152 @@
+"""Image variations: any picture in, made into what the API takes, n variations out."""
+
+import time
+
 import streamlit as st
 
-st.title("images")
-st.info("This page is being built.")
+from components.connection import get_client
+from components.errors import show_exception
+from components.models import model_picker
+from playground.catalog import load_catalog
+from playground.images import (
+    ANCHORS,
+    SIZES,
+    PictureError,
+    Preparation,
+    human_bytes,
+    load_picture,
+    prepare_for_api,
+    preview_png,
+    result_png,
+    results_zip,
+    sample_pictures,
+    variation_cost,
+)
+
+RUNS = "images_runs"  # every run of this session, oldest first
+FROM_RESULT = "images_from_result"  # (name, png) of a result chosen as the next source
+UPLOAD, SAMPLE, RESULT = "Upload a picture", "Use a sample", "A result"
+
+
+@st.cache_data(max_entries=8, show_spinner="Preparing the picture…")
+def prepare(data: bytes, fit: str, anchor: str, focus: tuple[float, float] | None, pad: tuple[int, int, int, int]):
+    """(what the file is, notes, a preview of it, the PNG for the API); PictureError for a bad file."""
+    picture = load_picture(data)
+    prepared = prepare_for_api(picture, Preparation(fit=fit, anchor=anchor, focus=focus, pad_color=pad))
+    kind = f"{picture.size[0]}×{picture.size[1]} {picture.format}, {picture.mode}, {human_bytes(picture.byte_count)}"
+    return kind, picture.notes, preview_png(picture.image), prepared
+
+
+def vary(name: str, png: bytes) -> None:
+    st.session_state[FROM_RESULT] = (name, png)
+    st.session_state["images_source"] = RESULT
+
+
+st.title("Image variations")
+st.caption(
+    "Any picture becomes what the variations endpoint takes (a square PNG under 4 MB), then the model "
+    "makes n variations of it. On the local engine they are seeded Pillow transformations: crops, mirrors, "
+    "small turns and warps, colour and tone shifts."
+)
+
+settings, main = st.columns([1, 2.8], gap="large")
+with settings:
+    model = model_picker("image_variations", key="images_model")
+    fit = st.radio("Make it square by", ["crop", "pad"], horizontal=True, key="images_fit",
+                   format_func={"crop": "cropping", "pad": "padding"}.get)
+    focus, pad = None, (255, 255, 255, 255)
+    if fit == "crop":
+        anchor = st.selectbox("Keep the part at", [*ANCHORS, "focal point"], key="images_anchor")
+        if anchor == "focal point":
+            across = st.slider("Focal point, across (%)", 0, 100, 50, key="images_focus_x")
+            down = st.slider("Focal point, down (%)", 0, 100, 50, key="images_focus_y")
+            anchor, focus = "center", (across / 100, down / 100)
+    else:
+        anchor = "center"
+        transparent = st.checkbox("Transparent padding", key="images_pad_clear")
+        colour = st.color_picker("Padding colour", "#ffffff", key="images_pad_colour", disabled=transparent)
+        pad = (*(int(colour[i:i + 2], 16) for i in (1, 3, 5)), 0 if transparent else 255)
+    n = st.slider("Variations (n)", 1, 10, 4, key="images_n")
+    size = st.selectbox("Size", SIZES, index=1, key="images_size")
+    if model is not None:
+        cost = variation_cost(model, size, n)
+        if cost is None:
+            st.caption(f"No price known for {model.id}.")
+        elif cost == 0:
+            st.caption("Free: the local engine runs on this machine.")
+        else:
+            st.caption(f"Estimated cost: {n} × ${model.image_prices[size]:.3f} = **${cost:.3f}** "
+                       f"({model.id}, {size}; prices checked {load_catalog().checked}).")
+
+with main:
+    sources = [UPLOAD, SAMPLE] + ([RESULT] if FROM_RESULT in st.session_state else [])
+    if st.session_state.get("images_source") not in sources:
+        st.session_state["images_source"] = SAMPLE
+    source = st.radio("Picture", sources, horizontal=True, key="images_source", label_visibility="collapsed")
+    name, data = None, None
+    if source == UPLOAD:
+        upload = st.file_uploader("A picture: PNG, JPEG, WebP or GIF", type=["png", "jpg", "jpeg", "webp", "gif"],
+                                  key="images_upload")
+        if upload is not None:
+            name, data = upload.name, upload.getvalue()
+    elif source == SAMPLE:
+        name = st.selectbox("Sample", list(sample_pictures()), key="images_sample")
+        data = sample_pictures()[name]
+    else:
+        name, data = st.session_state[FROM_RESULT]
+
+    prepared = None
+    if data is not None:
+        try:
+            kind, notes, before, prepared = prepare(data, fit, anchor, focus, pad)
+        except PictureError as exc:
+            st.error(f"**{name} cannot be used.** {exc}", icon=":material/broken_image:")
+        else:
+            for note in notes:
+                st.info(note, icon=":material/auto_fix_high:")
+            left, right = st.columns(2)
+            left.image(before, caption=f"Before: {name}, {kind}")
+            right.image(prepared.png, caption=f"After: {prepared.side}×{prepared.side} PNG, {human_bytes(prepared.byte_count)}")
+            right.caption("\n".join(f"- {step}" for step in prepared.steps))
+
+    generate = st.button(f"Generate {n} variation{'s' if n > 1 else ''}", type="primary", icon=":material/auto_awesome:",
+                         key="images_generate", disabled=prepared is None or model is None)
+    if generate and prepared is not None and model is not None:
+        started = time.monotonic()
+        try:
+            with st.spinner(f"Making {n} variations at {size}…"):
+                response = get_client().images.create_variation(
+                    image=("picture.png", prepared.png, "image/png"), model=model.id, n=n, size=size,
+                    response_format="b64_json",
+                )
+                pngs = [result_png(item) for item in response.data]
+        except Exception as exc:  # every SDK or network failure becomes a message
+            show_exception(exc)
+        else:
+            runs = st.session_state.setdefault(RUNS, [])
+            runs.append({
+                "number": len(runs) + 1, "source": name, "model": model.id, "size": size, "pngs": pngs,
+                "seconds": time.monotonic() - started, "cost": variation_cost(model, size, len(pngs)),
+            })
+
+    runs = st.session_state.get(RUNS, [])
+    if runs:
+        st.subheader("Results")
+    for run in reversed(runs):
+        number = run["number"]
+        price = "free" if run["cost"] == 0 else ("price unknown" if run["cost"] is None else f"${run['cost']:.3f}")
+        label = (f"Run {number}: {len(run['pngs'])} × {run['size']} of {run['source']} by {run['model']}, "
+                 f"{run['seconds']:.1f} s, {price}")
+        with st.expander(label, expanded=number == runs[-1]["number"]):
+            names = [f"run{number}-{i + 1}.png" for i in range(len(run["pngs"]))]
+            st.download_button("Download all as ZIP", results_zip(list(zip(names, run["pngs"]))),
+                               file_name=f"variations-run{number}.zip", mime="application/zip",
+                               key=f"images_zip_{number}", on_click="ignore", icon=":material/folder_zip:")
+            columns = st.columns(4)
+            for i, (file_name, png) in enumerate(zip(names, run["pngs"])):
+                with columns[i % 4]:
+                    st.image(png, caption=file_name)
+                    st.download_button("Download", png, file_name=file_name, mime="image/png",
+                                       key=f"images_dl_{number}_{i}", on_click="ignore", icon=":material/download:")
+                    st.button("Make variations of this", key=f"images_vary_{number}_{i}", on_click=vary,
+                              args=(f"{file_name} (run {number})", png), icon=":material/repeat:")

@@ -231,6 +231,13 @@ def prepare_for_api(picture: Picture, preparation: Preparation = Preparation()) 
     return Prepared(png, side, tuple(steps))
 
 
+def preview_png(image: Image.Image, max_side: int = 640) -> bytes:
+    """A smaller copy for showing on the page."""
+    preview = image.copy()
+    preview.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return _png(preview)
+
+
 def _png(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, "PNG")
