@@ -3,6 +3,8 @@
 import streamlit as st
 
 from components.counts import live_prompt_count
+from components.history import record_run
+from components.presets import presets_bar
 from components.run_view import render_code, render_result, run_live, settle
 from components.sampling_controls import kept_widget, sampling_controls
 from playground.requests import build_request, check_request
@@ -11,6 +13,8 @@ RESULT_KEY = "completions_result"
 
 st.title("Completions")
 st.caption("The model continues your prompt. Move a control, run, and see each token's probability and its alternatives.")
+
+presets_bar("completions")
 
 controls_column, main = st.columns([1, 2.8], gap="large")
 with controls_column:
@@ -36,6 +40,7 @@ with main:
     if clicked:
         result = run_live(RESULT_KEY, request, prompt_tokens=prompt_tokens)
     if result is not None:
+        record_run(result)
         render_result(result, info, key="completions")
     else:
         render_code(request, key="completions")
