@@ -6,6 +6,7 @@ import streamlit as st
 
 from components.connection import get_client
 from components.errors import show_exception
+from components.history import record_run
 from components.models import model_picker
 from playground.catalog import load_catalog
 from playground.images import (
@@ -128,6 +129,7 @@ with main:
                 "number": len(runs) + 1, "source": name, "model": model.id, "size": size, "pngs": pngs,
                 "seconds": time.monotonic() - started, "cost": variation_cost(model, size, len(pngs)),
             })
+            record_run(endpoint="image_variations", model=model.id, request={"model": model.id, "n": n, "size": size, "image": name}, response={"images": len(pngs)}, latency=runs[-1]["seconds"], cost=runs[-1]["cost"])  # metadata only: the pictures stay out of the history
 
     runs = st.session_state.get(RUNS, [])
     if runs:
