@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
 from typing import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from playground.logprobs import Alternative, TokenInfo, spans, summarize
+from playground.logprobs import Alternative, Summary, TokenInfo, choices_tokens, spans, summarize
+from playground.tokens import encoding_for_model
 
 TOOLTIP_ALTERNATIVES = 5  # per token in the hover tooltip; the chart shows them all
 BINS = 10  # colour classes p0..p9 by probability decile
@@ -181,6 +183,26 @@ def _pick_row(table_key: str, chooser_key: str, positions: list[int]) -> None:
         st.session_state[chooser_key] = positions[rows[0]]
 
 
+@dataclass
+class _Built:
+    tokens: list[TokenInfo]
+    count: int
+    html: str
+    table: pd.DataFrame
+    summary: Summary
+
+
+def _built(tokens: list[TokenInfo], key: str) -> _Built:
+    """The HTML, table and summary, rebuilt only when the page passes another token list
+    (or the same list grown, as while streaming). The entry keeps the list alive, so an
+    identity match cannot be a new list at a reused address."""
+    memo = st.session_state.get(f"{key}:built")
+    if memo is None or memo.tokens is not tokens or memo.count != len(tokens):
+        memo = _Built(tokens, len(tokens), token_html(tokens), token_table(tokens), summarize(tokens))
+        st.session_state[f"{key}:built"] = memo
+    return memo
+
+
 def render_token_view(tokens: list[TokenInfo], *, key: str, title: str | None = None) -> None:
     """The view of one choice: shaded text with hover alternatives, a chart of the chosen
     token's alternatives, the summary and the per-token table."""
@@ -189,9 +211,10 @@ def render_token_view(tokens: list[TokenInfo], *, key: str, title: str | None = 
     if not tokens:
         st.info("No token probabilities in this response. Turn on logprobs and run again.")
         return
-    st.html(token_html(tokens))
+    built = _built(tokens, key)
+    st.html(built.html)
 
-    summary = summarize(tokens)
+    summary = built.summary
     m1, m2, m3 = st.columns(3)
     m1.metric("Generated tokens", summary.count)
     m2.metric("Mean logprob", "—" if summary.mean_logprob is None else f"{summary.mean_logprob:.3f}")
@@ -221,7 +244,7 @@ def render_token_view(tokens: list[TokenInfo], *, key: str, title: str | None = 
 
     with st.expander("Per-token table", expanded=len(tokens) <= 64):
         st.dataframe(
-            token_table(tokens),
+            built.table,
             key=table_key,
             on_select=lambda: _pick_row(table_key, chooser_key, positions),
             selection_mode="single-row",
@@ -272,3 +295,21 @@ def plain_tokens_html(tokens: Sequence[TokenInfo], *, show_ids: bool = False) ->
         parts.append(f'<span class="c{n % len(_PALETTE)}" title="{html.escape(ids)}">{label}</span>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def render_response_tokens(
+    response: object, *, key: str, model: str, echo_prompt: str | None = None
+) -> list[list[TokenInfo]]:
+    """The token view of every choice of a chat or completions response (SDK object or
+    dict). Normalized once per response object: keep the response (e.g. in
+    st.session_state) and reruns cost only the rendering. Returns the tokens per choice."""
+    memo = st.session_state.get(f"{key}:tokens")
+    if memo is None or memo[0] is not response or memo[1] != echo_prompt:
+        try:
+            encoding = encoding_for_model(model)
+        except Exception:  # no tokenizer for this model: ids stay empty, the rest still works
+            encoding = None
+        memo = (response, echo_prompt, choices_tokens(response, echo_prompt=echo_prompt, encoding=encoding))
+        st.session_state[f"{key}:tokens"] = memo
+    render_choices(memo[2], key=key)
+    return memo[2]

@@ -116,3 +116,26 @@ def test_chat_multibyte_tokens_and_n_side_by_side(client: openai.OpenAI) -> None
     table = at.dataframe[0].value
     assert "␣\\xf0\\x9f\\x8e" in list(table["token"])  # a partial character shown by its bytes
     assert set(table["id"].dropna()) <= {first, second}
+
+
+def response_app(response: dict, echo_prompt: str | None) -> None:
+    from components.token_view import render_response_tokens
+
+    render_response_tokens(response, key="resp", model="local-text", echo_prompt=echo_prompt)
+
+
+def test_render_response_tokens_marks_echo_per_choice_and_normalizes_once(client: openai.OpenAI) -> None:
+    prompt = "Emoji 🎉 and 한국어"
+    response = client.completions.create(model="local-text", prompt=prompt, max_tokens=5, logprobs=2, echo=True, n=2, seed=5)
+    at = AppTest.from_function(response_app, args=(response.model_dump(), prompt), default_timeout=60)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert len(at.dataframe) == 2
+    for choice, table, element in zip(response.choices, at.dataframe, at.html):
+        n_prompt = response.usage.prompt_tokens  # one prompt: its tokens, counted once
+        assert list(table.value["prompt"]) == [i < n_prompt for i in range(len(choice.logprobs.tokens))]
+        units = re.findall(r'<span class="t ([^"]*)" data-i="\d+">(.*?)<span class="tip">', element.proto.body, flags=re.S)
+        assert "".join(html.unescape(t) for _, t in units) == choice.text  # 🎉 rebuilt with the model's encoding
+    tokens = at.session_state["resp:tokens"][2]
+    at.run()  # a rerun with the same response reuses the normalized tokens
+    assert at.session_state["resp:tokens"][2] is tokens
