@@ -16,8 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from playground.logprobs import Alternative, Summary, TokenInfo, choices_tokens, spans, summarize
-from playground.tokens import encoding_for_model
+from playground.logprobs import Alternative, Summary, TokenInfo, spans, summarize
 
 TOOLTIP_ALTERNATIVES = 5  # per token in the hover tooltip; the chart shows them all
 BINS = 10  # colour classes p0..p9 by probability decile
@@ -296,20 +295,3 @@ def plain_tokens_html(tokens: Sequence[TokenInfo], *, show_ids: bool = False) ->
     parts.append("</div>")
     return "".join(parts)
 
-
-def render_response_tokens(
-    response: object, *, key: str, model: str, echo_prompt: str | None = None
-) -> list[list[TokenInfo]]:
-    """The token view of every choice of a chat or completions response (SDK object or
-    dict). Normalized once per response object: keep the response (e.g. in
-    st.session_state) and reruns cost only the rendering. Returns the tokens per choice."""
-    memo = st.session_state.get(f"{key}:tokens")
-    if memo is None or memo[0] is not response or memo[1] != echo_prompt:
-        try:
-            encoding = encoding_for_model(model)
-        except Exception:  # no tokenizer for this model: ids stay empty, the rest still works
-            encoding = None
-        memo = (response, echo_prompt, choices_tokens(response, echo_prompt=echo_prompt, encoding=encoding))
-        st.session_state[f"{key}:tokens"] = memo
-    render_choices(memo[2], key=key)
-    return memo[2]

@@ -265,17 +265,3 @@ def echo_prompt_token_count(lp: Any, prompt: str) -> int:
     offsets = _get(lp, "text_offset") or []
     return sum(1 for offset in offsets if offset is not None and offset < len(prompt))
 
-
-def choices_tokens(response: Any, *, echo_prompt: str | None = None, encoding: Encoding | None = None) -> list[list[TokenInfo]]:
-    """Every choice of a chat or completions response (SDK object or dict) as tokens, in
-    choice order. `echo_prompt`: the prompt, when the completions request had echo on."""
-    out = []
-    choices = sorted(_get(response, "choices") or [], key=lambda c: _get(c, "index") or 0)
-    for choice in choices:
-        lp = _get(choice, "logprobs")
-        if _get(choice, "message") is not None:
-            out.append(from_chat_logprobs(lp, encoding=encoding))
-            continue
-        prompt_tokens = echo_prompt_token_count(lp, echo_prompt) if echo_prompt and lp is not None else 0
-        out.append(from_completion_logprobs(lp, prompt_token_count=prompt_tokens, encoding=encoding, text=_get(choice, "text")))
-    return out

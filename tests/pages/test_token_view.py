@@ -118,16 +118,30 @@ def test_chat_multibyte_tokens_and_n_side_by_side(client: openai.OpenAI) -> None
     assert set(table["id"].dropna()) <= {first, second}
 
 
-def response_app(response: dict, echo_prompt: str | None) -> None:
-    from components.token_view import render_response_tokens
 
-    render_response_tokens(response, key="resp", model="local-text", echo_prompt=echo_prompt)
+def held_app(response: dict, prompt: str) -> None:
+    """A page that normalizes once and keeps the tokens in session state, as the run does."""
+    import streamlit as st
+
+    import tiktoken_offline
+    from components.token_view import render_choices
+    from playground.logprobs import echo_prompt_token_count, from_completion_logprobs
+
+    if "held" not in st.session_state:
+        encoding = tiktoken_offline.get_encoding("o200k_base")
+        st.session_state.held = [
+            from_completion_logprobs(
+                c["logprobs"], prompt_token_count=echo_prompt_token_count(c["logprobs"], prompt), encoding=encoding, text=c["text"]
+            )
+            for c in response["choices"]
+        ]
+    render_choices(list(st.session_state.held), key="held")
 
 
-def test_render_response_tokens_marks_echo_per_choice_and_normalizes_once(client: openai.OpenAI) -> None:
+def test_echo_prompt_per_choice_from_offsets_and_reruns_reuse_the_built_view(client: openai.OpenAI) -> None:
     prompt = "Emoji 🎉 and 한국어"
     response = client.completions.create(model="local-text", prompt=prompt, max_tokens=5, logprobs=2, echo=True, n=2, seed=5)
-    at = AppTest.from_function(response_app, args=(response.model_dump(), prompt), default_timeout=60)
+    at = AppTest.from_function(held_app, args=(response.model_dump(), prompt), default_timeout=60)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert len(at.dataframe) == 2
@@ -136,6 +150,6 @@ def test_render_response_tokens_marks_echo_per_choice_and_normalizes_once(client
         assert list(table.value["prompt"]) == [i < n_prompt for i in range(len(choice.logprobs.tokens))]
         units = re.findall(r'<span class="t ([^"]*)" data-i="\d+">(.*?)<span class="tip">', element.proto.body, flags=re.S)
         assert "".join(html.unescape(t) for _, t in units) == choice.text  # 🎉 rebuilt with the model's encoding
-    tokens = at.session_state["resp:tokens"][2]
-    at.run()  # a rerun with the same response reuses the normalized tokens
-    assert at.session_state["resp:tokens"][2] is tokens
+    built = at.session_state["held:0:built"]
+    at.run()  # a rerun with the same token lists reuses the HTML and the table
+    assert at.session_state["held:0:built"] is built
