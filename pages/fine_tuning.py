@@ -205,15 +205,18 @@ with jobs_tab:
                 st.progress(min(last["step"] / max(last.get("total_steps") or 1, 1), 1.0),
                             text=f"step {last['step']} of {last.get('total_steps', '?')}")
             hyper = job.hyperparameters
-            info = {
-                "model": job.model, "fine-tuned model": job.fine_tuned_model or "—",
-                "training file": job.training_file, "validation file": job.validation_file or "—",
-                "n_epochs": hyper.n_epochs, "batch_size": hyper.batch_size,
-                "learning_rate_multiplier": hyper.learning_rate_multiplier, "seed": job.seed,
-                "trained tokens": job.trained_tokens or "—", "created": when(job.created_at),
-                "finished": when(job.finished_at), "result files": ", ".join(job.result_files) or "—",
-            }
-            st.dataframe([{"field": k, "value": str(v)} for k, v in info.items()], hide_index=True)
+            numbers = st.columns(4)
+            numbers[0].metric("n_epochs", hyper.n_epochs, help=HYPER_HELP["n_epochs"])
+            numbers[1].metric("batch_size", hyper.batch_size, help=HYPER_HELP["batch_size"])
+            numbers[2].metric("learning_rate_multiplier", hyper.learning_rate_multiplier,
+                              help=HYPER_HELP["learning_rate_multiplier"])
+            numbers[3].metric("Trained tokens", f"{job.trained_tokens:,}" if job.trained_tokens else "—")
+            st.markdown(
+                f"**Base model** `{job.model}` · **Fine-tuned model** `{job.fine_tuned_model or '—'}`  \n"
+                f"**Training file** `{job.training_file}` · **Validation file** `{job.validation_file or '—'}` · "
+                f"**Results** {', '.join(f'`{r}`' for r in job.result_files) or '—'}  \n"
+                f"**Seed** {job.seed} · **Created** {when(job.created_at)} · **Finished** {when(job.finished_at)}"
+            )
             buttons = st.columns(3)
             if job.status in jobs.ACTIVE and buttons[0].button("Cancel job", key=f"ft_cancel_{job_id}"):
                 try:

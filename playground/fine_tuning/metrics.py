@@ -82,7 +82,8 @@ def _frame(table: pd.DataFrame) -> pd.DataFrame:
             out[target] = out[target].fillna(values)
     out = out.dropna(subset=["step"])
     out["step"] = out["step"].astype("int64")
-    out = out.groupby("step", as_index=False).last()  # one row per step (events may repeat)
+    if not (out["step"].is_unique and out["step"].is_monotonic_increasing):
+        out = out.groupby("step", as_index=False).last()  # one row per step (events may repeat)
     return out.sort_values("step", ignore_index=True)[list(COLUMNS)]
 
 
@@ -90,7 +91,7 @@ def parse_results(content: bytes | str) -> pd.DataFrame:
     """A results file (today's or legacy, plain or base64) -> the frame."""
     text = decode_results(content)
     try:
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+        table = pd.read_csv(io.StringIO(text))  # numeric columns parse as floats; _frame coerces the rest
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise MetricsError(f"The CSV cannot be read: {exc}") from None
     table.columns = [c.strip() for c in table.columns]
@@ -149,15 +150,16 @@ def lttb(x: np.ndarray, y: np.ndarray, n_out: int) -> np.ndarray:
     if n_out >= n or n_out < 3:
         return np.arange(n)
     edges = np.linspace(1, n - 1, n_out - 1).astype(np.int64)  # n_out - 2 buckets over the inner points
+    sizes = np.diff(np.append(edges, n))  # bucket b is [edges[b], edges[b+1]); the last "bucket" is the last point
+    mean_x = np.add.reduceat(x, edges) / sizes
+    mean_y = np.add.reduceat(y, edges) / sizes
     chosen = np.empty(n_out, dtype=np.int64)
     chosen[0], chosen[-1] = 0, n - 1
     previous = 0
     for b in range(n_out - 2):
         lo, hi = edges[b], edges[b + 1]
-        nxt_lo, nxt_hi = hi, edges[b + 2] if b + 2 < len(edges) else n
-        mean_x, mean_y = x[nxt_lo:nxt_hi].mean(), y[nxt_lo:nxt_hi].mean()
         ax, ay = x[previous], y[previous]
-        area = np.abs((ax - mean_x) * (y[lo:hi] - ay) - (ax - x[lo:hi]) * (mean_y - ay))
-        previous = lo + int(np.argmax(area))
+        area = np.abs((ax - mean_x[b + 1]) * (y[lo:hi] - ay) - (ax - x[lo:hi]) * (mean_y[b + 1] - ay))
+        previous = lo + int(area.argmax())
         chosen[b + 1] = previous
     return chosen

@@ -59,7 +59,7 @@ def test_check_upload_start_and_watch_a_job_succeed(open_app: Callable[..., AppT
     job_id = at.session_state["ft_job"]
     model = f"ft:local-text:pagetest:{job_id}"
     deadline = time.monotonic() + 60
-    while model not in frames_text(at):
+    while f"`{model}`" not in texts(at):
         assert time.monotonic() < deadline, "the job view never showed the fine-tuned model"
         time.sleep(0.3)
         at.run()

@@ -82,3 +82,17 @@ def test_smoothing_and_epoch_boundaries() -> None:
     frame = parse_results("step,train_loss\n" + "".join(f"{i},1\n" for i in range(1, 46)))
     assert epoch_boundaries(frame, steps_per_epoch(60, 4)) == [15, 30]
     assert epoch_boundaries(frame, None) == []
+
+
+def test_lttb_keeps_the_ends_and_the_spikes() -> None:
+    import numpy as np
+
+    from playground.fine_tuning.metrics import lttb
+
+    x = np.arange(100_000, dtype=float)
+    y = np.exp(-x / 20_000) + np.random.default_rng(0).normal(0, 0.01, len(x))
+    y[51_234] = 9.0
+    kept = lttb(x, y, 2000)
+    assert len(kept) == 2000 and kept[0] == 0 and kept[-1] == len(x) - 1
+    assert (np.diff(kept) > 0).all() and 51_234 in kept
+    assert lttb(x[:50], y[:50], 2000).tolist() == list(range(50))
