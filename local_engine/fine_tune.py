@@ -397,8 +397,9 @@ class FineTuning:
             self._cancel[job_id] = threading.Event()
             self._save(job_id)
         self._event(job_id, f"Created fine-tuning job: {job_id}")
+        created = self.get(job_id)  # a copy: validation changes the stored job at once
         self._start_validation(job_id)
-        return job
+        return created
 
     def get(self, job_id: str) -> dict[str, Any]:
         with self._lock:
@@ -411,7 +412,7 @@ class FineTuning:
     def list(self, after: str | None, limit: int) -> dict[str, Any]:
         with self._lock:
             jobs = [e["job"] for e in reversed(self._jobs.values())]  # newest first
-            return _page(jobs, after, limit)
+            return json.loads(json.dumps(_page(jobs, after, limit)))  # a copy: the worker updates jobs
 
     def cancel(self, job_id: str) -> dict[str, Any]:
         with self._lock:
