@@ -15,7 +15,8 @@ import codecs
 import math
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Iterable, Protocol, Sequence
+from operator import attrgetter
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 _LOG2E = 1 / math.log(2)
 
@@ -182,25 +183,38 @@ def _recover_bytes(
         i = j
 
 
+def _fields(sample: Any, names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A getter of several fields at once, for dicts or SDK objects (chosen once per list:
+    this runs for every token and alternative)."""
+    if isinstance(sample, dict):
+        return lambda d: tuple(d.get(n) for n in names)
+    return attrgetter(*names)
+
+
 def from_chat_logprobs(lp: Any, *, encoding: Encoding | None = None) -> list[TokenInfo]:
     """choice.logprobs of /v1/chat/completions (its `content` list) -> tokens."""
     if lp is None:
         return []
     content = _get(lp, "content") or []
+    if not content:
+        return []
+    item_fields = _fields(content[0], ("token", "logprob", "bytes", "top_logprobs"))
+    alt_fields: Callable[[Any], tuple[Any, ...]] | None = None
     out: list[TokenInfo] = []
     for i, item in enumerate(content):
-        raw = _get(item, "bytes")
+        token, logprob, raw, top = item_fields(item)
         raw_b = bytes(raw) if raw is not None else None
-        alts = []
-        for alt in _get(item, "top_logprobs") or ():
-            ab = _get(alt, "bytes")
-            alts.append(Alternative(_get(alt, "token"), float(_get(alt, "logprob")), bytes(ab) if ab is not None else None))
-        alts.sort(key=lambda a: -a.logprob)
-        logprob = _get(item, "logprob")
+        alts: list[Alternative] = []
+        if top:
+            alt_fields = alt_fields or _fields(top[0], ("token", "logprob", "bytes"))
+            for alt_token, alt_logprob, alt_raw in map(alt_fields, top):
+                alts.append(Alternative(alt_token, float(alt_logprob), bytes(alt_raw) if alt_raw is not None else None))
+            if any(alts[j].logprob < alts[j + 1].logprob for j in range(len(alts) - 1)):
+                alts.sort(key=_by_logprob, reverse=True)  # the API sends them sorted already
         out.append(
             TokenInfo(
                 index=i,
-                token=_get(item, "token"),
+                token=token,
                 token_id=_token_id(encoding, raw_b),
                 logprob=None if logprob is None else float(logprob),
                 bytes=raw_b,
@@ -209,6 +223,10 @@ def from_chat_logprobs(lp: Any, *, encoding: Encoding | None = None) -> list[Tok
             )
         )
     return out
+
+
+def _by_logprob(alt: Alternative) -> float:
+    return alt.logprob
 
 
 def spans(tokens: Iterable[TokenInfo]) -> list[tuple[str, list[int]]]:

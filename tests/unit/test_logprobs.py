@@ -69,6 +69,10 @@ def test_chat_rank_entropy_and_sdk_objects_equal_dicts() -> None:
     )
     assert from_chat_logprobs(response.choices[0].logprobs) == tokens
 
+    unsorted = {"content": [chat_item(b"A", math.log(0.2), [(b"A", math.log(0.2)), (b"B", math.log(0.7))])]}
+    (token,) = from_chat_logprobs(unsorted)
+    assert [a.token for a in token.top] == ["B", "A"] and token.rank == 2  # most likely first, whatever the order sent
+
 
 def test_completion_echo_marks_prompt_tokens_and_summary_skips_them() -> None:
     lp = {
