@@ -106,8 +106,9 @@ with main:
             for note in notes:
                 st.info(note, icon=":material/auto_fix_high:")
             left, right = st.columns(2)
-            left.image(before, caption=f"Before: {name}, {kind}")
-            right.image(prepared.png, caption=f"After: {prepared.side}×{prepared.side} PNG, {human_bytes(prepared.byte_count)}")
+            left.image(before, caption=f"Before: {name}, {kind}", width=300)
+            right.image(prepared.png, caption=f"After: {prepared.side}×{prepared.side} PNG, {human_bytes(prepared.byte_count)}",
+                        width=300)
             right.caption("\n".join(f"- {step}" for step in prepared.steps))
 
     generate = st.button(f"Generate {n} variation{'s' if n > 1 else ''}", type="primary", icon=":material/auto_awesome:",
@@ -148,7 +149,7 @@ with main:
             for i, (file_name, png) in enumerate(zip(names, run["pngs"])):
                 with columns[i % 4]:
                     st.image(png, caption=file_name)
-                    st.download_button("Download", png, file_name=file_name, mime="image/png",
+                    st.download_button("PNG", png, file_name=file_name, mime="image/png", help=f"Download {file_name}",
                                        key=f"images_dl_{number}_{i}", on_click="ignore", icon=":material/download:")
-                    st.button("Make variations of this", key=f"images_vary_{number}_{i}", on_click=vary,
-                              args=(f"{file_name} (run {number})", png), icon=":material/repeat:")
+                    st.button("Vary", key=f"images_vary_{number}_{i}", on_click=vary, icon=":material/repeat:",
+                              args=(f"{file_name} (run {number})", png), help="Make variations of this result")

@@ -55,7 +55,7 @@ def test_a_sample_makes_the_variations_the_engine_returns(open_app, engine_url: 
     assert at.expander[0].label.startswith("Run 1: 3 × 256x256 of Still life by local-image")
     shown = [caption for image in at.expander[0].image for caption in image.captions]
     assert shown == ["run1-1.png", "run1-2.png", "run1-3.png"]
-    assert [button.label for button in at.expander[0].get("download_button")] == ["Download all as ZIP"] + ["Download"] * 3
+    assert [button.label for button in at.expander[0].get("download_button")] == ["Download all as ZIP"] + ["PNG"] * 3
 
 
 def test_a_result_can_be_varied_again_and_the_gallery_shows_newest_first(open_app, engine_url: str) -> None:
