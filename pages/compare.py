@@ -129,10 +129,11 @@ for i, column in enumerate(st.columns(count)):
         if info is None:
             st.stop()
         temperature = st.slider("Temperature", 0.0, 2.0, [0.2, 1.2, 0.7, 1.0][i], 0.05, key=f"cmp_temperature_{i}")
-        top_p = st.slider("Top P", 0.0, 1.0, 1.0, 0.05, key=f"cmp_top_p_{i}")
-        frequency = st.slider("Frequency penalty", -2.0, 2.0, 0.0, 0.1, key=f"cmp_frequency_{i}")
-        presence = st.slider("Presence penalty", -2.0, 2.0, 0.0, 0.1, key=f"cmp_presence_{i}")
         seed = st.number_input("Seed (optional)", min_value=0, value=None, step=1, key=f"cmp_seed_{i}", placeholder="none")
+        with st.expander("Top P and penalties"):
+            top_p = st.slider("Top P", 0.0, 1.0, 1.0, 0.05, key=f"cmp_top_p_{i}")
+            frequency = st.slider("Frequency penalty", -2.0, 2.0, 0.0, 0.1, key=f"cmp_frequency_{i}")
+            presence = st.slider("Presence penalty", -2.0, 2.0, 0.0, 0.1, key=f"cmp_presence_{i}")
         configs.append(compare.CompareConfig(info.id, temperature, top_p, frequency, presence, None if seed is None else int(seed), max_tokens))
 
 requests, problems = compare.build_requests(endpoint, configs, prompt=prompt, messages=messages)
@@ -146,7 +147,8 @@ if clicked:
     batch = compare.start(get_client(), requests, [c.label() for c in configs])
     st.session_state[BATCH_KEY] = batch
 if batch is not None and not batch.done:
-    if st.button("Stop", key="cmp_stop", icon=":material/stop_circle:", help="Keep what arrived in every column."):
+    stop_holder = st.empty()
+    if stop_holder.button("Stop", key="cmp_stop", icon=":material/stop_circle:", help="Keep what arrived in every column."):
         batch.cancel.set()
     live = st.columns(len(batch.results))
     holders = [column.empty() for column in live]
@@ -157,7 +159,7 @@ if batch is not None and not batch.done:
         if finished:
             break
         time.sleep(REDRAW_EVERY_S)
-    for holder in holders:
+    for holder in [stop_holder, *holders]:
         holder.empty()
 if batch is not None and batch.done:
     for result in batch.results:
