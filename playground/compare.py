@@ -90,7 +90,8 @@ class Batch:
 
     @property
     def done(self) -> bool:
-        return all(r.done for r in self.results)
+        # The threads, not RunResult.done: finish() marks a result done before it builds the token tables.
+        return not any(thread.is_alive() for thread in self.threads)
 
     def wait(self, timeout: float | None = None) -> None:
         for thread in self.threads:

@@ -357,6 +357,38 @@ def _clean_tags(tags: Iterable[Any]) -> list[str]:
 # --- the database ----------------------------------------------------------------------
 
 
+def _row(run: Run, secrets: list[str | None]) -> tuple[tuple[Any, ...], list[str]]:
+    """The runs-table row of `run`, every JSON field scrubbed, and its tags."""
+    request = safe_json(run.request, secrets)
+    response = safe_json(run.response, secrets)
+    row = (
+        run.id,
+        float(run.created),
+        run.endpoint,
+        run.model,
+        safe_json(run.provider, secrets),
+        request,
+        response,
+        None if run.usage is None else safe_json(run.usage, secrets),
+        run.latency,
+        run.ttft,
+        run.cost,
+        scrub(run.title, secrets),
+        prompt_text_of(json.loads(request)),
+        response_text_of(json.loads(response)),
+    )
+    return row, _clean_tags(run.tags)
+
+
+def _insert(db: sqlite3.Connection, row: tuple[Any, ...], tags: list[str]) -> None:
+    seq = db.execute(
+        "INSERT INTO runs (id, created, endpoint, model, provider, request, response, usage, latency, ttft, cost, title, "
+        "prompt_text, response_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        row,
+    ).lastrowid
+    db.executemany("INSERT OR IGNORE INTO run_tags VALUES (?, ?)", [(seq, t) for t in tags])
+
+
 class History:
     """The run history at `path`. Holds no open connection: safe to share between threads
     and sessions. `notice` says what happened when the file had to be set aside."""
@@ -450,34 +482,22 @@ class History:
 
     def add(self, run: Run, *, secrets: Iterable[str | None] = ()) -> str:
         """Save `run` (scrubbed of `secrets` and key-like text); returns its id."""
-        secrets = list(secrets)
-        request = safe_json(run.request, secrets)
-        response = safe_json(run.response, secrets)
-        row = (
-            run.id,
-            float(run.created),
-            run.endpoint,
-            run.model,
-            safe_json(run.provider, secrets),
-            request,
-            response,
-            None if run.usage is None else safe_json(run.usage, secrets),
-            run.latency,
-            run.ttft,
-            run.cost,
-            scrub(run.title, secrets),
-            prompt_text_of(json.loads(request)),
-            response_text_of(json.loads(response)),
-        )
-        tags = _clean_tags(run.tags)
+        row, tags = _row(run, list(secrets))
         with self._write() as db:
-            seq = db.execute(
-                "INSERT INTO runs (id, created, endpoint, model, provider, request, response, usage, latency, ttft, cost, title, "
-                "prompt_text, response_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                row,
-            ).lastrowid
-            db.executemany("INSERT OR IGNORE INTO run_tags VALUES (?, ?)", [(seq, t) for t in tags])
+            _insert(db, row, tags)
         return run.id
+
+    def add_many(self, runs: Iterable[Run], *, secrets: Iterable[str | None] = ()) -> tuple[int, int]:
+        """Save runs in one transaction, skipping ids already here: (added, skipped)."""
+        secrets = list(secrets)
+        prepared = [_row(run, secrets) for run in runs]
+        added = 0
+        with self._write() as db:
+            for row, tags in prepared:
+                if db.execute("SELECT 1 FROM runs WHERE id = ?", (row[0],)).fetchone() is None:
+                    _insert(db, row, tags)
+                    added += 1
+        return added, len(prepared) - added
 
     def update(self, run_id: str, *, title: str | None = None, tags: Iterable[str] | None = None) -> None:
         with self._write() as db:
@@ -611,6 +631,7 @@ class History:
             except UnicodeDecodeError:
                 return ImportReport(problems=["The file is not UTF-8 text: export runs from the History page and import that file."])
         report = ImportReport()
+        runs: list[Run] = []
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
@@ -620,19 +641,12 @@ class History:
                 report.problems.append(f"line {number}: not valid JSON ({exc.msg}, column {exc.colno})")
                 continue
             try:
-                run = run_from_json(data)
+                runs.append(run_from_json(data))
             except (ValueError, TypeError) as exc:
                 report.problems.append(f"line {number}: {exc}")
-                continue
-            if self.get(run.id) is not None:
-                report.duplicates += 1
-                continue
-            try:
-                self.add(run)
-            except sqlite3.IntegrityError:  # imported by another session meanwhile
-                report.duplicates += 1
-                continue
-            report.added += 1
+        unique = list({run.id: run for run in runs}.values())  # the same id twice in a file: once
+        report.added, skipped = self.add_many(unique)
+        report.duplicates = skipped + len(runs) - len(unique)
         return report
 
     # presets
