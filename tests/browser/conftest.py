@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -23,16 +24,16 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def app_url(engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app served by `streamlit run app.py`, on the session's engine."""
+@contextlib.contextmanager
+def serve_app(engine_url: str, data_dir: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port, on the given engine; yields its URL."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    log_path = data_dir / "streamlit.log"
     env = {
         **os.environ,
         "PLAYGROUND_ENGINE_URL": engine_url,
         "PLAYGROUND_ENGINE_KEY": TEST_KEY,
-        "PLAYGROUND_DATA_DIR": str(tmp_path_factory.mktemp("app-data")),
+        "PLAYGROUND_DATA_DIR": str(data_dir),
     }
     env.pop("OPENAI_API_KEY", None)
     with open(log_path, "wb") as log:
@@ -56,6 +57,13 @@ def app_url(engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app_url(engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served by `streamlit run app.py`, on the session's engine."""
+    with serve_app(engine_url, tmp_path_factory.mktemp("app-data")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
