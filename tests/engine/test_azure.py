@@ -93,3 +93,31 @@ def test_an_entra_id_bearer_token_is_accepted_as_the_key(engine_url):
 
 def test_models_listed_under_openai(azure):
     assert "local-text" in [m.id for m in azure.models.list()]
+
+
+def _png(size: int = 64) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (size, size), (200, 80, 40)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_image_variations_on_a_deployment(engine_url, client):
+    """Azure serves no dall-e-2 variations, so the SDK's AzureOpenAI does not route them to a
+    deployment; the engine still answers the deployment path the issue names."""
+    image = _png()
+    root = engine_url.removesuffix("/v1")
+    via_azure = httpx.post(
+        f"{root}/openai/deployments/dall-e-2/images/variations",
+        params={"api-version": API_VERSION},
+        headers={"api-key": TEST_KEY},
+        files={"image": ("a.png", image, "image/png")},
+        data={"n": "2", "size": "256x256", "response_format": "b64_json"},
+        timeout=60,
+    )
+    assert via_azure.status_code == 200, via_azure.text
+    direct = client.images.create_variation(model="local-image", image=("a.png", image), n=2, size="256x256", response_format="b64_json")
+    assert [d["b64_json"] for d in via_azure.json()["data"]] == [d.b64_json for d in direct.data]
