@@ -37,7 +37,10 @@ _CSS = (
     "padding:6px 8px;border-radius:6px;background:#262730;color:#fafafa;font-size:0.78rem;"
     "line-height:1.35;white-space:pre;font-style:normal;box-shadow:0 2px 8px rgba(0,0,0,.35)}"
     ".tv .t:hover>.tip{display:block}"
-    ".tv .tip .a{position:relative;display:block;padding:0 3px}"
+    ".tv .tip .g,.tv .tip .h,.tv .tip .m,.tv .tip .a{display:block}"
+    ".tv .tip .g+.g{margin-top:6px;padding-top:4px;border-top:1px solid #555}"
+    ".tv .tip .h{margin-bottom:2px;font-weight:600}.tv .tip .m{opacity:.75;margin-top:2px}"
+    ".tv .tip .a{position:relative;padding:0 3px}"
     ".tv .tip .a>i{position:absolute;left:0;top:0;bottom:0;background:rgba(28,131,225,.45);z-index:-1}"
     ".tv .tip .c{font-weight:700;color:#7defa1}"
     ".tvl{display:flex;gap:2px;align-items:center;font-size:0.75rem;margin:0 0 6px 0;flex-wrap:wrap}"
@@ -84,17 +87,21 @@ def _tooltip(t: TokenInfo) -> str:
     head = f"#{t.index} {html.escape(token_label(t.token, t.bytes), quote=False)}  {prob}"
     if t.token_id is not None:
         head += f"  id {t.token_id}"
-    rows = [head]
-    for alt in t.top[:TOOLTIP_ALTERNATIVES]:
+    rows = [f'<span class="h">{head}</span>']
+    shown = list(t.top[:TOOLTIP_ALTERNATIVES])
+    if t.rank is not None and t.rank > TOOLTIP_ALTERNATIVES:
+        shown.append(t.top[t.rank - 1])  # the chosen token always shows, with its rank
+    for alt in shown:
         p = math.exp(alt.logprob)
         chosen = _same(alt, t)
+        rank = f"  (rank {t.rank})" if chosen and t.rank and t.rank > TOOLTIP_ALTERNATIVES else ""
         rows.append(
             f'<span class="a{" c" if chosen else ""}"><i style="width:{100 * p:.0f}%"></i>'
-            f'{"✓ " if chosen else "  "}{100 * p:5.1f}%  {html.escape(token_label(alt.token, alt.bytes), quote=False)}</span>'
+            f'{"✓ " if chosen else "  "}{100 * p:5.1f}%  {html.escape(token_label(alt.token, alt.bytes), quote=False)}{rank}</span>'
         )
-    if len(t.top) > TOOLTIP_ALTERNATIVES:
-        rows.append(f"+{len(t.top) - TOOLTIP_ALTERNATIVES} more: choose #{t.index} below")
-    return "\n".join(rows)
+    if len(t.top) > len(shown):
+        rows.append(f'<span class="m">+{len(t.top) - len(shown)} more: choose #{t.index} below</span>')
+    return f'<span class="g">{"".join(rows)}</span>'
 
 
 def token_html(tokens: Sequence[TokenInfo]) -> str:
@@ -108,7 +115,7 @@ def token_html(tokens: Sequence[TokenInfo]) -> str:
         cls = f"p{_bin(math.exp(min(lps)))}" if lps else "na"
         if members[0].is_prompt:
             cls += " pr"
-        tip = "\n\n".join(_tooltip(m) for m in members)
+        tip = "".join(_tooltip(m) for m in members)
         parts.append(
             f'<span class="t {cls}" data-i="{indexes[0]}">{html.escape(text, quote=False)}'
             f'<span class="tip">{tip}</span></span>'
@@ -171,8 +178,9 @@ def alternatives_figure(t: TokenInfo) -> go.Figure:
 
 
 def _code(text: str) -> str:
-    """Inline markdown code for untrusted text (a backtick would end the span early)."""
-    return "`" + text.replace("`", "ˋ") + "`"
+    """Inline markdown code for untrusted text (a backtick would end the span early),
+    isolated so a right-to-left token does not reorder the sentence around it."""
+    return "\u2068`" + text.replace("`", "ˋ") + "`\u2069"
 
 
 def _pick_row(table_key: str, chooser_key: str, positions: list[int]) -> None:
