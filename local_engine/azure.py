@@ -16,6 +16,8 @@ import re
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
+from .asgi import read_body, replaying
+
 # api-versions of the Azure OpenAI data plane (GA and preview) that this layer accepts.
 SUPPORTED_API_VERSIONS = frozenset(
     {
@@ -150,13 +152,7 @@ class AzureLayout:
 async def _with_model(scope: dict, receive: Callable, model: str) -> Callable:
     """A receive() whose body names `model`: JSON bodies get "model" replaced, multipart
     bodies get a last `model` field (the last value of a repeated field wins)."""
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    body = b"".join(chunks)
+    body = await read_body(receive)
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
     content_type = headers.get("content-type", "")
     if content_type.startswith("application/json"):
@@ -180,16 +176,7 @@ async def _with_model(scope: dict, receive: Callable, model: str) -> Callable:
     scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"] + [
         (b"content-length", str(len(body)).encode())
     ]
-    sent = False
-
-    async def replay() -> dict:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
+    return replaying(body, receive)
 
 
 class _FilterResultsSender:

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from starlette.responses import JSONResponse
 
+from .asgi import read_body, replaying
 from .azure import INVALID_KEY
 from .errors import APIError
 
@@ -160,13 +161,7 @@ class Gate:
         await self.app(scope, receive, send_with_headers)
 
     async def _record(self, scope: dict, receive: Callable, headers: dict[str, str]) -> Callable:
-        chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
-        body = b"".join(chunks)
+        body = await read_body(receive)
         entry: dict[str, Any] = {"path": scope["path"], "time": time.time()}
         if headers.get("content-type", "").startswith("application/json"):
             try:
@@ -176,13 +171,4 @@ class Gate:
         elif headers.get("content-type", "").startswith("multipart/form-data"):
             entry["body"] = _form_fields(headers["content-type"], body)
         self.state.recorded.append(entry)  # type: ignore[union-attr]
-        sent = False
-
-        async def replay() -> dict:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        return replay
+        return replaying(body, receive)
