@@ -40,7 +40,7 @@ def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> Ru
     st.session_state[result_key] = result
     stop_slot = st.empty()
     if request.streamed:
-        stop_slot.button("Stop", key=f"{result_key}:stop", icon=":material/stop_circle:",
+        stop_slot.button("Stop", key=f"{result_key}_stop", icon=":material/stop_circle:",
                          help="Keep what arrived and stop generating.")
     n = int(request.params.get("n", 1))
     placeholders = []

@@ -42,6 +42,7 @@ class RunResult:
     error: Problem | None = None
     done: bool = False  # False while chunks are still arriving (or the run was interrupted)
     started: float = field(default_factory=time.perf_counter)
+    last_chunk: float | None = None  # when the last chunk arrived (a stopped run's latency ends there)
     prompt_tokens_echoed: int = 0  # with echo: how many leading tokens are the prompt's
     prompt_tokens_local: int | None = None  # the prompt counted here, before sending
 
@@ -108,7 +109,8 @@ def finish(result: RunResult, *, stopped: bool = False) -> RunResult:
     """Mark the result complete and build each choice's token table from its logprobs."""
     if result.done:
         return result
-    result.latency_s = time.perf_counter() - result.started
+    end = result.last_chunk if stopped and result.last_chunk is not None else time.perf_counter()
+    result.latency_s = end - result.started
     result.stopped = stopped
     result.done = True
     if result.usage and result.request.params.get("echo"):
@@ -152,6 +154,7 @@ def _add_logprobs(choice: ChoiceResult, endpoint: str, logprobs: Any) -> None:
 
 
 def _take_chunk(result: RunResult, request: TextRequest, chunk: Any) -> None:
+    result.last_chunk = time.perf_counter()
     if chunk.usage is not None:
         result.usage = chunk.usage.model_dump(exclude_none=True)
     for part in chunk.choices:
