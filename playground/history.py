@@ -28,6 +28,7 @@ from playground.paths import app_data_dir
 from playground.runner import RunResult
 
 BUSY_TIMEOUT_MS = 15_000
+FULL_CHECK_MAX_BYTES = 32_000_000  # larger files get only the cheap checks when opened
 ENDPOINTS = ("completions", "chat", "embeddings", "image_variations")
 # Keys that may hold credentials or transport details: dropped from anything saved.
 _DROPPED_KEYS = frozenset({"headers", "extra_headers", "api_key", "authorization", "api-key", "rate_limit", "ratelimit"})
@@ -456,9 +457,17 @@ class History:
         if self.path.is_dir():
             raise sqlite3.DatabaseError("a directory is in the database's place")
         with self._connect() as db:
-            check = db.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                raise sqlite3.DatabaseError(f"integrity check failed: {check}")
+            db.execute("PRAGMA user_version").fetchone()  # reads the header: "file is not a database"
+            size = self.path.stat().st_size if self.path.exists() else 0
+            page_size = db.execute("PRAGMA page_size").fetchone()[0]
+            page_count = db.execute("PRAGMA page_count").fetchone()[0]
+            wal = self.path.with_name(self.path.name + "-wal")
+            if page_count * page_size > size and not (wal.exists() and wal.stat().st_size):
+                raise sqlite3.DatabaseError("the file is shorter than its header says: truncated")
+            if size <= FULL_CHECK_MAX_BYTES:  # the full check reads every page: seconds on a large history
+                check = db.execute("PRAGMA quick_check").fetchone()[0]
+                if check != "ok":
+                    raise sqlite3.DatabaseError(f"integrity check failed: {check}")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("BEGIN IMMEDIATE")
             try:

@@ -145,13 +145,15 @@ def _aside_files(db: Path) -> list[Path]:
     return sorted(db.parent.glob(db.name + ".corrupt-*"))
 
 
-@pytest.mark.parametrize("damage", ["random bytes", "truncated", "directory"])
-def test_a_corrupt_database_is_set_aside_with_a_message(tmp_path: Path, damage: str) -> None:
+@pytest.mark.parametrize("damage", ["random bytes", "truncated", "truncated, no full check", "directory"])
+def test_a_corrupt_database_is_set_aside_with_a_message(tmp_path: Path, damage: str, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "history.sqlite3"
+    if damage.endswith("no full check"):  # as for a history too large for the full check
+        monkeypatch.setattr("playground.history.FULL_CHECK_MAX_BYTES", 0)
     if damage == "random bytes":
         original = os.urandom(8192)
         db.write_bytes(original)
-    elif damage == "truncated":
+    elif damage.startswith("truncated"):
         history = History(db)
         for i in range(300):
             history.add(_run(prompt=f"prompt {i} " * 20))
