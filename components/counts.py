@@ -32,10 +32,10 @@ def render_counts(
         c3.metric(
             "Reported usage",
             f"{prompt_api:,} + {completion_api or 0:,} = {total_api or 0:,}",
-            delta="differs from the local count" if differs else "matches the local count",
+            delta="≠ local count" if differs else "= local count",
             delta_color="inverse" if differs else "normal",
             delta_arrow="off",
-            help="prompt + completion = total, as the API reported it.",
+            help="prompt + completion = total, as the API reported it, compared with the counts made here.",
         )
     billed_prompt = prompt_api if prompt_api is not None else prompt_tokens_local
     billed_completion = completion_api if completion_api is not None else (completion_tokens_local or 0)

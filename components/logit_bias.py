@@ -48,12 +48,13 @@ def logit_bias_editor(model_info: ModelInfo, *, key: str) -> dict[str, int] | No
         st.caption(f"No tokens biased. Token ids are those of {encoding.name}, the encoding of {model_info.id}.")
         return {}
 
-    b1, b2, b3, _ = st.columns([1, 1, 1, 2])
-    if b1.button("Ban all (−100)", key=f"{key}:ban", width="stretch"):
+    # Short labels: the editor often sits in a narrow controls column.
+    b1, b2, b3 = st.columns(3, gap="small")
+    if b1.button("Ban", key=f"{key}:ban", width="stretch", help=f"Set every bias below to {BAN}: never generate these tokens."):
         _set_all(biases_key, version_key, parsed.rows, BAN)
-    if b2.button("Force all (+100)", key=f"{key}:force", width="stretch"):
+    if b2.button("Force", key=f"{key}:force", width="stretch", help=f"Set every bias below to +{FORCE}: generate only these tokens."):
         _set_all(biases_key, version_key, parsed.rows, FORCE)
-    if b3.button("All to 0", key=f"{key}:zero", width="stretch"):
+    if b3.button("Zero", key=f"{key}:zero", width="stretch", help="Set every bias below to 0 (no effect)."):
         _set_all(biases_key, version_key, parsed.rows, 0)
     if parsed.rows:
         st.caption(
@@ -76,6 +77,7 @@ def logit_bias_editor(model_info: ModelInfo, *, key: str) -> dict[str, int] | No
             hide_index=True,
             width="stretch",
             disabled=["id", "token", "from"],
+            column_order=["token", "bias", "id", "from"],  # the editable bias visible in a narrow column
             column_config={
                 "bias": st.column_config.NumberColumn("bias", min_value=MIN_BIAS, max_value=MAX_BIAS, step=1, required=True),
             },
