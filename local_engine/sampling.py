@@ -16,7 +16,7 @@ logit_bias and top_p, as the API documents: they say what the model thought, not
 sampler did.
 
 A generated `<|endoftext|>` (or another special or unassigned id) ends the choice with
-finish_reason "stop" and adds no text. Stop sequences are matched on the decoded text, also
+finish_reason "stop" and adds no text, no logprob entry and no completion token. Stop sequences are matched on the decoded text, also
 across token boundaries; the returned text ends before the stop, which is never returned. Text
 that might be the beginning of a stop sequence is held back (never streamed) until it is
 resolved. Logprob entries accompany the chunk where their token's first character is
@@ -281,12 +281,13 @@ class Generation:
         for _ in range(params.max_tokens):
             dist = model.next_dist(ctx)
             tok = choose(dist, params, counts, self.rng)
+            if is_special(model, tok):
+                # The end of the text, not a token of it: like the API, not in usage.
+                self.finish_reason = "stop"
+                break
             lp = math.log(max(float(dist.probs[tok]), 1e-45))
             self.n_tokens += 1
             self.sum_logprob += lp
-            if is_special(model, tok):
-                self.finish_reason = "stop"
-                break
             ctx.append(tok)
             counts[tok] = counts.get(tok, 0) + 1
             top: list[tuple[int, float]] = []

@@ -175,3 +175,13 @@ def test_docstring_english_at_temperature_07(client: openai.OpenAI) -> None:
     common = {"the", "a", "of", "to", "is", "and", "in", "if", "be", "for", "this", "an", "or"}
     assert sum(w.lower().strip(".,") in common for w in words) >= len(words) / 8
     print("sample:", r.choices[0].text)
+
+
+def test_usage_counts_exactly_the_returned_tokens_when_the_text_ends_by_itself(client):
+    # Long enough budgets that some choices end with <|endoftext|> rather than the limit.
+    result = client.completions.create(
+        model="local-text", prompt="Return True if", max_tokens=200, n=6, seed=11, logprobs=0, temperature=1
+    )
+    ended = [c for c in result.choices if c.finish_reason == "stop"]
+    assert ended, "expected at least one choice to end by itself"
+    assert result.usage.completion_tokens == sum(len(c.logprobs.tokens) for c in result.choices)
