@@ -59,6 +59,21 @@ def test_a_run_is_listed_reopened_without_a_request_and_deleted(open_app: Callab
     assert any("No runs yet" in i.value for i in at.info)
 
 
+def test_rerun_sends_the_same_request_and_saves_a_new_run(open_app: Callable[..., AppTest], engine_url: str) -> None:
+    at = open_app("pages/completions.py")
+    _run_on_completions(at)
+    first = recorded_requests(engine_url, "/completions")[-1]["body"]
+    at.switch_page("pages/history.py")
+    at.run()
+    at.button(key="hist_rerun").click().run(timeout=120)
+    assert not at.exception, [e.message for e in at.exception]
+    again = recorded_requests(engine_url, "/completions")[-1]["body"]
+    assert again == first
+    runs = History(default_path()).search().runs
+    assert len(runs) == 2 and runs[0].tags == ("re-run",)
+    assert any("Ran again" in s.value for s in at.success)
+
+
 def test_open_in_page_restores_every_control(open_app: Callable[..., AppTest]) -> None:
     at = open_app("pages/completions.py")
     _run_on_completions(at)
