@@ -153,3 +153,15 @@ def test_echo_prompt_per_choice_from_offsets_and_reruns_reuse_the_built_view(cli
     built = at.session_state["held:0:built"]
     at.run()  # a rerun with the same token lists reuses the HTML and the table
     assert at.session_state["held:0:built"] is built
+
+
+def test_more_than_three_choices_go_in_tabs(client: openai.OpenAI) -> None:
+    response = client.chat.completions.create(
+        model="local-text", messages=[{"role": "user", "content": "Name a module."}],
+        max_tokens=4, logprobs=True, top_logprobs=2, seed=9, n=4,
+    )
+    at = run_view(response, "chat")
+    assert [t.label for t in at.tabs] == ["Choice 0", "Choice 1", "Choice 2", "Choice 3"]
+    for tab, choice in zip(at.tabs, response.choices):
+        table = tab.dataframe[0].value
+        assert [math.exp(lp) for lp in table["logprob"]] == [math.exp(c.logprob) for c in choice.logprobs.content]
