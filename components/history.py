@@ -9,6 +9,7 @@ from typing import Any, Iterable
 import streamlit as st
 
 from components.connection import current_connection
+from playground.code_export import public_url
 from playground.history import History, HistoryUnavailable, Run, default_path, run_of_result
 from playground.runner import RunResult
 
@@ -38,14 +39,15 @@ def record_run(result: RunResult | None = None, *, tags: Iterable[str] = (), **f
     Run: `record_run(endpoint="embeddings", model=..., request={...}, response={...}, latency=...)`.
     """
     connection = current_connection()
+    provider = {k: public_url(v) if k in ("base_url", "azure_endpoint") and v else v for k, v in connection.public().items()}
     if result is not None:
         if (saved_as := getattr(result, "history_id", None)) is not None:
             return saved_as
         if not result.done or result.error is not None and not any(c.text for c in result.choices):
             return None  # still arriving, or a failed call with nothing to come back to
-        run = run_of_result(result, provider=connection.public(), tags=tags)
+        run = run_of_result(result, provider=provider, tags=tags)
     else:
-        run = Run(provider=connection.public(), tags=list(tags), **fields)
+        run = Run(provider=provider, tags=list(tags), **fields)
     history = get_history()
     if history is None:
         return None

@@ -126,3 +126,25 @@ def test_presets_save_and_load(open_app: Callable[..., AppTest]) -> None:
     at.button(key="preset_load:completions").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.slider(key="completions_temperature").value == 0.4
+
+
+def test_a_chat_run_is_saved_and_its_conversation_comes_back(open_app: Callable[..., AppTest], engine_url: str) -> None:
+    at = open_app("pages/chat.py")
+    at.text_area(key="chat_system").set_value("Answer in one line.")
+    at.number_input(key="chat_max_tokens").set_value(8)
+    at.run()
+    at.chat_input(key="chat_input").set_value("What does zip do?").run(timeout=120)
+    assert not at.exception, [e.message for e in at.exception]
+    sent = recorded_requests(engine_url, "/chat/completions")[-1]["body"]
+    assert sent["messages"] == [{"role": "system", "content": "Answer in one line."}, {"role": "user", "content": "What does zip do?"}]
+    runs = History(default_path()).search().runs
+    assert [(r.endpoint, r.prompt) for r in runs] == [("chat", "Answer in one line.\nWhat does zip do?")]
+
+    at.button(key="chat_clear").click().run()
+    at.switch_page("pages/history.py")
+    at.run()
+    at.button(key="hist_open_page").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.text_area(key="chat_system").value == "Answer in one line."
+    assert "What does zip do?" in [t.value for t in at.text_area]
+    assert at.number_input(key="chat_max_tokens").value == 8
