@@ -148,3 +148,13 @@ def test_a_chat_run_is_saved_and_its_conversation_comes_back(open_app: Callable[
     assert at.text_area(key="chat_system").value == "Answer in one line."
     assert "What does zip do?" in [t.value for t in at.text_area]
     assert at.number_input(key="chat_max_tokens").value == 8
+
+
+def test_a_corrupt_history_is_set_aside_with_a_message_on_the_page(open_app: Callable[..., AppTest]) -> None:
+    path = default_path()
+    path.write_bytes(b"this is not a database" * 100)
+    at = open_app("pages/history.py")
+    notices = [w.value for w in at.warning if "could not be opened" in w.value]
+    assert notices and "kept as history.sqlite3.corrupt-" in notices[0]
+    assert any("No runs yet" in i.value for i in at.info)
+    assert [p.read_bytes() for p in path.parent.glob("history.sqlite3.corrupt-*")] == [b"this is not a database" * 100]
