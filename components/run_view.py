@@ -123,7 +123,40 @@ def render_result(result: RunResult, info: ModelInfo, *, key: str, show_text: bo
         st.subheader("Counts", divider="gray")
         max_tokens = result.request.params.get(info.max_tokens_param)
         render_counts(result.prompt_tokens_local or 0, _completion_tokens(result), result.usage, info, max_tokens)
+    render_content_filters(result)
     render_code(result.request, key=key)
+
+
+def render_content_filters(result: RunResult) -> None:
+    """Azure's content-filter verdicts on the prompt and on each choice, when it sent them."""
+    rows = [
+        {"for": f"prompt {entry.get('prompt_index', 0)}", **_verdicts(entry.get("content_filter_results"))}
+        for entry in result.prompt_filter_results or []
+    ]
+    rows += [
+        {"for": f"choice {choice.index}", **_verdicts(choice.content_filter_results)}
+        for choice in result.choices
+        if choice.content_filter_results
+    ]
+    if not rows:
+        return
+    filtered = any("filtered" in str(v) and "not" not in str(v) for row in rows for v in row.values())
+    with st.expander("Azure content filter" + (": something was filtered" if filtered else ": nothing filtered")):
+        st.dataframe(rows, hide_index=True, use_container_width=True)
+
+
+def _verdicts(results: dict | None) -> dict[str, str]:
+    """category -> 'safe, not filtered' (or 'detected'), for one filter result."""
+    out = {}
+    for category, verdict in (results or {}).items():
+        if not isinstance(verdict, dict):
+            continue
+        words = [verdict["severity"]] if "severity" in verdict else []
+        if "detected" in verdict:
+            words.append("detected" if verdict["detected"] else "not detected")
+        words.append("filtered" if verdict.get("filtered") else "not filtered")
+        out[category] = ", ".join(words)
+    return out
 
 
 def render_code(request: TextRequest, *, key: str) -> None:

@@ -28,6 +28,8 @@ class ChoiceResult:
     # logprobs as they arrived (completions: the four parallel lists; chat: the content
     # list), turned into `tokens` by finish()
     raw_logprobs: dict[str, list[Any]] = field(default_factory=dict)
+    # Azure: what its content filter said of this output (category -> {filtered, severity})
+    content_filter_results: dict[str, Any] | None = None
 
 
 @dataclass
@@ -45,6 +47,7 @@ class RunResult:
     last_chunk: float | None = None  # when the last chunk arrived (a stopped run's latency ends there)
     prompt_tokens_echoed: int = 0  # with echo: how many leading tokens are the prompt's
     prompt_tokens_local: int | None = None  # the prompt counted here, before sending
+    prompt_filter_results: list[dict[str, Any]] | None = None  # Azure: the prompt's filter results
 
     def choice(self, index: int) -> ChoiceResult:
         while len(self.choices) <= index:
@@ -153,8 +156,18 @@ def _add_logprobs(choice: ChoiceResult, endpoint: str, logprobs: Any) -> None:
         choice.raw_logprobs.setdefault("content", []).extend(data.get("content") or [])
 
 
+def _take_filter_results(result: RunResult, choice: ChoiceResult | None, part: Any) -> None:
+    """Azure adds content-filter results to responses and chunks (extra fields to the SDK)."""
+    extra = getattr(part, "model_extra", None) or {}
+    if choice is None and extra.get("prompt_filter_results"):
+        result.prompt_filter_results = extra["prompt_filter_results"]
+    elif choice is not None and extra.get("content_filter_results"):
+        choice.content_filter_results = extra["content_filter_results"]
+
+
 def _take_chunk(result: RunResult, request: TextRequest, chunk: Any) -> None:
     result.last_chunk = time.perf_counter()
+    _take_filter_results(result, None, chunk)
     if chunk.usage is not None:
         result.usage = chunk.usage.model_dump(exclude_none=True)
     for part in chunk.choices:
@@ -166,12 +179,14 @@ def _take_chunk(result: RunResult, request: TextRequest, chunk: Any) -> None:
         if text and result.ttft_s is None:
             result.ttft_s = time.perf_counter() - result.started
         choice.text += text
+        _take_filter_results(result, choice, part)
         _add_logprobs(choice, request.endpoint, part.logprobs)
         if part.finish_reason:
             choice.finish_reason = part.finish_reason
 
 
 def _take_response(result: RunResult, request: TextRequest, response: Any) -> None:
+    _take_filter_results(result, None, response)
     if response.usage is not None:
         result.usage = response.usage.model_dump(exclude_none=True)
     # best_of may return the choices in any order of index: keep the API's order
@@ -182,5 +197,6 @@ def _take_response(result: RunResult, request: TextRequest, response: Any) -> No
             choice.text = part.text or ""
         else:
             choice.text = part.message.content or ""
+        _take_filter_results(result, choice, part)
         _add_logprobs(choice, request.endpoint, part.logprobs)
         choice.finish_reason = part.finish_reason

@@ -1,3 +1,6 @@
+from tests.pages.azure import use_azure
+
+
 def test_home_says_what_the_app_is_and_runs_on_the_local_engine(open_app):
     at = open_app()
     assert at.title[0].value == "OpenAI Playground"
@@ -31,26 +34,18 @@ def test_a_typed_key_never_appears_in_the_page(open_app):
     assert "sk-secret-abcdefghijklmnop123" not in shown
 
 
-def _use_azure(at, engine_url, key="test-key", version="2024-10-21"):
-    at.sidebar.selectbox(key="conn_provider").set_value("azure").run()
-    at.sidebar.text_input(key="conn_azure_endpoint").input(engine_url.removesuffix("/v1")).run()
-    at.sidebar.text_input(key="conn_azure_version").input(version).run()
-    at.sidebar.text_input(key="conn_azure_key").input(key).run()
-    return at
-
-
 def test_azure_connection_lists_deployments(open_app, engine_url):
-    at = _use_azure(open_app(), engine_url)
+    at = use_azure(open_app(), engine_url)
     at.sidebar.button(key="conn_check").click().run()
     assert not at.exception
     assert "Connected: 6 deployments" in at.sidebar.success[0].value and "gpt-4o-mini" in at.sidebar.success[0].value
 
 
 def test_azure_errors_are_explained_in_plain_words(open_app, engine_url):
-    at = _use_azure(open_app(), engine_url, key="wrong-key")
+    at = use_azure(open_app(), engine_url, key="wrong-key")
     at.sidebar.button(key="conn_check").click().run()
     assert "Azure refused the key" in at.sidebar.error[0].value
     assert "wrong-key" not in at.sidebar.error[0].value
-    at = _use_azure(open_app(), engine_url, version="1999-01-01")
+    at = use_azure(open_app(), engine_url, version="1999-01-01")
     at.sidebar.button(key="conn_check").click().run()
     assert "does not support this api-version" in at.sidebar.error[0].value

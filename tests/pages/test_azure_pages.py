@@ -1,0 +1,46 @@
+"""Every page driven with the Azure provider: the SDK's AzureOpenAI against the engine's
+Azure layout (deployments, api-version, api-key)."""
+
+from __future__ import annotations
+
+from tests.conftest import recorded_requests
+from tests.pages.azure import use_azure
+
+
+def test_completions_on_an_azure_deployment_with_content_filter_results(open_app, engine_url):
+    at = use_azure(open_app("pages/completions.py"), engine_url)
+    # Deployments whose model serves completions; not the embedding or image ones.
+    assert at.selectbox(key="completions_model").options == ["gpt-4o-mini (local-text)", "local-text"]
+    at.selectbox(key="completions_model").set_value("local-text").run()
+    at.text_area(key="completions_prompt").input("Return the number of").run()
+    at.number_input(key="completions_max_tokens").set_value(6).run()
+    at.button(key="completions_run").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert recorded_requests(engine_url)[-1]["path"] == "/openai/deployments/local-text/completions"
+    assert any("Azure content filter: nothing filtered" in e.label for e in at.expander)
+    code = " ".join(c.value for c in at.code)
+    assert "AzureOpenAI(" in code and "api_version=" in code and "test-key" not in code
+
+
+def test_chat_on_the_gpt_4o_mini_deployment(open_app, engine_url):
+    at = use_azure(open_app("pages/chat.py"), engine_url)
+    # Chat lists gpt-4o-mini (a deployment of local-text) with local-text's capabilities.
+    assert "gpt-4o-mini (local-text)" in at.selectbox(key="chat_model").options
+    at.selectbox(key="chat_model").set_value("gpt-4o-mini").run()
+    at.chat_input(key="chat_input").set_value("Say hello").run()
+    assert not at.exception, [e.message for e in at.exception]
+    sent = recorded_requests(engine_url)[-1]
+    assert sent["path"] == "/openai/deployments/gpt-4o-mini/chat/completions"
+    assert sent["body"]["messages"][-1] == {"role": "user", "content": "Say hello"}
+    assert any("Azure content filter" in e.label for e in at.expander)
+
+
+def test_a_wrong_deployment_name_is_explained(open_app, engine_url):
+    at = use_azure(open_app("pages/chat.py"), engine_url, version="2024-06-01")
+    at.session_state["_models"] = (at.session_state["connection"], ["no-such-deployment"])
+    at.session_state["_deployment_models"] = {"no-such-deployment": "gpt-4o-mini"}
+    at.run()
+    at.chat_input(key="chat_input").set_value("Hi").run()
+    assert not at.exception
+    shown = " ".join(e.value for e in at.error)
+    assert "No deployment by that name" in shown
