@@ -73,3 +73,20 @@ def test_saved_runs_compare_without_a_request(open_app: Callable[..., AppTest], 
     assert not at.exception, [e.message for e in at.exception]
     assert len([h for h in at.get("html") if 'class="diff"' in h.proto.body]) == 1
     assert len(recorded_requests(engine_url)) == before  # nothing was sent
+
+
+def test_chat_configurations_compare(open_app: Callable[..., AppTest], engine_url: str) -> None:
+    at = open_app("pages/compare.py")
+    at.segmented_control(key="cmp_endpoint").set_value("chat").run()
+    at.text_area(key="cmp_user").set_value("Explain zip.")
+    at.number_input(key="cmp_max_tokens").set_value(10)
+    at.slider(key="cmp_temperature_0").set_value(0.0)
+    at.run()
+    before = len(recorded_requests(engine_url, "/chat/completions"))
+    at.button(key="cmp_run").click().run(timeout=120)
+    assert not at.exception, [e.message for e in at.exception]
+    bodies = [b["body"] for b in recorded_requests(engine_url, "/chat/completions")[before:]]
+    assert len(bodies) == 2
+    assert all(b["messages"][-1] == {"role": "user", "content": "Explain zip."} and b["logprobs"] is True for b in bodies)
+    assert sorted(b.get("temperature", 1.0) for b in bodies) == [0.0, 1.2]
+    assert [m.label for m in at.metric].count("Generated tokens") == 2
