@@ -41,7 +41,10 @@ def render_counts(
     billed_completion = completion_api if completion_api is not None else (completion_tokens_local or 0)
     cost = cost_estimate(billed_prompt, billed_completion, model_info)
     c4.metric("Cost estimate", cost.text if cost.dollars is not None else "unknown", help=f"Prices checked {cost.checked}.")
-    st.caption(f"{cost.text} at list prices checked {cost.checked}." if cost.dollars is not None else f"{cost.text}.")
+    if cost.text == "Free":
+        st.caption(f"{model_info.id} runs on this machine: no charge.")
+    else:
+        st.caption(f"{cost.text} at list prices checked {cost.checked}." if cost.dollars is not None else f"{cost.text}.")
     _gauge(prompt_tokens_local, max_tokens, model_info)
 
 

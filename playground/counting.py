@@ -122,6 +122,8 @@ def cost_estimate(prompt_tokens: int, completion_tokens: int, model_info: ModelI
     dollars = model_info.cost(prompt_tokens, completion_tokens)
     if dollars is None:
         return CostEstimate(None, f"No price known for {model_info.id}", catalog.checked)
+    if dollars == 0 and model_info.input_price == 0:
+        return CostEstimate(0.0, "Free", catalog.checked)  # the local engine's models
     return CostEstimate(dollars, f"${dollars:,.6f}" if dollars < 0.01 else f"${dollars:,.4f}", catalog.checked)
 
 

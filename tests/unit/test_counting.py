@@ -58,3 +58,8 @@ def test_cost_estimate_from_the_prices_file() -> None:
     assert estimate.dollars == pytest.approx(info.input_price + info.output_price)
     assert estimate.checked == load_catalog().checked
     assert cost_estimate(10, 10, model_info("some-unknown-model")).dollars is None
+
+
+def test_the_local_models_cost_nothing_and_say_so() -> None:
+    estimate = cost_estimate(1000, 1000, model_info("local-text"))
+    assert estimate.dollars == 0 and estimate.text == "Free"
