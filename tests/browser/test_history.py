@@ -1,3 +1,7 @@
+import json
+import re
+from pathlib import Path
+
 from tests.browser.conftest import open_page, screenshot, wait_idle
 
 
@@ -17,6 +21,11 @@ def test_a_run_shows_up_in_history_in_a_new_session(page, app_url):
     page.locator(".tv").first.wait_for()  # the saved run's token view, drawn with no new request
     assert page.get_by_role("button", name="Re-run").count() == 1
     screenshot(page, "history")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name=re.compile("^Export")).click()
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert lines and all(json.loads(line)["request"]["model"] for line in lines)
 
 
 def test_compare_page_runs_two_configurations(page, app_url):
