@@ -144,12 +144,13 @@ def _parse(text: str, kind: str, filename: str) -> pd.DataFrame:
 
 
 def text_columns(frame: pd.DataFrame) -> list[str]:
-    """Columns holding text (at least one non-empty string), most text first."""
+    """Columns holding text (some non-empty value that is not a number), most text first."""
     lengths: dict[str, float] = {}
     for column in frame.columns:
         values = frame[column]
-        strings = values[values.map(lambda v: isinstance(v, str) and bool(v.strip()))]
-        if len(strings):
+        strings = values[values.map(lambda v: isinstance(v, str) and bool(v.strip()))].astype(str)
+        words = strings[pd.to_numeric(strings, errors="coerce").isna()]
+        if len(words):
             lengths[column] = float(strings.str.len().sum())
     return sorted(lengths, key=lambda c: -lengths[c])
 

@@ -1,0 +1,131 @@
+"""The Embeddings page under AppTest, on the session's real engine."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from playground.embeddings import corpus, export, search
+from playground.embeddings.corpus import TEXT
+from tests.conftest import recorded_requests
+
+PAGE = "pages/embeddings.py"
+
+
+def texts_of(at: AppTest, kind: str) -> list[str]:
+    return [e.value for e in getattr(at, kind)]
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_sample_corpus_embed_then_search_shows_rows(open_app: Callable[..., AppTest], engine_url: str) -> None:
+    at = open_app(PAGE)
+    shown = metrics(at)
+    assert shown["Texts"] == "290" and shown["Cost"] == "free" and shown["Requests"] == "1"
+    before = len(recorded_requests(engine_url, "/embeddings"))
+    at.button(key="emb_embed").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    sent = recorded_requests(engine_url, "/embeddings")[before:]
+    assert len(sent) == 1 and sent[0]["body"]["model"] == "local-embedding"
+    sample = corpus.read_sample().frame
+    assert set(sent[0]["body"]["input"]) == set(sample["text"])
+    assert any("Embedded 278 new text(s) in 1 request(s)" in s for s in texts_of(at, "success"))
+
+    at.text_area(key="emb_queries").input("decode a JSON document\nconnect a socket to an address").run()
+    at.button(key="emb_search").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert recorded_requests(engine_url, "/embeddings")[-1]["body"]["input"] == [
+        "decode a JSON document", "connect a socket to an address"
+    ]
+    tables = [d.value for d in at.dataframe if "similarity" in d.value.columns]
+    assert len(tables) == 2 and all(len(t) == 5 for t in tables)
+    assert tables[0]["title"].str.startswith("json.").any()
+    assert tables[1]["category"].iloc[0] == "networking"
+    assert (tables[0]["similarity"].diff().dropna() <= 0).all()
+    # The map is drawn with the queries on it.
+    assert at.get("plotly_chart")
+
+    # Running again costs nothing: everything is cached.
+    at.run()
+    assert metrics(at)["Already cached"] == "290" and metrics(at)["Requests"] == "0"
+    before = len(recorded_requests(engine_url, "/embeddings"))
+    at.button(key="emb_embed").click().run()
+    assert len(recorded_requests(engine_url, "/embeddings")) == before
+    assert any("0 new text(s) in 0 request(s); 278 came from the cache" in s for s in texts_of(at, "success"))
+
+
+def test_threshold_hides_weak_matches(open_app: Callable[..., AppTest]) -> None:
+    at = open_app(PAGE)
+    at.button(key="emb_embed").click().run()
+    at.text_area(key="emb_queries").input("zebra giraffe savanna").run()
+    at.slider(key="emb_threshold").set_value(0.9).run()
+    at.button(key="emb_search").click().run()
+    assert any("0 matches" in m for m in texts_of(at, "markdown"))
+    assert any("No row reaches the minimum similarity" in c for c in texts_of(at, "caption"))
+
+
+def test_pasted_text_with_dimensions(open_app: Callable[..., AppTest], engine_url: str) -> None:
+    at = open_app(PAGE)
+    at.segmented_control(key="emb_source").set_value("Paste").run()
+    at.text_area(key="emb_paste").input("The cat sat on the mat.\nStocks fell sharply today.\nA cat was sitting on a mat.").run()
+    at.number_input(key="emb_dimensions").set_value(64).run()
+    assert metrics(at)["Texts"] == "3"
+    at.button(key="emb_embed").click().run()
+    body = recorded_requests(engine_url, "/embeddings")[-1]["body"]
+    assert body["dimensions"] == 64 and len(body["input"]) == 3
+    at.text_area(key="emb_queries").input("a cat on a mat").run()
+    at.button(key="emb_search").click().run()
+    table = next(d.value for d in at.dataframe if "similarity" in d.value.columns)
+    assert "Stocks fell sharply today." not in table.iloc[:2]["text"].tolist()
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.segmented_control(key="emb_source").set_value("Upload").run()
+    at.file_uploader(key="emb_upload").set_value((name, data, "application/octet-stream")).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_bad_uploads_show_a_message_and_keep_the_page(open_app: Callable[..., AppTest]) -> None:
+    at = open_app(PAGE)
+    assert "is empty" in " ".join(texts_of(upload(at, "empty.csv", b""), "error"))
+    assert "holds text" in " ".join(texts_of(upload(at, "numbers.csv", b"a,b\n1,2\n3,4\n"), "error"))
+    assert "not UTF-8" in " ".join(texts_of(upload(at, "bad.csv", b"text\n\x81\x8d\x90\n"), "error"))
+    assert "up to 50 MB" in " ".join(texts_of(upload(at, "big.csv", b"x" * (50 * 1024 * 1024 + 1)), "error"))
+    assert not at.metric  # nothing to embed from a refused file
+
+    at = upload(at, "win.csv", "title,text\nA,café crème\nB,\nC,naïve\n".encode("cp1252"))
+    assert "Windows-1252" in " ".join(texts_of(at, "warning"))
+    assert "1 row with no text" in " ".join(texts_of(at, "warning"))
+    assert metrics(at)["Texts"] == "2"
+
+
+def test_saved_embeddings_load_and_search_without_embedding_the_corpus(open_app: Callable[..., AppTest], engine_url: str) -> None:
+    import openai
+
+    from tests.conftest import TEST_KEY
+
+    client = openai.OpenAI(base_url=engine_url, api_key=TEST_KEY, max_retries=0)
+    texts = ["Open a file for reading.", "Sort a list in place.", "Send an email with SMTP."]
+    vectors = np.array([d.embedding for d in client.embeddings.create(model="local-embedding", input=texts).data])
+    import pandas as pd
+
+    frame = export.embeddings_frame(pd.DataFrame({TEXT: texts, "id": [1, 2, 3]}), search.normalize(vectors), "local-embedding")
+    at = open_app(PAGE)
+    at.segmented_control(key="emb_source").set_value("Saved embeddings").run()
+    at.file_uploader(key="emb_saved").set_value(("saved.parquet", export.to_parquet(frame), "application/octet-stream")).run()
+    assert any("Loaded 3 embeddings of 256 dimensions" in s for s in texts_of(at, "success"))
+    before = len(recorded_requests(engine_url, "/embeddings"))
+    at.text_area(key="emb_queries").input("read a file").run()
+    at.button(key="emb_search").click().run()
+    sent = recorded_requests(engine_url, "/embeddings")[before:]
+    assert [r["body"]["input"] for r in sent] == [["read a file"]]
+    table = next(d.value for d in at.dataframe if "similarity" in d.value.columns)
+    assert table.iloc[0][TEXT] == "Open a file for reading."
+
+    at.file_uploader(key="emb_saved").set_value(("notes.csv", b"title,text\na,b\n", "text/csv")).run()
+    assert "not an embeddings export" in " ".join(texts_of(at, "error"))
