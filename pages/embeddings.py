@@ -1,6 +1,7 @@
 """Embeddings: load a corpus, embed it (batched, cached, cancellable), search it, map it, export it."""
 
 import html
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -9,9 +10,10 @@ import streamlit as st
 from components.connection import current_connection, get_client
 from components.embedding_map import map_figure, show_map
 from components.errors import show_exception
+from components.history import record_run
 from components.models import model_picker
 from playground.embeddings import batching, corpus, export, projection, search
-from playground.embeddings.cache import EmbeddingCache, provider_key, text_hash
+from playground.embeddings.cache import EmbeddingCache, default_path, provider_key, text_hash
 from playground.embeddings.corpus import TEXT, CorpusError
 from playground.tokens import encoding_name_for_model, get_encoding
 
@@ -44,14 +46,11 @@ def _inputs(texts: tuple[str, ...], encoding_name: str, limit: int, truncate: bo
 
 @st.cache_resource(show_spinner=False)
 def _cache(path: str) -> EmbeddingCache:
-    from pathlib import Path
-
     return EmbeddingCache(Path(path))
 
 
 def _embedding_cache() -> EmbeddingCache:
-    from playground.embeddings.cache import default_path
-
+    """One cache per data directory (tests give each app its own)."""
     return _cache(str(default_path()))
 
 
@@ -278,6 +277,7 @@ if index is not None and len(index["matrix"]):
                 q_matrix = search.normalize(q_result.matrix()[0])
                 hits = search.top_k(index["matrix"], q_matrix, k, threshold if threshold > 0 else None)
                 st.session_state["emb_results"] = {"queries": queries, "vectors": q_matrix, "hits": hits}
+                record_run(endpoint="embeddings", model=model, request={"model": model, "input": queries, "k": k, "threshold": threshold}, response={"hits": [[{"row": int(h.position), "similarity": float(h.similarity), "text": str(index["documents"][TEXT].iloc[h.position])[:500]} for h in hs] for hs in hits]})
             except ValueError as exc:
                 st.error(str(exc), icon=":material/block:")
             except Exception as exc:
@@ -339,9 +339,12 @@ if index is not None and len(index["matrix"]):
     # ------------------------------------------------------------------------ 5. export
     st.subheader("5. Export")
     c1, c2, c3, c4 = st.columns(4)
-    frame = lambda: export.embeddings_frame(index["documents"], index["matrix"], index["model"] or "")  # noqa: E731
-    c1.download_button("Embeddings (CSV)", lambda: export.to_csv(frame()), "embeddings.csv", "text/csv", key="emb_dl_csv", on_click="ignore")
-    c2.download_button("Embeddings (Parquet)", lambda: export.to_parquet(frame()), "embeddings.parquet", "application/vnd.apache.parquet", key="emb_dl_parquet", on_click="ignore")
+
+    def embeddings_table() -> pd.DataFrame:
+        return export.embeddings_frame(index["documents"], index["matrix"], index["model"] or "")
+
+    c1.download_button("Embeddings (CSV)", lambda: export.to_csv(embeddings_table()), "embeddings.csv", "text/csv", key="emb_dl_csv", on_click="ignore")
+    c2.download_button("Embeddings (Parquet)", lambda: export.to_parquet(embeddings_table()), "embeddings.parquet", "application/vnd.apache.parquet", key="emb_dl_parquet", on_click="ignore")
     if results:
         table = export.results_frame(index["documents"], results["queries"], results["hits"])
         c3.download_button("Results (CSV)", export.to_csv(table), "search_results.csv", "text/csv", key="emb_dl_results_csv", on_click="ignore")
