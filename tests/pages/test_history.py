@@ -7,7 +7,7 @@ from typing import Callable
 
 from streamlit.testing.v1 import AppTest
 
-from playground.history import History, default_path
+from playground.history import History, RunFilter, default_path
 from tests.conftest import TEST_KEY, recorded_requests
 
 PROMPT = "def flatten(nested):\n    \"\"\""
@@ -158,3 +158,15 @@ def test_a_corrupt_history_is_set_aside_with_a_message_on_the_page(open_app: Cal
     assert notices and "kept as history.sqlite3.corrupt-" in notices[0]
     assert any("No runs yet" in i.value for i in at.info)
     assert [p.read_bytes() for p in path.parent.glob("history.sqlite3.corrupt-*")] == [b"this is not a database" * 100]
+
+
+def test_an_embeddings_search_is_saved(open_app: Callable[..., AppTest]) -> None:
+    at = open_app("pages/embeddings.py")
+    at.button(key="emb_embed").click().run()
+    at.text_area(key="emb_queries").input("decode a JSON document").run()
+    at.button(key="emb_search").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    runs = History(default_path()).search(RunFilter(endpoint="embeddings")).runs
+    assert [r.prompt for r in runs] == ["decode a JSON document"]
+    hits = History(default_path()).get(runs[0].id).response["hits"]  # type: ignore[union-attr]
+    assert len(hits) == 1 and len(hits[0]) == 5 and all(0 <= h["similarity"] <= 1.0001 and h["text"] for h in hits[0])
