@@ -35,12 +35,12 @@ from playground.embeddings.cache import EmbeddingCache  # noqa: E402
 from tests.enginerunner import running_engine  # noqa: E402
 
 
-def cosine_similarity(a: np.ndarray, b: np.ndarray) -> float:
+def cosine_similarity(a: np.ndarray, b: list[float]) -> float:
     """The Cookbook's function."""
     return np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
 
 
-def cookbook_top_k(df: pd.DataFrame, query: np.ndarray, k: int) -> list[int]:
+def cookbook_top_k(df: pd.DataFrame, query: list[float], k: int) -> list[int]:
     similarities = df["embedding"].apply(lambda x: cosine_similarity(x, query))
     return similarities.sort_values(ascending=False).head(k).index.tolist()
 
@@ -50,9 +50,9 @@ def bench_search(rows: int, dims: int, repeats: int, batch: int) -> tuple[float,
     index = rng.standard_normal((rows, dims), dtype=np.float32)
     index /= np.linalg.norm(index, axis=1, keepdims=True)
     queries = search.normalize(rng.standard_normal((repeats, dims), dtype=np.float32))
-    # One array per row, as the Cookbook keeps them (its arrays are float64 parsed from CSV; float32
-    # views here keep memory down and make the baseline faster, so the ratio is conservative).
-    df = pd.DataFrame({"embedding": list(index)})
+    # As the Cookbook has them: one float64 array per row (`df.embedding.apply(literal_eval)
+    # .apply(np.array)`), and the query as the list `get_embedding` returns.
+    df = pd.DataFrame({"embedding": [row.astype(np.float64) for row in index]})
 
     fast_times, slow_times = [], []
     for q in queries:
@@ -60,7 +60,7 @@ def bench_search(rows: int, dims: int, repeats: int, batch: int) -> tuple[float,
         fast = [h.position for h in search.top_k(index, q[None, :], 10)[0]]
         fast_times.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        slow = cookbook_top_k(df, q, 10)
+        slow = cookbook_top_k(df, q.tolist(), 10)
         slow_times.append(time.perf_counter() - t0)
         assert fast == slow, (fast, slow)
     many = search.normalize(rng.standard_normal((batch, dims), dtype=np.float32))
