@@ -164,6 +164,26 @@ def available_models() -> list[str]:
     return models
 
 
+def base_models() -> list[str]:
+    """The models themselves, not deployments: what fine-tuning starts from. On Azure that
+    is the resource's model list (GET /openai/models); elsewhere the usual list."""
+    connection = current_connection()
+    if connection.provider != "azure":
+        return available_models()
+    cached = st.session_state.get("_base_models")
+    if cached is not None and cached[0] == connection:
+        return cached[1]
+    try:
+        models = list_models(get_client())
+    except Exception as exc:
+        from components.errors import show_exception
+
+        show_exception(exc)
+        return []
+    st.session_state["_base_models"] = (connection, models)
+    return models
+
+
 def deployment_model(deployment: str) -> str | None:
     """Azure: the model a deployment serves, when the resource listed it."""
     return st.session_state.get("_deployment_models", {}).get(deployment)
@@ -172,3 +192,4 @@ def deployment_model(deployment: str) -> str | None:
 def forget_models() -> None:
     """Call after creating a model (fine-tuning) so the next listing is fresh."""
     st.session_state.pop("_models", None)
+    st.session_state.pop("_base_models", None)

@@ -13,7 +13,7 @@ import datetime as dt
 
 import streamlit as st
 
-from components.connection import available_models, forget_models, get_client
+from components.connection import base_models, forget_models, get_client
 from components.errors import show_exception
 from components.fine_tune_charts import metrics_panel
 from playground.catalog import model_info
@@ -42,7 +42,7 @@ def when(timestamp: int | None) -> str:
 
 def fine_tunable_models() -> list[str]:
     """The provider's models that can be fine-tuned (per the catalog), and its fine-tuned models."""
-    models = [m for m in available_models() if model_info(m).fine_tunable or m.startswith("ft:")]
+    models = [m for m in base_models() if model_info(m).fine_tunable or m.startswith("ft:")]
     return sorted(models, key=lambda m: (m.startswith("ft:"), m))
 
 

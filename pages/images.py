@@ -4,7 +4,7 @@ import time
 
 import streamlit as st
 
-from components.connection import get_client
+from components.connection import current_connection, get_client
 from components.errors import show_exception
 from components.history import record_run
 from components.models import model_picker
@@ -14,6 +14,7 @@ from playground.images import (
     SIZES,
     PictureError,
     Preparation,
+    create_variations,
     human_bytes,
     load_picture,
     prepare_for_api,
@@ -53,6 +54,12 @@ st.caption(
 settings, main = st.columns([1, 2.8], gap="large")
 with settings:
     model = model_picker("image_variations", key="images_model")
+    if current_connection().provider == "azure":
+        st.caption(
+            "Azure OpenAI offers no dall-e-2 variations: this page posts to the deployment's "
+            "variations path, which the local engine's Azure layout answers; a real Azure "
+            "resource answers 'not found'."
+        )
     fit = st.radio("Make it square by", ["crop", "pad"], horizontal=True, key="images_fit",
                    format_func={"crop": "cropping", "pad": "padding"}.get)
     focus, pad = None, (255, 255, 255, 255)
@@ -117,10 +124,7 @@ with main:
         started = time.monotonic()
         try:
             with st.spinner(f"Making {n} variations at {size}…"):
-                response = get_client().images.create_variation(
-                    image=("picture.png", prepared.png, "image/png"), model=model.id, n=n, size=size,
-                    response_format="b64_json",
-                )
+                response = create_variations(get_client(), png=prepared.png, model=model.id, n=n, size=size)
                 pngs = [result_png(item) for item in response.data]
         except Exception as exc:  # every SDK or network failure becomes a message
             show_exception(exc)

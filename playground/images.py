@@ -31,6 +31,8 @@ from typing import Literal
 
 import httpx
 import numpy as np
+import openai
+from openai.types import ImagesResponse
 from PIL import Image, ImageCms, ImageDraw, ImageOps
 
 from playground.catalog import ModelInfo
@@ -331,3 +333,21 @@ def _city() -> Image.Image:
                     draw.rectangle((wx, wy, wx + 8, wy + 10), fill=(250, 215, 120))
         x += width + rng.randint(2, 12)
     return image
+
+
+def create_variations(client: openai.OpenAI, *, png: bytes, model: str, n: int, size: str) -> ImagesResponse:
+    """Variations of a prepared PNG, as b64_json (kept after the API's one-hour URLs expire).
+
+    Azure OpenAI offers no dall-e-2 variations, so the SDK's AzureOpenAI does not route them to
+    a deployment; on Azure we post to the deployment's path ourselves (the local engine's
+    Azure layout answers it; a real Azure resource answers 404, which the page explains)."""
+    image = ("picture.png", png, "image/png")
+    if isinstance(client, openai.AzureOpenAI):
+        return client.post(
+            f"/deployments/{model}/images/variations",
+            body={"n": n, "size": size, "response_format": "b64_json"},
+            files=[("image", image)],
+            options={"headers": {"Content-Type": "multipart/form-data"}},
+            cast_to=ImagesResponse,
+        )
+    return client.images.create_variation(image=image, model=model, n=n, size=size, response_format="b64_json")

@@ -44,3 +44,45 @@ def test_a_wrong_deployment_name_is_explained(open_app, engine_url):
     assert not at.exception
     shown = " ".join(e.value for e in at.error)
     assert "No deployment by that name" in shown
+
+
+def test_embeddings_search_on_an_azure_deployment(open_app, engine_url):
+    at = use_azure(open_app("pages/embeddings.py"), engine_url)
+    at.segmented_control(key="emb_source").set_value("Paste").run()
+    at.text_area(key="emb_paste").input("The cat sat on the mat.\nStocks fell sharply today.").run()
+    at.selectbox(key="emb_model").set_value("text-embedding-3-small").run()
+    at.button(key="emb_embed").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert recorded_requests(engine_url)[-1]["path"] == "/openai/deployments/text-embedding-3-small/embeddings"
+    at.text_area(key="emb_queries").input("a cat on a mat").run()
+    at.button(key="emb_search").click().run()
+    tables = [d.value for d in at.dataframe if "similarity" in d.value.columns]
+    assert tables and tables[0]["text"].iloc[0] == "The cat sat on the mat."
+
+
+def test_fine_tuning_files_and_jobs_under_openai(open_app, engine_url):
+    from tests.pages.test_fine_tuning import jsonl, sentiment_examples
+
+    at = use_azure(open_app("pages/fine_tuning.py"), engine_url)
+    at.file_uploader(key="ft_check_file").set_value(("reviews.jsonl", jsonl(sentiment_examples()), "application/jsonl")).run()
+    at.button(key="ft_upload_training").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert recorded_requests(engine_url)[-1]["path"] == "/openai/files"
+    assert at.session_state["ft_training_pick"].startswith("file-")
+    next(b for b in at.button if b.label == "Start fine-tuning").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert recorded_requests(engine_url)[-1]["path"] == "/openai/fine_tuning/jobs"
+    assert at.session_state["ft_job"].startswith("ftjob")
+
+
+def test_image_variations_on_an_azure_deployment_say_azure_has_none(open_app, engine_url):
+    at = use_azure(open_app("pages/images.py"), engine_url)
+    assert any("Azure OpenAI offers no dall-e-2 variations" in c.value for c in at.caption)
+    at.selectbox(key="images_model").set_value("dall-e-2").run()
+    at.selectbox(key="images_sample").set_value("Still life").run()
+    at.slider(key="images_n").set_value(2)
+    at.selectbox(key="images_size").set_value("256x256")
+    at.button(key="images_generate").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert recorded_requests(engine_url)[-1]["path"] == "/openai/deployments/dall-e-2/images/variations"
+    assert len(at.session_state["images_runs"][-1]["pngs"]) == 2
