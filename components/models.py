@@ -36,14 +36,14 @@ def models_for(endpoint: str, models: list[str]) -> list[str]:
 def model_picker(endpoint: str, *, key: str, label: str = "Model", container=st) -> ModelInfo | None:
     """A selectbox of models for `endpoint`; None (with a message) when there are none.
 
-    A model asked for by another page (st.session_state["open_with_model"]) or by the
-    URL (?model=...) is selected first.
+    A model asked for by another page (st.session_state["open_with_model:<key>"]) is
+    selected first, once. (A share link restores the model with the other controls.)
     """
     connection = current_connection()
     if connection.provider == "azure":
         return _deployment_picker(endpoint, key=key, label=label, container=container)
     choices = models_for(endpoint, available_models())
-    wanted = st.session_state.pop(f"open_with_model:{key}", None) or st.query_params.get("model")
+    wanted = st.session_state.pop(f"open_with_model:{key}", None)
     if wanted and wanted in choices:
         st.session_state[key] = wanted
     if not choices:
