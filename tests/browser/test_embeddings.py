@@ -17,7 +17,8 @@ def test_embed_the_sample_corpus_search_and_see_the_map(page, app_url):  # noqa:
     page.get_by_text("decode a JSON document — 5 matches").wait_for()
     assert page.locator("[data-testid='stDataFrame']").count() >= 3  # the corpus preview and one table a query
 
-    chart = page.locator("[data-testid='stPlotlyChart']")
+    # The map: the chart whose legend marks the queries (a rerun may briefly show a stale one too).
+    chart = page.locator("[data-testid='stPlotlyChart']").filter(has_text="queries").last
     chart.scroll_into_view_if_needed()
     chart.locator(".scatterlayer .point").first.wait_for()
     assert chart.locator(".scatterlayer .point, .gl-container canvas").count() > 0
