@@ -80,3 +80,9 @@ def _deployment_picker(endpoint: str, *, key: str, label: str, container) -> Mod
             container.info("Enter the name of a deployment on this Azure resource.")
             return None
     return replace(model_info(by_model.get(deployment, deployment)), id=deployment)
+
+
+def capabilities_of(model: str) -> ModelInfo:
+    """A model's entry by name; on Azure, a deployment's takes its model's capabilities."""
+    served = deployment_model(model) if current_connection().provider == "azure" else None
+    return replace(model_info(served), id=model) if served else model_info(model)

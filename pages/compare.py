@@ -12,10 +12,9 @@ import streamlit as st
 from components.connection import get_client
 from components.errors import show_problem
 from components.history import get_history, record_run
-from components.models import model_picker
+from components.models import capabilities_of, model_picker
 from components.token_view import render_token_view
 from playground import compare
-from playground.catalog import model_info
 from playground.counting import cost_estimate
 from playground.errors import Problem
 from playground.history import RunFilter, choice_tokens
@@ -59,7 +58,7 @@ def _show(outcomes: list[Outcome], key: str) -> None:
             prompt_tokens, completion_tokens = usage.get("prompt_tokens"), usage.get("completion_tokens")
             if completion_tokens is None:
                 completion_tokens = len(outcome.tokens)
-            cost = cost_estimate(prompt_tokens or 0, completion_tokens or 0, model_info(outcome.model)).text
+            cost = cost_estimate(prompt_tokens or 0, completion_tokens or 0, capabilities_of(outcome.model)).text
             facts = [
                 f"latency {outcome.latency:.2f} s" if outcome.latency is not None else "latency —",
                 f"first token {outcome.ttft:.2f} s" if outcome.ttft is not None else "first token —",
@@ -134,7 +133,8 @@ for i, column in enumerate(st.columns(count)):
             top_p = st.slider("Top P", 0.0, 1.0, 1.0, 0.05, key=f"cmp_top_p_{i}")
             frequency = st.slider("Frequency penalty", -2.0, 2.0, 0.0, 0.1, key=f"cmp_frequency_{i}")
             presence = st.slider("Presence penalty", -2.0, 2.0, 0.0, 0.1, key=f"cmp_presence_{i}")
-        configs.append(compare.CompareConfig(info.id, temperature, top_p, frequency, presence, None if seed is None else int(seed), max_tokens))
+        configs.append(compare.CompareConfig(
+            info.id, temperature, top_p, frequency, presence, None if seed is None else int(seed), max_tokens, info=info))
 
 requests, problems = compare.build_requests(endpoint, configs, prompt=prompt, messages=messages)
 for i, found in enumerate(problems):

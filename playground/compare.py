@@ -16,7 +16,7 @@ from typing import Any
 
 import openai
 
-from playground.catalog import model_info
+from playground.catalog import ModelInfo, model_info
 from playground.requests import Endpoint, ParamProblem, Settings, TextRequest, build_request, check_request
 from playground.runner import RunResult, run
 
@@ -32,6 +32,12 @@ class CompareConfig:
     presence_penalty: float = 0.0
     seed: int | None = None
     max_tokens: int = 64
+    # What the picker knew of the model (on Azure: the deployment's model's capabilities);
+    # looked up by name when absent.
+    info: ModelInfo | None = field(default=None, compare=False, repr=False)
+
+    def capabilities(self) -> ModelInfo:
+        return self.info or model_info(self.model)
 
     def label(self) -> str:
         parts = [self.model, f"T={self.temperature:g}"]
@@ -60,7 +66,7 @@ def build_requests(
         raise ValueError(f"compare takes 1 to {MAX_CONFIGS} configurations, not {len(configs)}")
     requests, problems = [], []
     for config in configs:
-        info = model_info(config.model)
+        info = config.capabilities()
         settings = Settings(
             max_tokens=config.max_tokens,
             temperature=config.temperature,

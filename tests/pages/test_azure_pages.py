@@ -86,3 +86,22 @@ def test_image_variations_on_an_azure_deployment_say_azure_has_none(open_app, en
     assert not at.exception, [e.message for e in at.exception]
     assert recorded_requests(engine_url)[-1]["path"] == "/openai/deployments/dall-e-2/images/variations"
     assert len(at.session_state["images_runs"][-1]["pngs"]) == 2
+
+
+def test_compare_two_configurations_on_azure_deployments_then_find_them_in_history(open_app, engine_url):
+    at = use_azure(open_app("pages/compare.py"), engine_url)
+    at.text_area(key="cmp_prompt").set_value("def merge(left, right):\n    \"\"\"")
+    at.number_input(key="cmp_count").set_value(2)
+    at.number_input(key="cmp_max_tokens").set_value(8)
+    at.run()
+    assert not at.warning, [w.value for w in at.warning]
+    before = len(recorded_requests(engine_url))
+    at.button(key="cmp_run").click().run(timeout=120)
+    assert not at.exception, [e.message for e in at.exception]
+    paths = {r["path"] for r in recorded_requests(engine_url)[before:]}
+    assert paths and all(p.startswith("/openai/deployments/") for p in paths)
+    at.switch_page("pages/history.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    at.selectbox(key="hist_tag").set_value("compare").run()
+    assert "2 runs match" in " ".join(c.value for c in at.caption)
