@@ -82,7 +82,8 @@ import numpy as np
 
 from . import chat_template, lm
 from .engine import Engine, ModelCard
-from .errors import APIError, invalid, model_not_found
+from .errors import APIError, invalid
+from .jsonl import read_jsonl
 
 log = logging.getLogger("local_engine.fine_tune")
 
@@ -194,21 +195,13 @@ def _legacy_example(row: dict[str, Any], number: int, encoding) -> tuple[list[Ex
 def parse_examples(content: bytes, encoding) -> tuple[list[Example], int, int]:
     """(examples, number of lines, billed tokens per epoch) of a JSONL training file."""
     try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadFile("the file is not UTF-8 text") from None
+        rows = read_jsonl(content)
+    except ValueError as exc:
+        raise BadFile(str(exc)) from None
     examples: list[Example] = []
     lines = tokens = 0
     kinds: set[str] = set()
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BadFile(f"line {number} is not valid JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise BadFile(f"line {number} is not a JSON object")
+    for number, row in rows:
         if "messages" in row:
             kind, (found, count) = "chat", _chat_examples(row, number, encoding)
         elif "prompt" in row or "completion" in row:

@@ -25,6 +25,7 @@ from fastapi.responses import Response
 
 from ..engine import Engine
 from ..errors import APIError, invalid
+from ..jsonl import read_jsonl
 
 router = APIRouter()
 
@@ -42,21 +43,7 @@ def file_not_found(file_id: str) -> APIError:
 
 def check_jsonl(content: bytes) -> list[Any]:
     """The JSON object on each non-blank line; ValueError naming the first bad line."""
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"the file is not UTF-8 text (bad byte at offset {exc.start})") from None
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"line {number} is not valid JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(row, dict):
-            raise ValueError(f"line {number} is not a JSON object")
-        rows.append(row)
+    rows = [row for _, row in read_jsonl(content)]
     if not rows:
         raise ValueError("the file holds no examples")
     return rows
