@@ -86,7 +86,7 @@ def test_metrics_tab_overlays_jobs(open_app: Callable[..., AppTest], client: ope
     assert len(overlaid) == 1  # the Jobs tab's chart shows one job; this one both
     loss = overlaid[0]
     names = {t["name"] for t in loss["data"]}
-    assert {f"cmp0 (succeeded) · train", f"cmp1 (succeeded) · train"} <= names
+    assert {"cmp0 (succeeded) · train", "cmp1 (succeeded) · train"} <= names
     assert len(loss["layout"]["shapes"]) == 4  # 2 epoch boundaries per job (3 epochs)
 
 
