@@ -13,6 +13,8 @@ from components.connection import get_client
 from components.history import get_history, record_run
 from components.presets import open_in_page
 from components.token_view import render_choices
+from playground.catalog import model_info
+from playground.counting import format_cost
 from playground.history import RunFilter, choice_tokens
 from playground.presets import controls_from_request
 from playground.requests import TextRequest
@@ -127,7 +129,7 @@ else:
         meta[1].metric("Latency", "—" if opened.latency is None else f"{opened.latency:.2f} s")
         meta[2].metric("First token", "—" if opened.ttft is None else f"{opened.ttft:.2f} s")
         meta[3].metric("Tokens", "—" if not opened.usage else f"{opened.usage.get('total_tokens', '—')}")
-        meta[4].metric("Cost", "—" if opened.cost is None else f"${opened.cost:.6f}")
+        meta[4].metric("Cost", format_cost(opened.cost, free=model_info(opened.model).input_price == 0))
 
         with st.form(f"hist_edit_{opened.id}", border=False):
             e1, e2, e3 = st.columns([3, 3, 1], vertical_alignment="bottom")
