@@ -13,7 +13,7 @@ import datetime as dt
 
 import streamlit as st
 
-from components.connection import base_models, forget_models, get_client
+from components.connection import base_models, current_connection, forget_models, get_client
 from components.errors import show_exception
 from components.fine_tune_charts import metrics_panel
 from playground.catalog import model_info
@@ -48,6 +48,14 @@ def fine_tunable_models() -> list[str]:
 
 def try_it(model: str, page: str) -> None:
     """Open Completions or Chat with `model` chosen."""
+    if current_connection().provider == "azure":
+        # Azure serves a fine-tuned model only through a deployment, made on the management plane.
+        st.info(
+            f"On Azure, `{model}` answers once it is deployed: create a deployment of it (Azure portal, "
+            "or the management API), then pick that deployment on the page.",
+            icon=":material/cloud_upload:",
+        )
+        return
     st.session_state[f"open_with_model:{page}_model"] = model
     forget_models()
     st.switch_page(f"pages/{page}.py")
