@@ -33,6 +33,8 @@ with left:
     st.caption("A conversation with system, user and assistant messages; regenerate, edit, rerun.")
     st.page_link("pages/tokenizer.py", label="Tokenizer", icon=":material/data_array:")
     st.caption("How text splits into tokens in each encoding, and ids back to text.")
+    st.page_link("pages/compare.py", label="Compare", icon=":material/compare:")
+    st.caption("One prompt, up to four configurations side by side, differences highlighted.")
 with right:
     st.page_link("pages/embeddings.py", label="Embeddings search", icon=":material/travel_explore:")
     st.caption("Embed a CSV or text corpus, search it, and see it on a map.")
@@ -40,3 +42,5 @@ with right:
     st.caption("Check training data, start jobs, watch them live, chart their metrics.")
     st.page_link("pages/images.py", label="Image variations", icon=":material/photo_library:")
     st.caption("Turn any picture into variations.")
+    st.page_link("pages/history.py", label="History", icon=":material/history:")
+    st.caption("Every run kept on this machine: search it, reopen it, run it again, share it.")
