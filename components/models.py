@@ -8,6 +8,7 @@ from dataclasses import replace
 import streamlit as st
 
 from components.connection import available_models, current_connection, deployment_model
+from components.state import keep, remember
 from playground.catalog import ModelInfo, model_info
 
 _NOT_TEXT = re.compile(r"whisper|tts|dall-e|embed|moderation|audio|realtime|transcribe|image|search|sora|computer-use")
@@ -38,10 +39,20 @@ def model_picker(endpoint: str, *, key: str, label: str = "Model", container=st)
 
     A model asked for by another page (st.session_state["open_with_model:<key>"]) is
     selected first, once. (A share link restores the model with the other controls.)
+    The choice survives runs that do not draw the picker.
     """
+    keep(key)
     connection = current_connection()
     if connection.provider == "azure":
-        return _deployment_picker(endpoint, key=key, label=label, container=container)
+        info = _deployment_picker(endpoint, key=key, label=label, container=container)
+    else:
+        info = _model_picker(endpoint, key=key, label=label, container=container)
+    if info is not None:
+        remember(key)
+    return info
+
+
+def _model_picker(endpoint: str, *, key: str, label: str, container) -> ModelInfo | None:  # noqa: ANN001
     choices = models_for(endpoint, available_models())
     wanted = st.session_state.pop(f"open_with_model:{key}", None)
     if wanted and wanted in choices:

@@ -15,6 +15,7 @@ import streamlit as st
 
 from components.logit_bias import logit_bias_editor
 from components.models import model_picker
+from components.state import keep, remember
 from playground.catalog import ModelInfo
 from playground.requests import (
     MAX_BEST_OF,
@@ -37,21 +38,6 @@ class Controls:
     problems: list[ParamProblem] = field(default_factory=list)  # inputs the controls refuse
 
 
-def keep(key: str) -> str:
-    """Put back a widget value that a page switch made Streamlit forget; returns the key."""
-    saved = f"_kept:{key}"
-    if key not in st.session_state and saved in st.session_state:
-        st.session_state[key] = st.session_state[saved]
-    return key
-
-
-def remember(key: str) -> Any:
-    """Keep the widget's current value for the next time the widget is drawn."""
-    value = st.session_state.get(key)
-    st.session_state[f"_kept:{key}"] = value
-    return value
-
-
 def kept_widget(widget: Callable[..., Any], label: str, *, key: str, default: Any, **kwargs: Any) -> Any:
     keep(key)
     widget(label, key=key, value=default, **kwargs)
@@ -70,11 +56,9 @@ def sampling_controls(endpoint: Endpoint, *, prefix: str) -> Controls | None:
 
     Widget keys are `{prefix}_<name>`; the model's key is `{prefix}_model`.
     """
-    model_key = keep(f"{prefix}_model")
-    info = model_picker(endpoint, key=model_key)
+    info = model_picker(endpoint, key=f"{prefix}_model")
     if info is None:
         return None
-    remember(model_key)
     if info.note:
         st.caption(info.note)
     problems: list[ParamProblem] = []

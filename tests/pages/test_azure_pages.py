@@ -105,3 +105,12 @@ def test_compare_two_configurations_on_azure_deployments_then_find_them_in_histo
     assert not at.exception, [e.message for e in at.exception]
     at.selectbox(key="hist_tag").set_value("compare").run()
     assert "2 runs match" in " ".join(c.value for c in at.caption)
+
+
+def test_a_chosen_deployment_survives_runs_that_hide_the_picker(open_app, engine_url):
+    at = use_azure(open_app("pages/embeddings.py"), engine_url)
+    at.selectbox(key="emb_model").set_value("text-embedding-3-small").run()
+    at.segmented_control(key="emb_source").set_value("Paste").run()  # no corpus yet: no picker drawn
+    assert not [s for s in at.selectbox if s.key == "emb_model"]
+    at.text_area(key="emb_paste").input("The cat sat on the mat.").run()
+    assert at.selectbox(key="emb_model").value == "text-embedding-3-small"
