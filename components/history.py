@@ -52,7 +52,7 @@ def record_run(result: RunResult | None = None, *, tags: Iterable[str] = (), **f
     if history is None:
         return None
     try:
-        run_id = history.add(run, secrets=[connection.api_key])
+        run_id = history.add(run, secrets=connection.secrets)
     except Exception as exc:  # a full disk or a locked file must not cost the user the result on screen
         st.warning(f"This run was not saved to the history: {type(exc).__name__}: {exc}", icon=":material/history:")
         return None

@@ -132,7 +132,7 @@ def presets_bar(page: str) -> None:
             if st.button("Save preset", key=f"preset_save:{page}", disabled=not name.strip(), use_container_width=True):
                 history.save_preset(page, name, current_controls(page))
                 st.toast(f"Saved the preset “{name.strip()}”.")
-        params = to_query_params(current_controls(page), page=page, secrets=[current_connection().api_key])
+        params = to_query_params(current_controls(page), page=page, secrets=current_connection().secrets)
         base = (st.context.url or "").rstrip("/")
         if not base.endswith(f"/{page}"):
             base = f"{base}/{page}" if base else f"/{page}"

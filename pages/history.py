@@ -162,7 +162,11 @@ else:
         if opened.response.get("stopped"):
             st.caption("This run was stopped before the end: what arrived is shown.")
         if text_run:
-            choices = choice_tokens(opened)
+            try:
+                choices = choice_tokens(opened)
+            except (ValueError, KeyError, TypeError):
+                choices = []
+                st.warning("This run's token data could not be read; its text and JSON are below.")
             with st.expander("Response text", expanded=not any(choices)):
                 for i, choice in enumerate(opened.response.get("choices") or []):
                     st.text(choice.get("text") or "")

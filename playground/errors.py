@@ -11,7 +11,9 @@ import openai
 
 from playground.providers import safe_host
 
-_KEY_LIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|[A-Fa-f0-9]{32})\b")
+# OpenAI-style keys. (Azure keys are 32 hex digits, as are hashes and hex-encoded token bytes:
+# those are scrubbed by value, from the session's own secrets, never by shape.)
+_KEY_LIKE = re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}")
 
 
 @dataclass(frozen=True)

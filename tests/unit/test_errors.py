@@ -54,3 +54,10 @@ def test_a_server_that_is_down_is_explained(tmp_path):
         client.models.list()
     problem = explain(down.value, where="http://127.0.0.1:9/v1")
     assert problem.title == "Could not reach http://127.0.0.1:9." and "running" in problem.action
+
+
+def test_scrub_leaves_hex_data_alone_and_removes_an_azure_key_by_value():
+    azure_key = "0123456789abcdef0123456789abcdef"
+    token_bytes_hex = "e6b189e5ad97e381a7e69bb8e3818fe4"  # 16 bytes of UTF-8, as history stores them
+    text = scrub(f'{{"b": "{token_bytes_hex}", "error": "bad key {azure_key}"}}', [azure_key])
+    assert token_bytes_hex in text and azure_key not in text

@@ -237,24 +237,27 @@ def test_edit_and_delete(tmp_path: Path) -> None:
 
 def test_no_key_and_no_header_is_ever_saved(tmp_path: Path) -> None:
     key = "sk-proj-" + "SECRETsecretSECRET123"  # built here so no scanner takes it for a key
+    azure_key = "fedcba9876543210" * 2
     db = tmp_path / "h.sqlite3"
     history = History(db)
     run_id = history.add(
         Run(
             "chat", "local-text",
             request={"messages": [{"role": "user", "content": f"my key is {key}"}], "extra_headers": {"Authorization": f"Bearer {key}"}},
-            response={"choices": [{"text": "0123456789abcdef0123456789abcdef"}], "headers": {"x-request-id": "r1"}},
+            response={"choices": [{"text": f"0123456789abcdef0123456789abcdef {azure_key}"}], "headers": {"x-request-id": "r1"}},
             provider={"provider": "openai", "base_url": None},
             title=f"about {key}",
         ),
-        secrets=[key],
+        secrets=[key, azure_key],
     )
     saved = history.get(run_id)
     assert saved is not None
     assert "extra_headers" not in saved.request and "headers" not in saved.response
     assert "[key hidden]" in saved.request["messages"][0]["content"]
-    assert "[key hidden]" in saved.response["choices"][0]["text"]  # 32 hex digits look like an Azure key
+    # An Azure key (32 hex digits) is removed by value; other hex data (token bytes) is kept intact.
+    assert saved.response["choices"][0]["text"] == "0123456789abcdef0123456789abcdef [key hidden]"
     exported = history.export_jsonl([run_id])
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
     assert key not in exported and key.encode() not in raw
+    assert azure_key not in exported and azure_key.encode() not in raw
     assert b"SECRETsecret" not in raw
