@@ -104,16 +104,5 @@ def render(messages: Sequence[Any]) -> str:
     return "".join(parts)
 
 
-def render_training_example(messages: Sequence[Any]) -> tuple[str, str]:
-    """(prompt, completion) for a chat fine-tuning example whose last message is the assistant's.
-
-    prompt = render(messages[:-1]); completion = the last message's text. Train on
-    [eot] + encode(prompt) + encode(completion) + [eot] so the model learns to stop.
-    """
-    if not messages or not isinstance(messages[-1], dict) or messages[-1].get("role") != "assistant":
-        raise ValueError("the last message of a training example must be the assistant's")
-    return render(messages[:-1]), message_text(messages[-1], len(messages) - 1)
-
-
 def count_prompt_tokens(encoding, messages: Sequence[Any]) -> int:
     return len(encoding.encode(render(messages), disallowed_special=()))

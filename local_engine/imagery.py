@@ -54,30 +54,6 @@ class Recipe:
     grain: float = 0.0  # noise standard deviation, in 0..255 levels
     focus: float = 0.0  # > 0 sharpen (unsharp %), < 0 soften (blur radius at 1024 px)
 
-    def describe(self) -> list[str]:
-        steps = [f"crop and zoom x{self.zoom:.2f}"]
-        if self.mirror:
-            steps.append("mirror")
-        if self.angle:
-            steps.append(f"rotate {self.angle:+.1f} deg")
-        if self.warp:
-            steps.append("mesh warp")
-        if self.hue:
-            steps.append(f"hue {self.hue * 360:+.0f} deg")
-        if self.saturation != 1.0:
-            steps.append(f"saturation x{self.saturation:.2f}")
-        if (self.brightness, self.contrast, self.gamma) != (1.0, 1.0, 1.0):
-            steps.append(f"tone b{self.brightness:.2f} c{self.contrast:.2f} g{self.gamma:.2f}")
-        if self.temperature:
-            steps.append("warmer" if self.temperature > 0 else "cooler")
-        if self.vignette:
-            steps.append(f"vignette {self.vignette:.2f}")
-        if self.grain:
-            steps.append(f"grain {self.grain:.1f}")
-        if self.focus:
-            steps.append("sharpen" if self.focus > 0 else "soften")
-        return steps
-
 
 def plan(seed: int) -> Recipe:
     rng = random.Random(seed)

@@ -322,7 +322,6 @@ class TextModel:
         self.encoding = encoding
         self.vocab_size: int = int(encoding.n_vocab)
         self.fingerprint = fingerprint
-        self._tables = tables
         self.kn_order = int(tables["order"])
         self.unigram: np.ndarray = tables["unigram"]
         self._orders = {

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import openai
 
 from playground.errors import Problem, explain
-from playground.logprobs import TokenInfo, from_chat_logprobs, from_completion_logprobs
+from playground.logprobs import TokenInfo, echo_prompt_token_count, from_chat_logprobs, from_completion_logprobs
 from playground.requests import TextRequest
 from playground.tokens import encoding_for_model
 
@@ -77,7 +77,7 @@ def run(
     `on_update` is called after every chunk (streamed) or once (not streamed);
     `should_stop` is checked between chunks: when it returns True the stream is closed and
     the result keeps what arrived, marked stopped. `prompt_tokens` is the local count of the
-    prompt, used to mark echoed prompt tokens if the API reports no usage.
+    prompt, used to mark echoed prompt tokens when the prompt is not one string (ids, several).
     SDK errors do not raise: they become `result.error`.
     """
     result = result if result is not None else RunResult(request)
@@ -116,14 +116,15 @@ def finish(result: RunResult, *, stopped: bool = False) -> RunResult:
     result.latency_s = end - result.started
     result.stopped = stopped
     result.done = True
-    if result.usage and result.request.params.get("echo"):
-        # One prompt: the API's count is the exact number of echoed tokens.
-        result.prompt_tokens_echoed = result.usage.get("prompt_tokens", result.prompt_tokens_echoed)
+    echoed_prompt = result.request.params.get("prompt") if result.request.params.get("echo") else None
     encoding = _encoding(result.request.model)
     for choice in result.choices:
         if not choice.raw_logprobs:
             continue
         if result.request.endpoint == "completions":
+            if isinstance(echoed_prompt, str):
+                # Exact, streamed or not: the echoed tokens are those that start inside the prompt.
+                result.prompt_tokens_echoed = echo_prompt_token_count(choice.raw_logprobs, echoed_prompt)
             choice.tokens = from_completion_logprobs(
                 choice.raw_logprobs,
                 prompt_token_count=result.prompt_tokens_echoed,

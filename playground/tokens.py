@@ -35,6 +35,3 @@ def get_encoding(name: str) -> tiktoken.Encoding:
 def encoding_for_model(model: str) -> tiktoken.Encoding:
     return get_encoding(encoding_name_for_model(model))
 
-
-def count_tokens(text: str, model: str) -> int:
-    return len(encoding_for_model(model).encode(text, disallowed_special=()))

@@ -337,11 +337,7 @@ def _decode(model: lm.TextModel, ids: list[int]) -> str:
 
 @router.post("/v1/completions")
 async def create_completion(request: Request) -> Any:
-    return await _completion(request, await _json(request))
-
-
-async def _completion(request: Request, data: Any) -> Any:
-    body: CompletionRequest = _parse(CompletionRequest, data)
+    body: CompletionRequest = _parse(CompletionRequest, await _json(request))
     model = _text_model(request, body.model)
     prompts = _prompts(body.prompt, model)
     n = body.n or 1
@@ -541,11 +537,7 @@ def _chat_usage(prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
 
 @router.post("/v1/chat/completions")
 async def create_chat_completion(request: Request) -> Any:
-    return await _chat(request, await _json(request))
-
-
-async def _chat(request: Request, data: Any) -> Any:
-    body: ChatRequest = _parse(ChatRequest, data)
+    body: ChatRequest = _parse(ChatRequest, await _json(request))
     model = _text_model(request, body.model)
     _chat_unsupported(body)
     prompt_text = chat_template.render(body.messages)

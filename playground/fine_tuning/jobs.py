@@ -92,7 +92,3 @@ def metrics_frame(client: openai.OpenAI, job: Any, job_events: list[Any] | None 
     if job.result_files:
         return parse_results(client.files.content(job.result_files[0]).read())
     return from_events(job_events if job_events is not None else events(client, job.id))
-
-
-def fine_tuned_models(jobs: list[Any]) -> list[str]:
-    return [j.fine_tuned_model for j in jobs if j.status == "succeeded" and j.fine_tuned_model]
