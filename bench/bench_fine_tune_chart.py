@@ -4,22 +4,18 @@ Baseline ("naive"): every point drawn with SVG go.Scatter. Ours: components.fine
 (LTTB to at most MAX_POINTS per line, WebGL). Both in this process, same data; the time includes
 the JSON the browser would receive (fig.to_json), whose size is reported too.
 
-Run: .venv/bin/python bench/bench_fine_tune_chart.py
+Run: .venv/bin/python -m bench.bench_fine_tune_chart
 """
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from components.fine_tune_charts import metrics_figure  # noqa: E402
-from playground.fine_tuning.metrics import parse_results  # noqa: E402
+from components.fine_tune_charts import metrics_figure
+from playground.fine_tuning.metrics import parse_results
 
 ROWS = 100_000
 REPEATS = 5
@@ -31,9 +27,9 @@ def results_csv(rows: int = ROWS) -> str:
     loss = 2.5 * np.exp(-step / 15000) + 0.2 + rng.normal(0, 0.15, rows).clip(-0.19)
     acc = 1 - loss / 3
     lines = ["step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy"]
-    for s, l, a in zip(step, loss, acc):
-        valid = f"{l + 0.05:.5f},{a - 0.02:.5f}" if s % 10 == 0 else ","
-        lines.append(f"{s},{l:.5f},{a:.5f},{valid}")
+    for s, lo, a in zip(step, loss, acc):
+        valid = f"{lo + 0.05:.5f},{a - 0.02:.5f}" if s % 10 == 0 else ","
+        lines.append(f"{s},{lo:.5f},{a:.5f},{valid}")
     return "\n".join(lines) + "\n"
 
 

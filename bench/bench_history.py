@@ -3,7 +3,7 @@ search times, against baselines run in the same process on the same database:
   - render baseline: a bare `SELECT count(*)` plus reading the page's 50 rows in a plain loop;
   - search baseline: the naive search, every run's prompt and response read and scanned in Python.
 
-Run: .venv/bin/python bench/bench_history.py [--runs 10000]
+Run: .venv/bin/python -m bench.bench_history [--runs 10000]
 """
 
 from __future__ import annotations
@@ -12,15 +12,13 @@ import argparse
 import os
 import random
 import sqlite3
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from playground.history import History, Run, RunFilter
 
-from playground.history import History, Run, RunFilter  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 WORDS = ("sort list return value file open close parse token model stream index query cache "
          "median mean error raise string bytes decode encode path json yield async await class").split()
@@ -103,25 +101,17 @@ def main() -> None:
     naive_s = best_of(lambda: naive_search(RARE), repeat=3)
 
     # --- the page, through AppTest --------------------------------------------------------
-    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import AppTest
 
     from tests.conftest import TEST_KEY
     from tests.enginerunner import running_engine
 
-    original = PagesManager.__init__
-
-    def init(self, *a, **kw):  # noqa: ANN001, ANN002, ANN003 - the AppTest workaround of tests/pages/conftest.py
-        original(self, *a, **kw)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init  # type: ignore[method-assign]
     with running_engine("--api-key", TEST_KEY, data_dir=work) as url:
         os.environ["PLAYGROUND_ENGINE_URL"] = url
         os.environ["PLAYGROUND_ENGINE_KEY"] = TEST_KEY
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         at.run()
-        at.switch_page("pages/history.py")
+        at.switch_page("app_pages/history.py")
         start = time.perf_counter()
         at.run()
         first_render_s = time.perf_counter() - start

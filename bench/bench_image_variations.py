@@ -1,6 +1,6 @@
 """Benchmark: local-image variations, in process and over HTTP.
 
-    .venv/bin/python bench/bench_image_variations.py [--seeds 10]
+    .venv/bin/python -m bench.bench_image_variations [--seeds 10]
 
 Source: the "Lake at sunset" sample prepared for the API and scaled to 1024x1024.
   var_<size>_ms   one variation (plan + render + PNG), median over the seeds, per output size
@@ -16,20 +16,18 @@ from __future__ import annotations
 import argparse
 import io
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+import openai
+from PIL import Image
+
+from local_engine import imagery
+from playground.images import Preparation, load_picture, prepare_for_api, sample_pictures
+from tests.enginerunner import running_engine
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import openai  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from local_engine import imagery  # noqa: E402
-from playground.images import Preparation, load_picture, prepare_for_api, sample_pictures  # noqa: E402
-from tests.enginerunner import running_engine  # noqa: E402
 
 
 def median_ms(run, repeats: int) -> float:  # noqa: ANN001 - a callable of the repeat index

@@ -12,7 +12,7 @@ Measured, best of REPEAT in one process:
 - the Completions page (pages/completions.py) through AppTest of the whole app holding a
   4,096-token run with logprobs=5, the most /v1/completions allows.
 
-Run: .venv/bin/python bench/bench_token_view.py
+Run: .venv/bin/python -m bench.bench_token_view
 """
 
 from __future__ import annotations
@@ -20,22 +20,20 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
 
+import openai
+from streamlit.testing.v1 import AppTest
+
+import tiktoken_offline
+from components.token_view import token_html, token_table
+from playground.logprobs import from_chat_logprobs
+from tests.enginerunner import running_engine
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import openai  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-import tiktoken_offline  # noqa: E402
-from components.token_view import token_html, token_table  # noqa: E402
-from playground.logprobs import from_chat_logprobs  # noqa: E402
-from tests.enginerunner import running_engine  # noqa: E402
 
 TOKENS = 4096
 TOP = 20
@@ -80,21 +78,11 @@ def timed_runs(at: AppTest) -> list[float]:
 
 def completions_page_reruns(engine_url: str, data_dir: Path) -> tuple[float, float, int]:
     """(seconds for the run itself, median rerun seconds, tokens shown) on the Completions page."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    # As tests/pages/conftest.py: keep AppTest on st.navigation from the second run on.
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init
     os.environ.update(PLAYGROUND_ENGINE_URL=engine_url, PLAYGROUND_ENGINE_KEY=KEY, PLAYGROUND_DATA_DIR=str(data_dir))
     os.environ.pop("OPENAI_API_KEY", None)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
     at.run()
-    at.switch_page("pages/completions.py")
+    at.switch_page("app_pages/completions.py")
     at.run()
     at.text_area(key="completions_prompt").input('def median(values):\n    """')
     at.number_input(key="completions_max_tokens").set_value(TOKENS)

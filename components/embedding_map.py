@@ -60,7 +60,7 @@ def map_figure(
                     hoverinfo="skip",
                 )
             )
-        for q, (query, where) in enumerate(zip(queries, query_points)):
+        for q, (_query, where) in enumerate(zip(queries, query_points)):
             for p in neighbours[q] if q < len(neighbours) else []:
                 fig.add_trace(
                     go.Scatter(

@@ -18,7 +18,7 @@ from components.sampling_controls import MAX_N_SHOWN
 from playground.presets import CONTROLS, ShareLinkError, from_query_params, to_query_params
 from playground.requests import parse_stop_lines, stop_lines
 
-PAGE_FILES = {"completions": "pages/completions.py", "chat": "pages/chat.py"}
+PAGE_FILES = {"completions": "app_pages/completions.py", "chat": "app_pages/chat.py"}
 # Where each page keeps what is not a sampling control (its prompt, its conversation).
 TEXT_KEYS = {"prompt": "completions_prompt", "messages": "chat_messages"}
 _PLAIN = ("model", "temperature", "top_p", "frequency_penalty", "presence_penalty", "max_tokens", "seed", "stream",

@@ -118,7 +118,7 @@ def render_result(result: RunResult, info: ModelInfo, *, key: str, show_text: bo
             render_choices([c.tokens for c in result.choices], key=f"{key}:tokens")
             if show_text:
                 with st.expander("Plain text (copy)"):
-                    for i, choice in enumerate(result.choices):
+                    for choice in result.choices:
                         st.code(choice.text or " ", language=None, wrap_lines=True)
         st.subheader("Counts", divider="gray")
         max_tokens = result.request.params.get(info.max_tokens_param)

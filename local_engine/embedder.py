@@ -140,7 +140,7 @@ class _Csr:
             out[rows[starts]] += np.add.reduceat(part, starts, axis=0)
         return out
 
-    def transposed(self) -> "_Csr":
+    def transposed(self) -> _Csr:
         order = np.argsort(self.indices, kind="stable")
         row_of = np.repeat(np.arange(self.n_rows), np.diff(self.indptr))
         counts = np.bincount(self.indices, minlength=self.n_cols)
@@ -216,7 +216,7 @@ class Embedder:
         return tables
 
     @classmethod
-    def load(cls, cache_dir: Path | str | None = None, corpus: Path = CORPUS_PATH) -> "Embedder":
+    def load(cls, cache_dir: Path | str | None = None, corpus: Path = CORPUS_PATH) -> Embedder:
         """The model from the cache, or fitted on the corpus and cached."""
         raw = gzip.decompress(corpus.read_bytes())
         key = f"embedding-{CODE_VERSION}-{DIMENSIONS}-{hashlib.sha256(raw).hexdigest()[:16]}"

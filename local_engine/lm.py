@@ -250,7 +250,7 @@ class Adaptation:
             out.append(Step(1.0 - lam, ids, (lam * counts / total).astype(np.float32)))
         return out
 
-    def extended(self, examples: Iterable[Sequence[int]], train_from: Sequence[int] | None = None) -> "Adaptation":
+    def extended(self, examples: Iterable[Sequence[int]], train_from: Sequence[int] | None = None) -> Adaptation:
         """A new layer: this one with more examples counted (same weight and order).
 
         Only the contexts the new examples touch are recounted; the rest of the table is
@@ -280,7 +280,7 @@ class Adaptation:
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> "Adaptation":
+    def from_json(cls, data: dict) -> Adaptation:
         starts = data.get("train_from")
         return cls(
             [list(map(int, e)) for e in data["examples"]],
@@ -335,7 +335,7 @@ class TextModel:
     # -- loading ---------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, cache_dir: Path | str | None = None, corpus: Path = CORPUS_PATH) -> "TextModel":
+    def load(cls, cache_dir: Path | str | None = None, corpus: Path = CORPUS_PATH) -> TextModel:
         """The base model: tables from the cache, or trained from the corpus and cached."""
         encoding = tiktoken_offline.get_encoding(ENCODING_NAME)
         raw_hash = hashlib.sha256(gzip.decompress(corpus.read_bytes())).hexdigest()
@@ -446,7 +446,7 @@ class TextModel:
 
     # -- adaptation (fine-tuning) ----------------------------------------------------------
 
-    def adapted(self, examples: Iterable[Sequence[int]], weight: float, order: int = 8) -> "TextModel":
+    def adapted(self, examples: Iterable[Sequence[int]], weight: float, order: int = 8) -> TextModel:
         """A new model: this one mixed with a Witten-Bell model of `examples` (token lists).
 
         With p_0 = this model's distribution for context h, and for k = 1 .. order-1 (shortest
@@ -470,7 +470,7 @@ class TextModel:
         layer = Adaptation([list(map(int, e)) for e in examples], float(weight), int(order))
         return self.with_adaptations([*self.adaptations, layer])
 
-    def with_adaptations(self, adaptations: Sequence[Adaptation]) -> "TextModel":
+    def with_adaptations(self, adaptations: Sequence[Adaptation]) -> TextModel:
         """This model's base tables (shared, not copied) with these adaptation layers."""
         model = object.__new__(type(self))
         model.__dict__.update(self.__dict__)

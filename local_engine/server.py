@@ -9,10 +9,10 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI, Request
 
+from .azure import AzureLayout
 from .config import EngineConfig
 from .engine import Engine
 from .errors import install_handlers
-from .azure import AzureLayout
 from .gate import Gate, GateState
 
 log = logging.getLogger("local_engine")

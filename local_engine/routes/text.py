@@ -30,9 +30,9 @@ Choices the local model makes where the API leaves room (all documented here):
 from __future__ import annotations
 
 import hashlib
-import math
 import json
 import logging
+import math
 import secrets
 import string
 import time

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from tests.browser.conftest import open_page, screenshot, wait_idle
 
 

@@ -26,8 +26,8 @@ NEGATIVE = ("awful", "disappointing", "terrible")
 def sentiment_examples() -> list[dict[str, str]]:
     """60 reviews: a prompt ending in the fixed separator, a one-token label with a leading space."""
     rows = []
-    for i, item in enumerate(ITEMS):
-        for j, (good, bad) in enumerate(zip(POSITIVE, NEGATIVE)):
+    for _i, item in enumerate(ITEMS):
+        for _j, (good, bad) in enumerate(zip(POSITIVE, NEGATIVE)):
             rows.append({"prompt": f"The {item} was {good}.{SEPARATOR}", "completion": " positive"})
             rows.append({"prompt": f"Honestly the {item} was {bad}.{SEPARATOR}", "completion": " negative"})
     return rows

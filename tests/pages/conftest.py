@@ -15,23 +15,6 @@ from tests.enginerunner import ROOT
 APP = str(ROOT / "app.py")
 
 
-@pytest.fixture(autouse=True)
-def _navigation_not_pages_directory(monkeypatch: pytest.MonkeyPatch) -> None:
-    """AppTest (streamlit 1.67) resets PagesManager.uses_pages_directory before every run,
-    and then, because a `pages/` folder exists, runs the app as a v1 multipage app from the
-    second run on: the sidebar vanishes and st.page_link fails. Under `streamlit run`,
-    st.navigation clears that flag once and for all; do the same here."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
 @pytest.fixture
 def app_env(engine_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point the app at the session's engine; give it a private data directory."""
@@ -44,7 +27,7 @@ def app_env(engine_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 @pytest.fixture
 def open_app(app_env: Path) -> Callable[..., AppTest]:
-    """open_app("pages/chat.py") -> an AppTest that has run the app and switched to that page."""
+    """open_app("app_pages/chat.py") -> an AppTest that has run the app and switched to that page."""
 
     def open_(page: str | None = None, timeout: float = 60) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=timeout)

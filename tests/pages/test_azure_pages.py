@@ -8,7 +8,7 @@ from tests.pages.azure import use_azure
 
 
 def test_completions_on_an_azure_deployment_with_content_filter_results(open_app, engine_url):
-    at = use_azure(open_app("pages/completions.py"), engine_url)
+    at = use_azure(open_app("app_pages/completions.py"), engine_url)
     # Deployments whose model serves completions; not the embedding or image ones.
     assert at.selectbox(key="completions_model").options == ["gpt-4o-mini (local-text)", "local-text"]
     at.selectbox(key="completions_model").set_value("local-text").run()
@@ -23,7 +23,7 @@ def test_completions_on_an_azure_deployment_with_content_filter_results(open_app
 
 
 def test_chat_on_the_gpt_4o_mini_deployment(open_app, engine_url):
-    at = use_azure(open_app("pages/chat.py"), engine_url)
+    at = use_azure(open_app("app_pages/chat.py"), engine_url)
     # Chat lists gpt-4o-mini (a deployment of local-text) with local-text's capabilities.
     assert "gpt-4o-mini (local-text)" in at.selectbox(key="chat_model").options
     at.selectbox(key="chat_model").set_value("gpt-4o-mini").run()
@@ -36,7 +36,7 @@ def test_chat_on_the_gpt_4o_mini_deployment(open_app, engine_url):
 
 
 def test_a_wrong_deployment_name_is_explained(open_app, engine_url):
-    at = use_azure(open_app("pages/chat.py"), engine_url, version="2024-06-01")
+    at = use_azure(open_app("app_pages/chat.py"), engine_url, version="2024-06-01")
     at.session_state["_models"] = (at.session_state["connection"], ["no-such-deployment"])
     at.session_state["_deployment_models"] = {"no-such-deployment": "gpt-4o-mini"}
     at.run()
@@ -47,7 +47,7 @@ def test_a_wrong_deployment_name_is_explained(open_app, engine_url):
 
 
 def test_embeddings_search_on_an_azure_deployment(open_app, engine_url):
-    at = use_azure(open_app("pages/embeddings.py"), engine_url)
+    at = use_azure(open_app("app_pages/embeddings.py"), engine_url)
     at.segmented_control(key="emb_source").set_value("Paste").run()
     at.text_area(key="emb_paste").input("The cat sat on the mat.\nStocks fell sharply today.").run()
     at.selectbox(key="emb_model").set_value("text-embedding-3-small").run()
@@ -63,7 +63,7 @@ def test_embeddings_search_on_an_azure_deployment(open_app, engine_url):
 def test_fine_tuning_files_and_jobs_under_openai(open_app, engine_url):
     from tests.pages.test_fine_tuning import jsonl, sentiment_examples
 
-    at = use_azure(open_app("pages/fine_tuning.py"), engine_url)
+    at = use_azure(open_app("app_pages/fine_tuning.py"), engine_url)
     at.file_uploader(key="ft_check_file").set_value(("reviews.jsonl", jsonl(sentiment_examples()), "application/jsonl")).run()
     at.button(key="ft_upload_training").click().run()
     assert not at.exception, [e.message for e in at.exception]
@@ -76,7 +76,7 @@ def test_fine_tuning_files_and_jobs_under_openai(open_app, engine_url):
 
 
 def test_image_variations_on_an_azure_deployment_say_azure_has_none(open_app, engine_url):
-    at = use_azure(open_app("pages/images.py"), engine_url)
+    at = use_azure(open_app("app_pages/images.py"), engine_url)
     assert any("Azure OpenAI offers no dall-e-2 variations" in c.value for c in at.caption)
     at.selectbox(key="images_model").set_value("dall-e-2").run()
     at.selectbox(key="images_sample").set_value("Still life").run()
@@ -89,7 +89,7 @@ def test_image_variations_on_an_azure_deployment_say_azure_has_none(open_app, en
 
 
 def test_compare_two_configurations_on_azure_deployments_then_find_them_in_history(open_app, engine_url):
-    at = use_azure(open_app("pages/compare.py"), engine_url)
+    at = use_azure(open_app("app_pages/compare.py"), engine_url)
     at.text_area(key="cmp_prompt").set_value("def merge(left, right):\n    \"\"\"")
     at.number_input(key="cmp_count").set_value(2)
     at.number_input(key="cmp_max_tokens").set_value(8)
@@ -100,7 +100,7 @@ def test_compare_two_configurations_on_azure_deployments_then_find_them_in_histo
     assert not at.exception, [e.message for e in at.exception]
     paths = {r["path"] for r in recorded_requests(engine_url)[before:]}
     assert paths and all(p.startswith("/openai/deployments/") for p in paths)
-    at.switch_page("pages/history.py")
+    at.switch_page("app_pages/history.py")
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     at.selectbox(key="hist_tag").set_value("compare").run()
@@ -108,7 +108,7 @@ def test_compare_two_configurations_on_azure_deployments_then_find_them_in_histo
 
 
 def test_a_chosen_deployment_survives_runs_that_hide_the_picker(open_app, engine_url):
-    at = use_azure(open_app("pages/embeddings.py"), engine_url)
+    at = use_azure(open_app("app_pages/embeddings.py"), engine_url)
     at.selectbox(key="emb_model").set_value("text-embedding-3-small").run()
     at.segmented_control(key="emb_source").set_value("Paste").run()  # no corpus yet: no picker drawn
     assert not [s for s in at.selectbox if s.key == "emb_model"]

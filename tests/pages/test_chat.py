@@ -31,7 +31,7 @@ def send(at: AppTest, text: str) -> None:
 
 
 def test_send_runs_with_the_parameters_and_shows_the_replys_tokens(open_app, engine_url, client):
-    at = open_app("pages/chat.py")
+    at = open_app("app_pages/chat.py")
     at.text_area(key="chat_system").input("Answer in one sentence.")
     at.number_input(key="chat_max_tokens").set_value(16)
     at.slider(key="chat_temperature").set_value(0.5)
@@ -60,7 +60,7 @@ def test_send_runs_with_the_parameters_and_shows_the_replys_tokens(open_app, eng
 
 
 def test_streamed_reply_with_n_two_and_choosing_the_other(open_app, engine_url, client):
-    at = open_app("pages/chat.py")
+    at = open_app("app_pages/chat.py")
     at.number_input(key="chat_n").set_value(2)
     at.number_input(key="chat_seed").set_value(8)
     at.number_input(key="chat_max_tokens").set_value(12).run()
@@ -76,7 +76,7 @@ def test_streamed_reply_with_n_two_and_choosing_the_other(open_app, engine_url, 
 
 
 def test_add_edit_change_role_reorder_delete(open_app):
-    at = open_app("pages/chat.py")
+    at = open_app("app_pages/chat.py")
     for role in ("user", "assistant", "user"):
         at.selectbox(key="chat_new_role").select(role)
         at.button(key="chat_add").click().run()
@@ -99,7 +99,7 @@ def test_add_edit_change_role_reorder_delete(open_app):
 
 
 def test_regenerate_edit_and_rerun_from_an_earlier_message_and_clear(open_app, engine_url):
-    at = open_app("pages/chat.py")
+    at = open_app("app_pages/chat.py")
     at.number_input(key="chat_max_tokens").set_value(8).run()
     send(at, "First question?")
     send(at, "Second question?")
@@ -124,14 +124,14 @@ def test_regenerate_edit_and_rerun_from_an_earlier_message_and_clear(open_app, e
 
 
 def test_the_conversation_and_settings_survive_a_page_switch(open_app):
-    at = open_app("pages/chat.py")
+    at = open_app("app_pages/chat.py")
     at.text_area(key="chat_system").input("Be terse.")
     at.slider(key="chat_top_logprobs").set_value(12)
     at.number_input(key="chat_max_tokens").set_value(6).run()
     send(at, "Hello?")
     before = conversation(at)
-    at.switch_page("pages/completions.py").run()
-    at.switch_page("pages/chat.py").run()
+    at.switch_page("app_pages/completions.py").run()
+    at.switch_page("app_pages/chat.py").run()
     assert not at.exception
     assert conversation(at) == before and before[0] == ("system", "Be terse.")
     assert at.text_area(key="chat_system").value == "Be terse."
@@ -141,7 +141,7 @@ def test_the_conversation_and_settings_survive_a_page_switch(open_app):
 
 
 def test_logprobs_off_sends_none_and_disables_the_alternatives(open_app, engine_url):
-    at = open_app("pages/chat.py")
+    at = open_app("app_pages/chat.py")
     at.toggle(key="chat_logprobs").set_value(False).run()
     assert at.slider(key="chat_top_logprobs").disabled
     send(at, "Hi")

@@ -14,7 +14,7 @@ SEEDS = [11, 22, 33, 44]
 
 
 def test_four_configurations_run_side_by_side(open_app: Callable[..., AppTest], engine_url: str) -> None:
-    at = open_app("pages/compare.py")
+    at = open_app("app_pages/compare.py")
     at.text_area(key="cmp_prompt").set_value("def merge(left, right):\n    \"\"\"")
     at.number_input(key="cmp_count").set_value(4)
     at.number_input(key="cmp_max_tokens").set_value(12)
@@ -50,7 +50,7 @@ def test_four_configurations_run_side_by_side(open_app: Callable[..., AppTest], 
     assert not [w for w in at.warning if "not saved" in w.value]
 
     # the four runs are in the history, tagged "compare"
-    at.switch_page("pages/history.py")
+    at.switch_page("app_pages/history.py")
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     at.selectbox(key="hist_tag").set_value("compare").run()
@@ -58,7 +58,7 @@ def test_four_configurations_run_side_by_side(open_app: Callable[..., AppTest], 
 
 
 def test_saved_runs_compare_without_a_request(open_app: Callable[..., AppTest], engine_url: str) -> None:
-    at = open_app("pages/compare.py")
+    at = open_app("app_pages/compare.py")
     at.number_input(key="cmp_max_tokens").set_value(8)
     at.run()
     at.button(key="cmp_run").click().run(timeout=120)
@@ -76,7 +76,7 @@ def test_saved_runs_compare_without_a_request(open_app: Callable[..., AppTest], 
 
 
 def test_chat_configurations_compare(open_app: Callable[..., AppTest], engine_url: str) -> None:
-    at = open_app("pages/compare.py")
+    at = open_app("app_pages/compare.py")
     at.segmented_control(key="cmp_endpoint").set_value("chat").run()
     at.text_area(key="cmp_user").set_value("Explain zip.")
     at.number_input(key="cmp_max_tokens").set_value(10)

@@ -35,7 +35,7 @@ def set_prompt(at: AppTest, text: str = PROMPT) -> None:
 
 
 def test_every_control_reaches_the_engine_and_the_page_shows_its_tokens(open_app, engine_url, client):
-    at = open_app("pages/completions.py")
+    at = open_app("app_pages/completions.py")
     set_prompt(at)
     at.number_input(key="completions_max_tokens").set_value(12)
     at.slider(key="completions_temperature").set_value(0.7)
@@ -77,7 +77,7 @@ def test_every_control_reaches_the_engine_and_the_page_shows_its_tokens(open_app
 
 
 def test_streamed_run_shows_text_tokens_and_time_to_first_token(open_app, engine_url, client):
-    at = open_app("pages/completions.py")
+    at = open_app("app_pages/completions.py")
     set_prompt(at)
     at.number_input(key="completions_seed").set_value(5)
     at.number_input(key="completions_max_tokens").set_value(20).run()
@@ -93,7 +93,7 @@ def test_streamed_run_shows_text_tokens_and_time_to_first_token(open_app, engine
 
 
 def test_a_stopped_run_keeps_what_arrived(open_app, client):
-    at = open_app("pages/completions.py")
+    at = open_app("app_pages/completions.py")
     # what the page holds when Stop interrupted the stream: a result that was still filling
     request = build_request(
         "completions", model_info("local-text"),
@@ -123,7 +123,7 @@ def test_a_stopped_run_keeps_what_arrived(open_app, client):
 
 
 def test_a_reasoning_model_disables_what_it_does_not_take_and_a_missing_model_is_explained(open_app):
-    at = open_app("pages/completions.py")
+    at = open_app("app_pages/completions.py")
     connection = at.session_state["connection"]
     at.session_state["_models"] = (connection, ["local-text", "o3", "davinci-002"])  # as if the provider listed them
     at.run()
@@ -134,7 +134,7 @@ def test_a_reasoning_model_disables_what_it_does_not_take_and_a_missing_model_is
     assert "Not found (404)" in at.error[0].value and "Pick another model" in at.error[0].value
     assert at.text_area(key="completions_prompt").value  # the prompt is still there
 
-    chat = at.switch_page("pages/chat.py").run()
+    chat = at.switch_page("app_pages/chat.py").run()
     chat.selectbox(key="chat_model").select("o3").run()
     for key in ("chat_temperature", "chat_top_p", "chat_frequency_penalty", "chat_presence_penalty", "chat_top_logprobs"):
         assert chat.slider(key=key).disabled, key
@@ -145,7 +145,7 @@ def test_a_reasoning_model_disables_what_it_does_not_take_and_a_missing_model_is
 
 def test_rate_limit_shows_the_wait(open_app, start_engine):
     with start_engine("--rpm", "2") as url:
-        at = open_app("pages/completions.py")
+        at = open_app("app_pages/completions.py")
         at.sidebar.selectbox(key="conn_provider").set_value("compatible").run()
         at.sidebar.text_input(key="conn_compat_base").input(url).run()  # listing the models takes 1 request
         at.button(key="completions_run").click().run()
@@ -157,7 +157,7 @@ def test_rate_limit_shows_the_wait(open_app, start_engine):
 
 
 def test_wrong_key_is_explained_and_the_prompt_kept(open_app, engine_url):
-    at = open_app("pages/completions.py")
+    at = open_app("app_pages/completions.py")
     set_prompt(at, "keep me")
     at.sidebar.selectbox(key="conn_provider").set_value("compatible").run()
     at.sidebar.text_input(key="conn_compat_base").input(engine_url).run()
@@ -171,7 +171,7 @@ def test_wrong_key_is_explained_and_the_prompt_kept(open_app, engine_url):
 
 
 def test_a_server_that_went_down_is_explained(open_app, start_engine):
-    at = open_app("pages/completions.py")
+    at = open_app("app_pages/completions.py")
     set_prompt(at, "keep me")
     with start_engine() as url:
         at.sidebar.selectbox(key="conn_provider").set_value("compatible").run()
@@ -185,19 +185,19 @@ def test_a_server_that_went_down_is_explained(open_app, start_engine):
 
 
 def test_an_invalid_parameter_is_named_before_sending(open_app, engine_url):
-    at = open_app("pages/completions.py")
+    at = open_app("app_pages/completions.py")
     at.number_input(key="completions_best_of").set_value(3).run()  # streaming is on: best_of > n cannot stream
     assert any("`best_of`" in w.value and "stream" in w.value for w in at.warning)
     assert at.button(key="completions_run").disabled
 
 
 def test_settings_survive_a_page_switch(open_app):
-    at = open_app("pages/completions.py")
+    at = open_app("app_pages/completions.py")
     set_prompt(at, "def keep():")
     at.slider(key="completions_temperature").set_value(0.3)
     at.text_area(key="completions_stop").input("END").run()
-    at.switch_page("pages/tokenizer.py").run()
-    at.switch_page("pages/completions.py").run()
+    at.switch_page("app_pages/tokenizer.py").run()
+    at.switch_page("app_pages/completions.py").run()
     assert not at.exception
     assert at.text_area(key="completions_prompt").value == "def keep():"
     assert at.slider(key="completions_temperature").value == 0.3

@@ -11,7 +11,7 @@ from playground.embeddings import corpus, export, search
 from playground.embeddings.corpus import TEXT
 from tests.conftest import recorded_requests
 
-PAGE = "pages/embeddings.py"
+PAGE = "app_pages/embeddings.py"
 
 
 def texts_of(at: AppTest, kind: str) -> list[str]:

@@ -13,7 +13,7 @@ from tests.conftest import recorded_requests
 from tests.engine.test_fine_tuning import jsonl, sentiment_examples, upload, wait_for
 from tests.unit.test_fine_tune_metrics import LEGACY
 
-PAGE = "pages/fine_tuning.py"
+PAGE = "app_pages/fine_tuning.py"
 
 
 def texts(at: AppTest) -> str:

@@ -24,13 +24,13 @@ def _run_on_completions(at: AppTest) -> None:
 
 
 def test_a_run_is_listed_reopened_without_a_request_and_deleted(open_app: Callable[..., AppTest], engine_url: str) -> None:
-    at = open_app("pages/completions.py")
+    at = open_app("app_pages/completions.py")
     _run_on_completions(at)
     sent = recorded_requests(engine_url, "/completions")[-1]["body"]
     saved = History(default_path()).search().runs
     assert len(saved) == 1 and saved[0].prompt == PROMPT
 
-    at.switch_page("pages/history.py")
+    at.switch_page("app_pages/history.py")
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     requests_before = len(recorded_requests(engine_url))
@@ -60,10 +60,10 @@ def test_a_run_is_listed_reopened_without_a_request_and_deleted(open_app: Callab
 
 
 def test_rerun_sends_the_same_request_and_saves_a_new_run(open_app: Callable[..., AppTest], engine_url: str) -> None:
-    at = open_app("pages/completions.py")
+    at = open_app("app_pages/completions.py")
     _run_on_completions(at)
     first = recorded_requests(engine_url, "/completions")[-1]["body"]
-    at.switch_page("pages/history.py")
+    at.switch_page("app_pages/history.py")
     at.run()
     at.button(key="hist_rerun").click().run(timeout=120)
     assert not at.exception, [e.message for e in at.exception]
@@ -75,13 +75,13 @@ def test_rerun_sends_the_same_request_and_saves_a_new_run(open_app: Callable[...
 
 
 def test_open_in_page_restores_every_control(open_app: Callable[..., AppTest]) -> None:
-    at = open_app("pages/completions.py")
+    at = open_app("app_pages/completions.py")
     _run_on_completions(at)
     # move the controls away, then bring the run back from the history
     at.text_area(key="completions_prompt").set_value("something else")
     at.slider(key="completions_temperature").set_value(1.7)
     at.run()
-    at.switch_page("pages/history.py")
+    at.switch_page("app_pages/history.py")
     at.run()
     at.button(key="hist_open_page").click().run()
     assert not at.exception, [e.message for e in at.exception]
@@ -92,12 +92,12 @@ def test_open_in_page_restores_every_control(open_app: Callable[..., AppTest]) -
 
 
 def test_a_share_link_restores_controls_and_a_bad_one_says_why(open_app: Callable[..., AppTest]) -> None:
-    at = open_app("pages/completions.py")
+    at = open_app("app_pages/completions.py")
     code = [c.value for c in at.code if "?page=completions" in c.value]
     assert code and TEST_KEY not in code[0]
     at = open_app()
     at.query_params.update({"page": "completions", "temperature": "0.25", "prompt": "shared prompt", "stop": '["END"]', "seed": "9"})
-    at.switch_page("pages/completions.py")
+    at.switch_page("app_pages/completions.py")
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.text_area(key="completions_prompt").value == "shared prompt"
@@ -107,14 +107,14 @@ def test_a_share_link_restores_controls_and_a_bad_one_says_why(open_app: Callabl
 
     bad = open_app()
     bad.query_params.update({"page": "completions", "temperature": "7"})
-    bad.switch_page("pages/completions.py")
+    bad.switch_page("app_pages/completions.py")
     bad.run()
     assert not bad.exception
     assert any("temperature must be between 0 and 2" in w.value for w in bad.warning)
 
 
 def test_presets_save_and_load(open_app: Callable[..., AppTest]) -> None:
-    at = open_app("pages/completions.py")
+    at = open_app("app_pages/completions.py")
     at.slider(key="completions_temperature").set_value(0.4)
     at.text_input(key="preset_name:completions").set_value("cool")
     at.run()
@@ -129,7 +129,7 @@ def test_presets_save_and_load(open_app: Callable[..., AppTest]) -> None:
 
 
 def test_a_chat_run_is_saved_and_its_conversation_comes_back(open_app: Callable[..., AppTest], engine_url: str) -> None:
-    at = open_app("pages/chat.py")
+    at = open_app("app_pages/chat.py")
     at.text_area(key="chat_system").set_value("Answer in one line.")
     at.number_input(key="chat_max_tokens").set_value(8)
     at.run()
@@ -141,7 +141,7 @@ def test_a_chat_run_is_saved_and_its_conversation_comes_back(open_app: Callable[
     assert [(r.endpoint, r.prompt) for r in runs] == [("chat", "Answer in one line.\nWhat does zip do?")]
 
     at.button(key="chat_clear").click().run()
-    at.switch_page("pages/history.py")
+    at.switch_page("app_pages/history.py")
     at.run()
     at.button(key="hist_open_page").click().run()
     assert not at.exception, [e.message for e in at.exception]
@@ -153,7 +153,7 @@ def test_a_chat_run_is_saved_and_its_conversation_comes_back(open_app: Callable[
 def test_a_corrupt_history_is_set_aside_with_a_message_on_the_page(open_app: Callable[..., AppTest]) -> None:
     path = default_path()
     path.write_bytes(b"this is not a database" * 100)
-    at = open_app("pages/history.py")
+    at = open_app("app_pages/history.py")
     notices = [w.value for w in at.warning if "could not be opened" in w.value]
     assert notices and "kept as history.sqlite3.corrupt-" in notices[0]
     assert any("No runs yet" in i.value for i in at.info)
@@ -161,7 +161,7 @@ def test_a_corrupt_history_is_set_aside_with_a_message_on_the_page(open_app: Cal
 
 
 def test_an_embeddings_search_is_saved(open_app: Callable[..., AppTest]) -> None:
-    at = open_app("pages/embeddings.py")
+    at = open_app("app_pages/embeddings.py")
     at.button(key="emb_embed").click().run()
     at.text_area(key="emb_queries").input("decode a JSON document").run()
     at.button(key="emb_search").click().run()

@@ -13,7 +13,7 @@ from PIL import Image
 from playground.images import Preparation, load_picture, prepare_for_api, sample_pictures
 from tests.conftest import recorded_requests
 
-PAGE = "pages/images.py"
+PAGE = "app_pages/images.py"
 
 
 def encoded(image: Image.Image, fmt: str, **save: object) -> bytes:

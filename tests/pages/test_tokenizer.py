@@ -18,7 +18,7 @@ def spans_of(body: str) -> list[tuple[str, str]]:
 
 
 def test_text_to_tokens_ids_and_counts(open_app) -> None:  # noqa: ANN001
-    at = open_app("pages/tokenizer.py")
+    at = open_app("app_pages/tokenizer.py")
     at.text_area(key="tok_text").input(TEXT).run()
     assert not at.exception
     ids = O200K.encode(TEXT)
@@ -42,7 +42,7 @@ def test_text_to_tokens_ids_and_counts(open_app) -> None:  # noqa: ANN001
 
 
 def test_choose_by_model_and_unavailable_encoding(open_app) -> None:  # noqa: ANN001
-    at = open_app("pages/tokenizer.py")
+    at = open_app("app_pages/tokenizer.py")
     at.text_area(key="tok_text").input(TEXT).run()
     at.segmented_control(key="tok_by").set_value("Model").run()
     at.selectbox(key="tok_model").select("gpt-3.5-turbo").run()
@@ -57,7 +57,7 @@ def test_choose_by_model_and_unavailable_encoding(open_app) -> None:  # noqa: AN
 
 
 def test_ids_decode_back_to_text_and_bad_ids_are_refused(open_app) -> None:  # noqa: ANN001
-    at = open_app("pages/tokenizer.py")
+    at = open_app("app_pages/tokenizer.py")
     ids = O200K.encode(TEXT)
     at.text_area(key="tok_ids").input(", ".join(map(str, ids))).run()
     assert not at.exception and not at.error

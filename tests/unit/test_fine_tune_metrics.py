@@ -9,7 +9,14 @@ import pandas as pd
 import pytest
 
 from playground.fine_tuning.metrics import (
-    COLUMNS, MetricsError, epoch_boundaries, from_events, has_classification, parse_results, smooth, steps_per_epoch,
+    COLUMNS,
+    MetricsError,
+    epoch_boundaries,
+    from_events,
+    has_classification,
+    parse_results,
+    smooth,
+    steps_per_epoch,
 )
 
 TODAY = """step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy

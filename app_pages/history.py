@@ -168,7 +168,7 @@ else:
                 choices = []
                 st.warning("This run's token data could not be read; its text and JSON are below.")
             with st.expander("Response text", expanded=not any(choices)):
-                for i, choice in enumerate(opened.response.get("choices") or []):
+                for _i, choice in enumerate(opened.response.get("choices") or []):
                     st.text(choice.get("text") or "")
             if any(choices):
                 render_choices(choices, key=f"hist_view_{opened.id}")

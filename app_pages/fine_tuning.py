@@ -58,7 +58,7 @@ def try_it(model: str, page: str) -> None:
         return
     st.session_state[f"open_with_model:{page}_model"] = model
     forget_models()
-    st.switch_page(f"pages/{page}.py")
+    st.switch_page(f"app_pages/{page}.py")
 
 
 def file_label(f) -> str:  # noqa: ANN001 - SDK FileObject

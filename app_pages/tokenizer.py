@@ -5,7 +5,15 @@ import streamlit as st
 
 from components.token_view import plain_tokens_html
 from playground.catalog import load_catalog
-from playground.tokenizer import counts_per_encoding, decode_ids, encoding_names, load_encoding, parse_ids, tokenize, tokens_of_ids
+from playground.tokenizer import (
+    counts_per_encoding,
+    decode_ids,
+    encoding_names,
+    load_encoding,
+    parse_ids,
+    tokenize,
+    tokens_of_ids,
+)
 from playground.tokens import encoding_name_for_model
 
 st.title("Tokenizer")
