@@ -37,6 +37,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from .cancel import stop_if_client_gone
 from .lm import NextDist, TextModel
 
 
@@ -279,6 +280,7 @@ class Generation:
         buf = StopBuffer(params.stop)
         want_top = params.top_logprobs
         for _ in range(params.max_tokens):
+            stop_if_client_gone()
             dist = model.next_dist(ctx)
             tok = choose(dist, params, counts, self.rng)
             if is_special(model, tok):
