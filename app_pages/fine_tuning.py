@@ -16,10 +16,12 @@ import streamlit as st
 from components.connection import base_models, current_connection, forget_models, get_client
 from components.errors import show_exception
 from components.fine_tune_charts import metrics_panel
+from components.plain import inert, plain
 from playground.catalog import model_info
 from playground.fine_tuning import jobs
 from playground.fine_tuning.metrics import MetricsError, epoch_boundaries, parse_results
 from playground.fine_tuning.validate import check_file
+from playground.objects import read
 
 REFRESH_SECONDS = 2.0
 HYPER_HELP = {
@@ -85,9 +87,9 @@ with check_tab:
             shown = report.errors[:50]
             more = f"\n\n…and {len(report.errors) - 50} more." if len(report.errors) > 50 else ""
             st.error(f"**{len(report.errors)} problem(s) to fix before this file can train:**\n\n"
-                     + "\n".join(f"- {issue}" for issue in shown) + more, icon=":material/error:")
+                     + "\n".join(f"- {inert(issue)}" for issue in shown) + more, icon=":material/error:")
         if report.warnings:
-            st.warning("\n".join(f"- {issue}" for issue in report.warnings[:50]), icon=":material/warning:")
+            st.warning("\n".join(f"- {inert(issue)}" for issue in report.warnings[:50]), icon=":material/warning:")
         cols = st.columns(5)
         cols[0].metric("Examples", f"{len(report.tokens):,}", help=f"{report.lines:,} non-blank lines")
         cols[1].metric("Tokens", f"{report.total_tokens:,}")
@@ -102,7 +104,7 @@ with check_tab:
         if report.advice:
             st.subheader("Advice from the fine-tuning guide")
             for advice in report.advice:
-                (st.success if advice.ok else st.info)(f"**{advice.title}.** {advice.detail}",
+                (st.success if advice.ok else st.info)(f"**{inert(advice.title)}.** {inert(advice.detail)}",
                                                        icon=":material/check:" if advice.ok else ":material/lightbulb:")
         if report.ok:
             up_train, up_valid = st.columns(2)
@@ -114,7 +116,7 @@ with check_tab:
                         show_exception(exc)
                     else:
                         st.session_state[f"ft_{role}_pick"] = uploaded_file.id
-                        st.success(f"Uploaded {uploaded_file.filename} as {uploaded_file.id}: pick it in "
+                        st.success(f"Uploaded {inert(uploaded_file.filename)} as {inert(uploaded_file.id)}: pick it in "
                                    "**Start a job**.")
 
 # --------------------------------------------------------------------------- Start a job
@@ -205,19 +207,18 @@ with jobs_tab:
                 st.rerun()  # finished: refresh the list and stop the timer
             color, icon = jobs.STATUS_BADGES.get(job.status, ("gray", None))
             st.badge(job.status, color=color, icon=icon)
-            if job.error and job.error.message:
-                st.error(f"**{job.error.code}** {job.error.message}" + (f" (param: `{job.error.param}`)" if job.error.param else ""))
+            if read(job, "error", "message"):
+                param = read(job, "error", "param")
+                st.error(f"**{plain(read(job, 'error', 'code', default=''))}** {plain(job.error.message)}"
+                         + (f" (param: {plain(param)})" if param else ""))
             steps = [e.data for e in job_events if e.type == "metrics" and e.data]
             if steps and job.status in jobs.ACTIVE:
                 last = steps[-1]
                 st.progress(min(last["step"] / max(last.get("total_steps") or 1, 1), 1.0),
                             text=f"step {last['step']} of {last.get('total_steps', '?')}")
-            hyper = job.hyperparameters
             numbers = st.columns(4)
-            numbers[0].metric("n_epochs", hyper.n_epochs, help=HYPER_HELP["n_epochs"])
-            numbers[1].metric("batch_size", hyper.batch_size, help=HYPER_HELP["batch_size"])
-            numbers[2].metric("learning_rate_multiplier", hyper.learning_rate_multiplier,
-                              help=HYPER_HELP["learning_rate_multiplier"])
+            for column, name in zip(numbers, ("n_epochs", "batch_size", "learning_rate_multiplier")):
+                column.metric(name, read(job, "hyperparameters", name, default="—"), help=HYPER_HELP[name])
             numbers[3].metric("Trained tokens", f"{job.trained_tokens:,}" if job.trained_tokens else "—")
             st.markdown(
                 f"**Base model** `{job.model}` · **Fine-tuned model** `{job.fine_tuned_model or '—'}`  \n"
@@ -270,7 +271,7 @@ with metrics_tab:
     if not with_metrics:
         st.info("No job has metrics yet.")
     else:
-        labels = {j.id: f"{j.user_provided_suffix or j.id} ({j.status})" for j in with_metrics}
+        labels = {j.id: f"{read(j, 'user_provided_suffix') or j.id} ({j.status})" for j in with_metrics}
         default = [st.session_state["ft_job"]] if st.session_state.get("ft_job") in labels else [with_metrics[0].id]
         chosen = st.multiselect("Jobs to compare", list(labels), default=default, key="ft_compare",
                                 format_func=lambda i: labels[i])
@@ -285,7 +286,7 @@ with metrics_tab:
                 show_exception(exc)
                 continue
             frames[labels[job.id]] = frame
-            epochs = job.hyperparameters.n_epochs
+            epochs = read(job, "hyperparameters", "n_epochs")
             if job.status == "succeeded" and isinstance(epochs, int) and not frame.empty:
                 boundaries[labels[job.id]] = epoch_boundaries(frame, round(frame["step"].max() / epochs))
         metrics_panel(frames, key="ft_compare_charts", boundaries=boundaries)

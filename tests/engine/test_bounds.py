@@ -8,6 +8,7 @@ import os
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import httpx
@@ -130,12 +131,8 @@ def test_three_50_mb_bodies_at_once_are_refused_with_bounded_memory(start_engine
         pid = engine_pid(url)
         before = _memory_kb(pid)
         for chunked in (False, True):  # declared sizes are refused at once; chunked ones as they pass the limit
-            answers: list[bytes] = []
-            senders = [threading.Thread(target=lambda: answers.append(_post_raw(url, 50 * MB, chunked))) for _ in range(3)]
-            for t in senders:
-                t.start()
-            for t in senders:
-                t.join()
+            with ThreadPoolExecutor(3) as pool:
+                answers = list(pool.map(_post_raw, [url] * 3, [50 * MB] * 3, [chunked] * 3))
             assert answers == [b"HTTP/1.1 413 Request Entity Too Large"] * 3
         peak = _memory_kb(pid)["VmHWM"]
         print(f"\nengine peak RSS refusing 3x50 MB bodies: {peak / 1024:.0f} MB (at start {before['VmHWM'] / 1024:.0f} MB)")
