@@ -13,6 +13,7 @@ from components.connection import get_client
 from components.errors import show_problem
 from components.history import get_history, record_run
 from components.models import capabilities_of, model_picker
+from components.plain import inert
 from components.token_view import render_token_view
 from playground import compare
 from playground.counting import cost_estimate
@@ -51,7 +52,7 @@ def _show(outcomes: list[Outcome], key: str) -> None:
     base = outcomes[0].text
     for i, (column, outcome) in enumerate(zip(columns, outcomes)):
         with column:
-            st.markdown(f"**{i + 1}. {outcome.label}**")
+            st.markdown(f"**{i + 1}. {inert(outcome.label)}**")
             if outcome.error is not None:
                 show_problem(outcome.error)
             usage = outcome.usage or {}
@@ -65,7 +66,7 @@ def _show(outcomes: list[Outcome], key: str) -> None:
                 f"{prompt_tokens if prompt_tokens is not None else '?'} + {completion_tokens} tokens",
                 cost,
             ]
-            st.caption(" · ".join(facts) + (" · **stopped**" if outcome.stopped else ""))
+            st.caption(inert(" · ".join(facts)) + (" · **stopped**" if outcome.stopped else ""))
             if i == 0:
                 st.code(outcome.text or " ", language=None, wrap_lines=True)
             else:
@@ -139,7 +140,7 @@ for i, column in enumerate(st.columns(count)):
 requests, problems = compare.build_requests(endpoint, configs, prompt=prompt, messages=messages)
 for i, found in enumerate(problems):
     for problem in found:
-        st.warning(f"Configuration {i + 1}: {problem}", icon=":material/tune:")
+        st.warning(f"Configuration {i + 1}: {inert(problem)}", icon=":material/tune:")
 clicked = st.button("Run all", type="primary", icon=":material/play_arrow:", key="cmp_run", disabled=any(problems))
 
 batch: compare.Batch | None = st.session_state.get(BATCH_KEY)

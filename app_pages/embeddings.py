@@ -1,6 +1,5 @@
 """Embeddings: load a corpus, embed it (batched, cached, cancellable), search it, map it, export it."""
 
-import html
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ from components.embedding_map import map_figure, show_map
 from components.errors import show_exception
 from components.history import record_run
 from components.models import model_picker
+from components.plain import inert, plain
 from playground.embeddings import batching, corpus, export, projection, search
 from playground.embeddings.cache import EmbeddingCache, default_path, provider_key, text_hash
 from playground.embeddings.corpus import TEXT, CorpusError
@@ -62,7 +62,7 @@ def _uploaded(label: str, types: list[str], key: str) -> tuple[str, bytes] | Non
     try:
         corpus.check_size(upload.name, upload.size)
     except CorpusError as exc:
-        st.error(str(exc), icon=":material/block:")
+        st.error(inert(exc), icon=":material/block:")
         return None
     return upload.name, upload.getvalue()
 
@@ -92,10 +92,10 @@ try:
         if upload:
             saved = _read_saved(*upload)
 except CorpusError as exc:
-    st.error(str(exc), icon=":material/block:")
+    st.error(inert(exc), icon=":material/block:")
 
 for note in loaded.notes if loaded else []:
-    st.warning(note)
+    st.warning(inert(note))
 
 connection = current_connection()
 provider = provider_key(connection)
@@ -112,7 +112,7 @@ if saved is not None:
         st.session_state.pop("emb_results", None)
     st.success(
         f"Loaded {len(saved.matrix):,} embeddings of {saved.matrix.shape[1]} dimensions"
-        + (f" made with **{html.escape(saved.model)}**" if saved.model else "")
+        + (f" made with **{plain(saved.model)}**" if saved.model else "")
         + ". Nothing is sent to embed them again; each search embeds only its queries."
     )
 
@@ -140,7 +140,7 @@ if loaded is not None:
                 documents = corpus.chunk_documents(documents, get_encoding("o200k_base"), int(chunk_tokens), int(overlap))
                 st.caption(f"{len(built.frame):,} texts → {len(documents):,} chunks of at most {int(chunk_tokens)} tokens (o200k_base).")
         except CorpusError as exc:
-            st.error(str(exc), icon=":material/block:")
+            st.error(inert(exc), icon=":material/block:")
             documents = None
 
 # ---------------------------------------------------------------------------- 2. embed
@@ -161,7 +161,7 @@ if documents is not None and len(documents):
         try:
             inputs = _inputs(tuple(documents[TEXT]), info.encoding, limit, truncate)
         except batching.InputsTooLong as exc:
-            st.error(str(exc), icon=":material/block:")
+            st.error(inert(exc), icon=":material/block:")
             inputs = None
         if inputs is not None:
             cache = _embedding_cache()
@@ -256,7 +256,7 @@ if documents is not None and len(documents):
 index = st.session_state.get("emb_index")
 if index is not None and len(index["matrix"]):
     st.subheader("3. Search")
-    st.caption(f"{len(index['matrix']):,} texts embedded with **{html.escape(index['model'] or 'an unknown model')}**.")
+    st.caption(f"{len(index['matrix']):,} texts embedded with **{plain(index['model'] or 'an unknown model')}**.")
     if index.get("partial"):
         st.info(f"Searching the {len(index['matrix']):,} texts embedded so far. Embed to add the rest.")
     query_text = st.text_area("Queries, one per line", key="emb_queries", height=90, placeholder="parse a JSON document")
@@ -279,7 +279,7 @@ if index is not None and len(index["matrix"]):
                 st.session_state["emb_results"] = {"queries": queries, "vectors": q_matrix, "hits": hits}
                 record_run(endpoint="embeddings", model=model, request={"model": model, "input": queries, "k": k, "threshold": threshold}, response={"hits": [[{"row": int(h.position), "similarity": float(h.similarity), "text": str(index["documents"][TEXT].iloc[h.position])[:500]} for h in hs] for hs in hits]})
             except ValueError as exc:
-                st.error(str(exc), icon=":material/block:")
+                st.error(inert(exc), icon=":material/block:")
             except Exception as exc:
                 show_exception(exc)
     results = st.session_state.get("emb_results")
@@ -292,7 +292,7 @@ if index is not None and len(index["matrix"]):
         if any(c != TEXT and (docs[c].astype(str) == docs[TEXT]).all() for c in docs.columns):
             hidden.append(TEXT)  # the same as a column of the corpus
         for query, hits in zip(results["queries"], results["hits"]):
-            st.markdown(f"**{html.escape(query)}** — {len(hits)} match{'es' if len(hits) != 1 else ''}")
+            st.markdown(f"**{plain(query)}** — {len(hits)} match{'es' if len(hits) != 1 else ''}")
             if not hits:
                 st.caption("No row reaches the minimum similarity. Lower it, or rephrase the query.")
                 continue

@@ -10,7 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from components.connection import get_client
+from components.errors import show_problem
 from components.history import get_history, record_run
+from components.plain import inert
 from components.presets import open_in_page
 from components.token_view import render_choices
 from playground.catalog import model_info
@@ -153,7 +155,7 @@ else:
             with st.spinner("Running again…"):
                 result = run(get_client(), TextRequest(opened.endpoint, opened.model, params))  # type: ignore[arg-type]
             if result.error is not None:
-                st.error(f"**{result.error.title}** {result.error.action}\n\n> {result.error.detail}")
+                show_problem(result.error)
             else:
                 record_run(result, tags=["re-run"])
                 st.success("Ran again and saved as a new run (newest in the list).")
@@ -183,4 +185,4 @@ with st.expander("Import runs (JSONL)", icon=":material/upload:"):
         report = history.import_jsonl(upload.getvalue())
         st.success(f"Imported {report.added} run(s); {report.duplicates} already here and skipped.")
         if report.problems:
-            st.warning(f"{len(report.problems)} line(s) refused:\n\n" + "\n".join(f"- {p}" for p in report.problems[:20]))
+            st.warning(f"{len(report.problems)} line(s) refused:\n\n" + "\n".join(f"- {inert(p)}" for p in report.problems[:20]))

@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 import streamlit as st
 
+from components.plain import inert
 from playground.catalog import ModelInfo
 from playground.counting import chat_count_method, context_gauge, cost_estimate, count_chat, count_prompt, reported_usage
 
@@ -42,7 +43,7 @@ def render_counts(
     cost = cost_estimate(billed_prompt, billed_completion, model_info)
     c4.metric("Cost estimate", cost.text if cost.dollars is not None else "unknown", help=f"Prices checked {cost.checked}.")
     if cost.text == "Free":
-        st.caption(f"{model_info.id} runs on this machine: no charge.")
+        st.caption(f"{inert(model_info.id)} runs on this machine: no charge.")
     else:
         st.caption(f"{cost.text} at list prices checked {cost.checked}." if cost.dollars is not None else f"{cost.text}.")
     _gauge(prompt_tokens_local, max_tokens, model_info)
@@ -52,7 +53,7 @@ def _gauge(prompt_tokens: int, max_tokens: int | None, model_info: ModelInfo) ->
     gauge = context_gauge(prompt_tokens, max_tokens, model_info)
     st.progress(gauge.fraction, text=f"Context window: {gauge.text}")
     if not gauge.fits:
-        st.warning(f"This request does not fit the context window of {model_info.id}. {gauge.text}.")
+        st.warning(f"This request does not fit the context window of {inert(model_info.id)}. {inert(gauge.text)}.")
 
 
 def live_prompt_count(
@@ -66,9 +67,9 @@ def live_prompt_count(
     `messages`), with the gauge; returns the count."""
     if messages is not None:
         count = count_chat(messages, model_info.id)
-        st.caption(f"**{count:,}** prompt tokens. {chat_count_method(model_info.id)}")
+        st.caption(f"**{count:,}** prompt tokens. {inert(chat_count_method(model_info.id))}")
     else:
         count = count_prompt(prompt or "", model_info.id)
-        st.caption(f"**{count:,}** prompt tokens ({model_info.encoding}).")
+        st.caption(f"**{count:,}** prompt tokens ({inert(model_info.encoding)}).")
     _gauge(count, max_tokens, model_info)
     return count

@@ -9,6 +9,7 @@ from typing import Any, Iterable
 import streamlit as st
 
 from components.connection import current_connection
+from components.plain import inert
 from playground.code_export import public_url
 from playground.history import History, HistoryUnavailable, Run, default_path, run_of_result
 from playground.runner import RunResult
@@ -24,7 +25,7 @@ def get_history() -> History | None:
     try:
         history = _history_at(str(default_path()))
     except HistoryUnavailable as exc:
-        st.error(f"{exc} Runs are not being saved. Set PLAYGROUND_HISTORY_DB to a writable file.", icon=":material/history:")
+        st.error(f"{inert(exc)} Runs are not being saved. Set PLAYGROUND_HISTORY_DB to a writable file.", icon=":material/history:")
         return None
     if history.notice:
         st.warning(history.notice, icon=":material/history:")
@@ -54,7 +55,7 @@ def record_run(result: RunResult | None = None, *, tags: Iterable[str] = (), **f
     try:
         run_id = history.add(run, secrets=connection.secrets)
     except Exception as exc:  # a full disk or a locked file must not cost the user the result on screen
-        st.warning(f"This run was not saved to the history: {type(exc).__name__}: {exc}", icon=":material/history:")
+        st.warning(f"This run was not saved to the history: {type(exc).__name__}: {inert(exc)}", icon=":material/history:")
         return None
     if result is not None:
         result.history_id = run_id  # type: ignore[attr-defined]
