@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from playground.errors import Problem
 from playground.evals import report, stats
 from playground.evals.config import EvalConfig, settings_of
 from playground.evals.dataset import DatasetError, Template, fill, load_dataset, load_sample, variables
@@ -14,7 +15,6 @@ from playground.evals.fine_tune import classification_eval
 from playground.evals.graders import Grade, Grader, Services, first_label, grade
 from playground.evals.runner import Cell, Eval, backoff_seconds, estimate, is_rate_limit
 from playground.evals.spec import SpecError, below_threshold, spec_from_dict
-from playground.errors import Problem
 from playground.logprobs import Alternative, TokenInfo
 from playground.providers import Connection
 
