@@ -10,7 +10,7 @@ import openai
 import streamlit as st
 
 from components.errors import problem_markdown
-from components.plain import plain, plain_list
+from components.plain import inert, plain
 from playground.engine_process import EngineStartError, local_engine
 from playground.errors import explain
 from playground.providers import (
@@ -124,7 +124,7 @@ def _check(connection: Connection) -> None:
         st.sidebar.error(problem_markdown(problem))
         return
     st.session_state["_models"] = (connection, models)
-    shown = plain_list(models[:8]) + (f" and {len(models) - 8} more" if len(models) > 8 else "")
+    shown = ", ".join(inert(model) for model in models[:8]) + (f" and {len(models) - 8} more" if len(models) > 8 else "")
     noun = "deployment" if connection.provider == "azure" else "model"
     st.sidebar.success(f"Connected: {len(models)} {noun}{'' if len(models) == 1 else 's'}. {shown}")
 

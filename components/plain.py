@@ -26,7 +26,3 @@ def inert(text: object) -> str:
     """One line of our own wording with a server's value in it (a host, a param name):
     nothing in it can load, link or format; the rest of its punctuation stays as typed."""
     return _ACTIVE.sub(r"\\\1", str(text))
-
-
-def plain_list(items: list[str], sep: str = ", ") -> str:
-    return sep.join(plain(item) for item in items)

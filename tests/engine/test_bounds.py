@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Iterator
 from urllib.parse import urlsplit
 
 import httpx
@@ -86,22 +87,34 @@ def test_malformed_uploads_and_urls_are_4xx(engine_url: str) -> None:
     assert httpx.get(engine_url.removesuffix("/v1") + "/local/requests", headers=AUTH).status_code == 200
 
 
-def _post_raw(url: str, size: int, chunked: bool) -> bytes:
-    """POST `size` bytes of body while reading the answer (the server may answer before the
-    body is sent); returns the status line."""
+def _json_blocks(size: int) -> Iterator[bytes]:
+    """A completions body of exactly `size` bytes (size >= 1 MB): a valid JSON prompt of words."""
+    head, tail = b'{"model":"local-text","max_tokens":1,"prompt":"', b'"}'
+    words = b"the quick brown fox jumps over a lazy dog while parsing json; " * (MB // 64 + 1)
+    left = size - len(head) - len(tail)
+    yield head
+    while left > 0:
+        block = words[: min(MB, left)]
+        left -= len(block)
+        yield block
+    yield tail
+
+
+def _post_raw(url: str, size: int, chunked: bool, key: str = TEST_KEY) -> bytes:
+    """POST a `size`-byte JSON body while reading the answer (the server may answer before
+    the body is sent); returns the status line."""
     parts = urlsplit(url)
     sock = socket.create_connection((parts.hostname, parts.port))
     framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {size}"
     sock.sendall(
-        f"POST {parts.path}/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TEST_KEY}\r\n"
+        f"POST {parts.path}/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
         f"Content-Type: application/json\r\n{framing}\r\n\r\n".encode()
     )
 
     def send_body() -> None:
-        block = b"x" * MB
         try:
-            for _ in range(size // MB):
-                sock.sendall(b"%x\r\n%s\r\n" % (MB, block) if chunked else block)
+            for block in _json_blocks(size):
+                sock.sendall(b"%x\r\n%s\r\n" % (len(block), block) if chunked else block)
             if chunked:
                 sock.sendall(b"0\r\n\r\n")
         except OSError:
@@ -110,11 +123,14 @@ def _post_raw(url: str, size: int, chunked: bool) -> bytes:
     sender = threading.Thread(target=send_body)
     sender.start()
     answer = b""
-    while b"\r\n" not in answer:
-        piece = sock.recv(65536)
-        if not piece:
-            break
-        answer += piece
+    try:
+        while b"\r\n" not in answer:
+            piece = sock.recv(65536)
+            if not piece:
+                break
+            answer += piece
+    except OSError:
+        pass
     sender.join()
     sock.close()
     return answer.split(b"\r\n")[0]
