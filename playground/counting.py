@@ -122,14 +122,15 @@ def cost_estimate(prompt_tokens: int, completion_tokens: int, model_info: ModelI
     dollars = model_info.cost(prompt_tokens, completion_tokens)
     if dollars is None:
         return CostEstimate(None, f"No price known for {model_info.id}", catalog.checked)
-    return CostEstimate(dollars, format_cost(dollars, free=model_info.input_price == 0), catalog.checked)
+    return CostEstimate(dollars, format_cost(dollars), catalog.checked)
 
 
-def format_cost(dollars: float | None, *, free: bool = False) -> str:
-    """'Free' for the local models, '—' when unknown, else dollars to the precision that shows."""
+def format_cost(dollars: float | None) -> str:
+    """'Free' for nothing to pay (the local models), '—' when unknown, else dollars to the
+    precision that shows."""
     if dollars is None:
         return "—"
-    if free and dollars == 0:
+    if dollars == 0:
         return "Free"
     return f"${dollars:,.6f}" if dollars < 0.01 else f"${dollars:,.4f}"
 
