@@ -85,3 +85,21 @@ def registered() -> dict[str, str]:
 def persistent(widget: Callable[..., Any], label: str, *, key: str, **kwargs: Any) -> Any:
     """A widget on a key its caller declared and initialised; kept for the session."""
     return widget(label, key=key, persist_state="session", **kwargs)
+
+
+# The older pair, for pages not yet moved to `persistent` (a widget drawn with a `value=`
+# argument): `keep(key)` before the widget puts back a value Streamlit forgot, `remember(key)`
+# after it keeps the value for next time.
+
+
+def keep(key: str) -> str:
+    saved = f"_kept:{key}"
+    if key not in st.session_state and saved in st.session_state:
+        st.session_state[key] = st.session_state[saved]
+    return key
+
+
+def remember(key: str) -> Any:
+    value = st.session_state.get(key)
+    st.session_state[f"_kept:{key}"] = value
+    return value

@@ -125,12 +125,12 @@ def cost_estimate(prompt_tokens: int, completion_tokens: int, model_info: ModelI
     return CostEstimate(dollars, format_cost(dollars), catalog.checked)
 
 
-def format_cost(dollars: float | None) -> str:
+def format_cost(dollars: float | None, *, free: bool = True) -> str:
     """'Free' for nothing to pay (the local models), '—' when unknown, else dollars to the
     precision that shows."""
     if dollars is None:
         return "—"
-    if dollars == 0:
+    if free and dollars == 0:
         return "Free"
     return f"${dollars:,.6f}" if dollars < 0.01 else f"${dollars:,.4f}"
 
