@@ -202,6 +202,14 @@ def from_json(data: dict[str, Any]) -> Eval:
     return ev
 
 
+def same_requests(a: Eval, b: Eval) -> bool:
+    """Whether two evals send the same requests (dataset, template, configurations, repeats)."""
+    def setup(ev: Eval) -> dict[str, Any]:
+        return {k: v for k, v in to_json(ev).items() if k not in ("cells", "graders", "id", "name")}
+
+    return setup(a) == setup(b)
+
+
 def to_run(ev: Eval, *, elapsed: float | None = None) -> Run:
     """The eval as one history record (endpoint "evals"): its summary searchable as text."""
     summaries = summarize(ev)
