@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 
 _MARKDOWN_SIGNIFICANT = re.compile(r"([!-/:-@\[-`{-~])")  # all ASCII punctuation
-# What can fetch, link, format or run inline: images, links, HTML, emphasis, code, math,
-# Streamlit's :color[...] directives, tables, entities. Leaves ( ) . : - / readable in source.
-_ACTIVE = re.compile(r"([\\`*_\[\]<>!$~|#&{}])")
+# What can fetch, link or embed: image and link brackets (also Streamlit's :color[...]
+# directives), HTML and autolink angle brackets, and a backslash that would escape one of
+# them. Emphasis, underscores and the like stay as typed: our own wording uses them.
+_ACTIVE = re.compile(r"([\[\]<>]|\\(?=[!-/:-@\[-`{-~]))")
 
 
 def plain(text: object) -> str:
@@ -23,6 +24,7 @@ def plain(text: object) -> str:
 
 
 def inert(text: object) -> str:
-    """One line of our own wording with a server's value in it (a host, a param name):
-    nothing in it can load, link or format; the rest of its punctuation stays as typed."""
+    """Our own wording with a server's or user's value in it (a host, a param name, a model
+    id): nothing in it can load, link or embed; the rest stays as typed (so `top_p` and
+    `\\n` read as they do in the source)."""
     return _ACTIVE.sub(r"\\\1", str(text))
