@@ -19,7 +19,7 @@ from components.embedding_map import corpus_map
 from components.errors import show_exception
 from components.history import record_run
 from components.models import model_picker
-from components.state import keep, remember
+from components.state import owned
 from playground.embeddings import batching, corpus, export, projection, search
 from playground.embeddings.background import EmbedJob
 from playground.embeddings.cache import EmbeddingCache, default_path, provider_key
@@ -33,14 +33,11 @@ st.caption(
 )
 
 
-def kept(draw: Callable[..., Any], *args: Any, key: str, default: Any = None, **kwargs: Any) -> Any:
-    """A widget whose value survives page switches (its default set once, not passed each run)."""
-    keep(key)
-    if default is not None:
-        st.session_state.setdefault(key, default)
-    value = draw(*args, key=key, **kwargs)
-    remember(key)
-    return value
+KEYS = owned(
+    "emb", "embeddings", source="Sample", paste="", columns=None, chunking=False, chunk_tokens=256, overlap=32,
+    dimensions=None, truncate=True, queries="", k=5, threshold=0.0, map_method=projection.PCA,
+    colour_by="k-means cluster", clusters=8,
+)
 
 
 def memo(name: str, key: Any, compute: Callable[[], Any]) -> Any:
@@ -89,9 +86,9 @@ def _uploaded(label: str, types: list[str], key: str) -> tuple[str, Any, Callabl
 
 # ---------------------------------------------------------------------------- 1. the corpus
 st.subheader("1. Corpus")
-source = kept(
-    st.segmented_control, "Corpus", ["Sample", "Upload", "Paste", "Saved embeddings"], key="emb_source",
-    default="Sample", label_visibility="collapsed",
+source = KEYS.widget(
+    st.segmented_control, "Corpus", "source", options=["Sample", "Upload", "Paste", "Saved embeddings"],
+    label_visibility="collapsed",
 )
 loaded: corpus.LoadedCorpus | None = None
 saved: export.SavedEmbeddings | None = None
@@ -107,7 +104,7 @@ try:
             name, corpus_key, read = upload
             loaded = memo("corpus:upload", corpus_key, lambda: corpus.read_upload(name, read()))
     elif source == "Paste":
-        pasted = kept(st.text_area, "One document per line, or per paragraph", key="emb_paste", default="", height=150)
+        pasted = KEYS.widget(st.text_area, "One document per line, or per paragraph", "paste", height=150)
         if pasted.strip():
             corpus_key = ("paste", pasted)
             loaded = memo("corpus:paste", corpus_key, lambda: corpus.read_pasted(pasted))
@@ -158,17 +155,14 @@ if loaded is not None:
     if not candidates:
         st.error("No column of this corpus holds text. Upload a file with a column of text (a header row, then one text per row).")
     else:
-        keep("emb_columns")
-        chosen = st.session_state.get("emb_columns")
+        chosen = KEYS.get("columns")
         if chosen is None or not set(chosen) <= set(candidates):
-            st.session_state["emb_columns"] = defaults
-        columns = st.multiselect("Text to embed: column(s), joined in this order", candidates, key="emb_columns")
-        remember("emb_columns")
+            KEYS.put("columns", defaults)
+        columns = KEYS.widget(st.multiselect, "Text to embed: column(s), joined in this order", "columns", options=candidates)
         c1, c2, c3 = st.columns([2, 1, 1])
-        chunking = c1.toggle("Split long texts into chunks", key=keep("emb_chunking"))
-        remember("emb_chunking")
-        chunk_tokens = kept(c2.number_input, "Tokens a chunk", 16, 8192, step=16, key="emb_chunk_tokens", default=256, disabled=not chunking)
-        overlap = kept(c3.number_input, "Overlap (tokens)", 0, 4096, step=8, key="emb_overlap", default=32, disabled=not chunking)
+        chunking = KEYS.widget(c1.toggle, "Split long texts into chunks", "chunking")
+        chunk_tokens = KEYS.widget(c2.number_input, "Tokens a chunk", "chunk_tokens", min_value=16, max_value=8192, step=16, disabled=not chunking)
+        overlap = KEYS.widget(c3.number_input, "Overlap (tokens)", "overlap", min_value=0, max_value=4096, step=8, disabled=not chunking)
         documents_key = (corpus_key, tuple(columns), bool(chunking), int(chunk_tokens), int(overlap))
 
         def build() -> tuple[pd.DataFrame, int, int]:
@@ -247,11 +241,13 @@ if documents is not None and len(documents):
         info = model_picker("embeddings", key="emb_model")
     dimensions = None
     if info is not None and info.dimensions and not info.fixed_dimensions:
-        dimensions = kept(
-            c2.number_input, "Dimensions", 1, info.dimensions, value=None, key="emb_dimensions", placeholder=f"{info.dimensions} (model's)",
+        if KEYS.get("dimensions") is not None and KEYS.get("dimensions") > info.dimensions:
+            KEYS.put("dimensions", None)  # another model's, too many for this one
+        dimensions = KEYS.widget(
+            c2.number_input, "Dimensions", "dimensions", min_value=1, max_value=info.dimensions, placeholder=f"{info.dimensions} (model's)",
             help="Shorter vectors (text-embedding-3 and the local model): cheaper to store and search.",
         )
-    truncate = kept(c3.toggle, "Truncate over-long texts", key="emb_truncate", default=True, help="Else they are refused with a message.")
+    truncate = KEYS.widget(c3.toggle, "Truncate over-long texts", "truncate", help="Else they are refused with a message.")
     if info is not None:
         limit = min(info.context_window or batching.MAX_INPUT_TOKENS, batching.MAX_INPUT_TOKENS)
         signature = (documents_key, provider, info.id, dimensions, bool(truncate))
@@ -327,11 +323,11 @@ def hidden_columns(docs: pd.DataFrame) -> list[str]:
 def search_section() -> None:
     """Queries, matches, results: editing a query reruns this part only."""
     index = st.session_state["emb_index"]
-    query_text = kept(st.text_area, "Queries, one per line", key="emb_queries", default="", height=90, placeholder="parse a JSON document")
+    query_text = KEYS.widget(st.text_area, "Queries, one per line", "queries", height=90, placeholder="parse a JSON document")
     c1, c2 = st.columns(2)
-    k = kept(c1.slider, "Matches per query", 1, 50, key="emb_k", default=5)
-    threshold = kept(c2.slider, "Minimum similarity", 0.0, 1.0, step=0.01, key="emb_threshold", default=0.0,
-                     help="0 shows the top matches whatever their similarity.")
+    k = KEYS.widget(c1.slider, "Matches per query", "k", min_value=1, max_value=50)
+    threshold = KEYS.widget(c2.slider, "Minimum similarity", "threshold", min_value=0.0, max_value=1.0, step=0.01,
+                            help="0 shows the top matches whatever their similarity.")
     queries = [q.strip() for q in query_text.splitlines() if q.strip()]
     searched = False
     if st.button("Search", type="primary", key="emb_search", disabled=not queries, icon=":material/search:"):
@@ -382,12 +378,14 @@ def map_section() -> None:
     index = st.session_state["emb_index"]
     docs = index["documents"]
     c1, c2, c3 = st.columns(3)
-    method = kept(c1.selectbox, "Projection", projection.available_methods(), key="emb_map_method")
+    method = KEYS.widget(c1.selectbox, "Projection", "map_method", options=projection.available_methods())
     colourable = memo("colourable", index["signature"], lambda: [
         c for c in docs.columns if c not in (TEXT, corpus.SOURCE_ROW) and 1 < docs[c].nunique() <= 30
     ])
-    colour_by = kept(c2.selectbox, "Colour by", ["k-means cluster", *colourable], key="emb_colour_by")
-    clusters = kept(c3.slider, "Clusters", 2, 20, key="emb_clusters", default=8, disabled=colour_by != "k-means cluster")
+    if KEYS.get("colour_by") not in ["k-means cluster", *colourable]:
+        KEYS.put("colour_by", "k-means cluster")  # a column of another corpus
+    colour_by = KEYS.widget(c2.selectbox, "Colour by", "colour_by", options=["k-means cluster", *colourable])
+    clusters = KEYS.widget(c3.slider, "Clusters", "clusters", min_value=2, max_value=20, disabled=colour_by != "k-means cluster")
     with st.spinner(f"Projecting with {method}…"):
         shown = corpus_map(index, st.session_state.get("emb_results"), method=method, colour_by=colour_by,
                            clusters=int(clusters), key="emb_map_chart")
