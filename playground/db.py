@@ -152,6 +152,7 @@ class SqliteDatabase:
         self.path = path
         self.busy_ms = busy_ms
         self.read_only = False  # open with mode=ro: a newer app's file, or an unwritable one
+        self._immutable = False
 
     def describe(self) -> str:
         return str(self.path)
@@ -160,10 +161,7 @@ class SqliteDatabase:
     def connect(self, *, busy_ms: int | None = None) -> Iterator[Conn]:
         busy = self.busy_ms if busy_ms is None else busy_ms
         try:
-            if self.read_only:
-                raw = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=busy / 1000, isolation_level=None)
-            else:
-                raw = sqlite3.connect(self.path, timeout=busy / 1000, isolation_level=None)
+            raw = self._open_read_only(busy) if self.read_only else sqlite3.connect(self.path, timeout=busy / 1000, isolation_level=None)
         except sqlite3.Error as exc:
             raise sqlite_error(exc, self.path) from exc
         try:
@@ -174,6 +172,22 @@ class SqliteDatabase:
             raise sqlite_error(exc, self.path) from exc
         finally:
             raw.close()
+
+    def _open_read_only(self, busy: int) -> sqlite3.Connection:
+        """mode=ro; in a folder that cannot be written, where SQLite cannot make the
+        WAL's index file, immutable=1 (nothing can write there, so nothing changes under us)."""
+        uri = self.path.resolve().as_uri()
+        if not self._immutable:
+            raw = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=busy / 1000, isolation_level=None)
+            try:
+                raw.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return raw
+            except sqlite3.OperationalError as exc:
+                raw.close()
+                if not (getattr(exc, "sqlite_errorname", "") or "").startswith("SQLITE_CANTOPEN"):
+                    raise
+                self._immutable = True
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=busy / 1000, isolation_level=None)
 
     @contextlib.contextmanager
     def write(self, *, busy_ms: int | None = None) -> Iterator[Conn]:
