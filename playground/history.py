@@ -54,7 +54,7 @@ OPEN_WAIT_MS = 2_000  # opening (and its one-time migration) waits this long for
 QUICK_WAIT_MS = 1_000  # save(): a lock held longer than this queues the run instead of holding up the page
 LOCK_WAIT_S = 60.0  # add(): retries on a lock for this long before it gives up
 FULL_CHECK_MAX_BYTES = 32_000_000  # larger files get only the cheap checks when opened
-ENDPOINTS = ("completions", "chat", "embeddings", "image_variations")
+ENDPOINTS = ("completions", "chat", "embeddings", "image_variations", "evals")
 # Keys that may hold credentials or transport details: dropped from anything saved.
 _DROPPED_KEYS = frozenset({"headers", "extra_headers", "api_key", "authorization", "api-key", "rate_limit", "ratelimit"})
 

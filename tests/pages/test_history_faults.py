@@ -16,7 +16,7 @@ from playground.history import SCHEMA_VERSION, History, Run, default_path
 from tests.history_faults import frozen, hold_lock
 
 PAGES = ["app_pages/completions.py", "app_pages/chat.py", "app_pages/history.py", "app_pages/compare.py",
-         "app_pages/embeddings.py", "app_pages/images.py", "app_pages/tokenizer.py", "app_pages/home.py"]
+         "app_pages/embeddings.py", "app_pages/images.py", "app_pages/tokenizer.py", "app_pages/evals.py", "app_pages/home.py"]
 
 
 @pytest.fixture
