@@ -11,12 +11,12 @@ import streamlit as st
 
 from components.connection import get_client
 from components.history import get_history, record_run
+from components.models import capabilities_of
 from components.presets import open_in_page
 from components.token_view import render_choices
-from playground.catalog import model_info
 from playground.counting import format_cost
 from playground.history import RunFilter, choice_tokens
-from playground.presets import controls_from_request
+from playground.params import controls_from_request
 from playground.requests import TextRequest
 from playground.runner import run
 
@@ -129,7 +129,7 @@ else:
         meta[1].metric("Latency", "—" if opened.latency is None else f"{opened.latency:.2f} s")
         meta[2].metric("First token", "—" if opened.ttft is None else f"{opened.ttft:.2f} s")
         meta[3].metric("Tokens", "—" if not opened.usage else f"{opened.usage.get('total_tokens', '—')}")
-        meta[4].metric("Cost", format_cost(opened.cost, free=model_info(opened.model).input_price == 0))
+        meta[4].metric("Cost", format_cost(opened.cost))
 
         with st.form(f"hist_edit_{opened.id}", border=False):
             e1, e2, e3 = st.columns([3, 3, 1], vertical_alignment="bottom")
@@ -151,7 +151,8 @@ else:
         if rerun_clicked:
             params = {k: v for k, v in opened.request.items() if k != "model"}
             with st.spinner("Running again…"):
-                result = run(get_client(), TextRequest(opened.endpoint, opened.model, params))  # type: ignore[arg-type]
+                request = TextRequest(opened.endpoint, opened.model, params, capabilities_of(opened.model))  # type: ignore[arg-type]
+                result = run(get_client(), request)
             if result.error is not None:
                 st.error(f"**{result.error.title}** {result.error.action}\n\n> {result.error.detail}")
             else:

@@ -21,7 +21,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from playground.catalog import model_info
 from playground.errors import scrub
 from playground.logprobs import Alternative, TokenInfo
 from playground.paths import app_data_dir
@@ -294,9 +293,6 @@ def run_of_result(result: RunResult, *, provider: dict[str, Any], tags: Iterable
     """A text run as saved: the request body, each choice's text and normalized tokens, and
     the logprobs as the API sent them (`raw`), so the token view needs no new request."""
     usage = result.usage or None
-    cost = None
-    if usage and usage.get("prompt_tokens") is not None:
-        cost = model_info(result.request.model).cost(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
     return Run(
         endpoint=result.request.endpoint,
         model=result.request.model,
@@ -314,7 +310,7 @@ def run_of_result(result: RunResult, *, provider: dict[str, Any], tags: Iterable
         usage=usage,
         latency=result.latency_s,
         ttft=result.ttft_s,
-        cost=cost,
+        cost=result.cost,  # priced once, when the run finished
         tags=list(tags),
     )
 
