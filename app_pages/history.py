@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from components.connection import get_client
-from components.history import get_history, record_run
+from components.history import get_history, history_action, record_run
 from components.models import capabilities_of
 from components.presets import open_in_page
 from components.token_view import render_choices
@@ -105,10 +105,11 @@ else:
     with b2.popover(f"Delete {scope}…", icon=":material/delete:"):
         st.write(f"Delete {len(ids_for_bulk)} run(s) from the history? This cannot be undone; export them first to keep a copy.")
         if st.button("Yes, delete", key="hist_delete_confirm", type="primary"):
-            removed = history.delete(ids_for_bulk)
-            st.session_state.pop("hist_open", None)
-            st.toast(f"Deleted {removed} run(s).")
-            st.rerun()
+            removed = history_action(lambda: history.delete(ids_for_bulk), "delete the runs")
+            if removed is not None:
+                st.session_state.pop("hist_open", None)
+                st.toast(f"Deleted {removed} run(s).")
+                st.rerun()
 
     # --- one run: open, edit, re-run, open in its page ----------------------------------
     st.divider()
@@ -136,9 +137,9 @@ else:
             new_title = e1.text_input("Title", value=opened.title, key=f"hist_title_{opened.id}")
             new_tags = e2.text_input("Tags", value=", ".join(opened.tags), key=f"hist_tags_{opened.id}", help="Comma-separated.")
             if e3.form_submit_button("Save", use_container_width=True):
-                history.update(opened.id, title=new_title, tags=new_tags.split(","))
-                st.toast("Saved title and tags.")
-                st.rerun()
+                if history_action(lambda: history.update(opened.id, title=new_title, tags=new_tags.split(",")), "save the title and tags"):
+                    st.toast("Saved title and tags.")
+                    st.rerun()
 
         text_run = opened.endpoint in ("completions", "chat")
         a1, a2, _ = st.columns([2, 2, 4])
@@ -162,6 +163,8 @@ else:
 
         if opened.response.get("stopped"):
             st.caption("This run was stopped before the end: what arrived is shown.")
+            if cut_by := (opened.response.get("error") or {}).get("title"):
+                st.text(f"It was cut short by an error: {cut_by}")  # plain text: may quote the server
         if text_run:
             try:
                 choices = choice_tokens(opened)
@@ -181,7 +184,8 @@ st.divider()
 with st.expander("Import runs (JSONL)", icon=":material/upload:"):
     upload = st.file_uploader("A file exported from this page", type=["jsonl", "json", "txt"], key="hist_import_file")
     if upload is not None and st.button("Import", key="hist_import"):
-        report = history.import_jsonl(upload.getvalue())
-        st.success(f"Imported {report.added} run(s); {report.duplicates} already here and skipped.")
-        if report.problems:
+        report = history_action(lambda: history.import_jsonl(upload.getvalue()), "import the runs")
+        if report is not None:
+            st.success(f"Imported {report.added} run(s); {report.duplicates} already here and skipped.")
+        if report is not None and report.problems:
             st.warning(f"{len(report.problems)} line(s) refused:\n\n" + "\n".join(f"- {p}" for p in report.problems[:20]))
