@@ -16,7 +16,7 @@ from playground.fine_tuning import logs
 from playground.fine_tuning.advisor import advise
 from playground.fine_tuning.forecast import Pace, auto_batch_size, eta, forecast, job_pace
 from playground.fine_tuning.logs import Checkpoint, find_logs, from_content, load_path
-from playground.fine_tuning.metrics import MetricsError, epoch_boundaries, smooth, to_frame, with_epochs
+from playground.fine_tuning.metrics import MetricsError, epoch_boundaries, smooth, to_frame
 
 STEPS_PER_EPOCH = 50
 
