@@ -177,11 +177,15 @@ def show_report(report: Report, model: str) -> None:
                                                    icon=":material/check:" if advice.ok else ":material/lightbulb:")
 
 
-def delete_picked(picked: list[str], kind: str, delete: Callable[[Any, str], bool]) -> None:
-    """A Delete button for the rows picked in a table, with a confirmation: this cannot be undone."""
-    with st.popover(f"Delete {len(picked)} selected {kind}(s)", icon=":material/delete:", disabled=not picked):
+def delete_picked(labels: dict[str, str], kind: str, delete: Callable[[Any, str], bool]) -> None:
+    """Pick items to delete (id -> label), then confirm: deleting cannot be undone."""
+    key = f"ft_delete_{kind}_pick"
+    st.session_state[key] = [i for i in st.session_state.get(key, []) if i in labels]  # deleted ones go
+    picked = st.multiselect(f"{kind.capitalize()}s to delete", list(labels), key=key,
+                            format_func=lambda i: labels[i], placeholder=f"Pick {kind}s to delete")
+    with st.popover(f"Delete {len(picked)} {kind}(s)", icon=":material/delete:", disabled=not picked):
         st.text(f"Delete {', '.join(picked)}? This cannot be undone"
-                 + (": the model answers no more requests." if kind == "model" else "."))
+                + (": the model answers no more requests." if kind == "model" else "."))
         if st.button("Delete", type="primary", key=f"ft_delete_{kind}s"):
             failed = False
             for item in picked:
@@ -493,16 +497,16 @@ with files_tab:
     if not every_file:
         st.caption("No files.")
     else:
-        table = st.dataframe(
+        st.dataframe(
             [{"id": f.id, "filename": f.filename, "purpose": f.purpose, "bytes": f.bytes, "created": when(f.created_at)}
              for f in every_file],
-            hide_index=True, on_select="rerun", selection_mode="multi-row", key="ft_files_table",
+            hide_index=True,
         )
-        delete_picked([every_file[i].id for i in table.selection.rows], "file", jobs.delete_file)
+        delete_picked({f.id: file_label(f) for f in every_file}, "file", jobs.delete_file)
     st.subheader("Fine-tuned models and checkpoints")
     if not tuned:
         st.caption("No fine-tuned models.")
     else:
-        table = st.dataframe([{"model": m.id, "owned_by": m.owned_by, "created": when(m.created)} for m in tuned],
-                             hide_index=True, on_select="rerun", selection_mode="multi-row", key="ft_models_table")
-        delete_picked([tuned[i].id for i in table.selection.rows], "model", jobs.delete_model)
+        st.dataframe([{"model": m.id, "owned_by": m.owned_by, "created": when(m.created)} for m in tuned],
+                     hide_index=True)
+        delete_picked({m.id: m.id for m in tuned}, "model", jobs.delete_model)

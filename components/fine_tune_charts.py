@@ -34,6 +34,7 @@ SERIES = {
                  ("full_valid_accuracy", "full valid (whole set)", "dash", True)),
     "optimizer": (("learning_rate", "learning rate", "solid", False), ("grad_norm", "grad norm", "dot", False)),
 }
+_MARKDOWN = set("\\`*_[]<>|~$#")
 TITLES = {"loss": "Loss", "accuracy": "Token accuracy", "optimizer": "Learning rate and grad norm"}
 
 
@@ -158,9 +159,10 @@ def metrics_panel(runs: list[Run], *, key: str) -> None:
     st.caption(OPENAI_CONVENTIONS)
 
 
-def plain(text: str) -> str:
-    """Text from a log or a server, shown as itself inside a Markdown message."""
-    return "".join(f"\\{c}" if c in "\\`*_{}[]<>()#+-.!|~$:" else c for c in str(text))
+def plain(text: object) -> str:
+    """Text from a log, a file or a server, shown as itself inside a Markdown message: the
+    characters Markdown (and HTML) act on are escaped, the rest left readable."""
+    return "".join(f"\\{c}" if c in _MARKDOWN else c for c in str(text))
 
 
 def advisor_panel(runs: list[Run], *, key: str, try_checkpoint: Callable[[str], None] | None = None) -> None:

@@ -10,7 +10,7 @@ import openai
 import pandas as pd
 
 from playground.fine_tuning.logs import Checkpoint, Run
-from playground.fine_tuning.metrics import from_events, parse_results, with_epochs
+from playground.fine_tuning.metrics import COLUMNS, from_events, parse_results, with_epochs
 
 ACTIVE = ("validating_files", "queued", "running")
 # status -> (badge colour, icon) for st.badge
@@ -120,10 +120,15 @@ def checkpoints(client: openai.OpenAI, job_id: str) -> list[Any]:
 
 
 def metrics_frame(client: openai.OpenAI, job: Any, job_events: list[Any] | None = None) -> pd.DataFrame:
-    """The job's metrics: its results file when it has one, else its metrics events."""
-    if job.result_files:
-        return parse_results(client.files.content(job.result_files[0]).read())
-    return from_events(job_events if job_events is not None else events(client, job.id))
+    """The job's metrics: its results file when it has one, completed by its metrics events
+    (the file has no full_valid_* columns; the events of the epoch ends have them)."""
+    job_events = job_events if job_events is not None else events(client, job.id)
+    from_log = from_events(job_events)
+    if not job.result_files:
+        return from_log
+    results = parse_results(client.files.content(job.result_files[0]).read())
+    merged = results.set_index("step").combine_first(from_log.set_index("step")).reset_index()
+    return merged[list(COLUMNS)]
 
 
 def total_steps(job_events: list[Any]) -> int:
