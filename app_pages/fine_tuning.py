@@ -24,7 +24,7 @@ import streamlit as st
 from components.connection import base_models, current_connection, forget_models, get_client
 from components.errors import show_exception
 from components.fine_tune_charts import advisor_panel, metrics_panel, plain
-from components.state import keep, remember
+from components.state import owned
 from playground.catalog import model_info
 from playground.fine_tuning import jobs
 from playground.fine_tuning.forecast import duration, eta, forecast, job_pace
@@ -42,6 +42,14 @@ HYPER_HELP = {
                                 "layer's weight: 2.0 trains like twice the epochs. auto: 1.0.",
 }
 HYPER_DEFAULTS = (("n_epochs", 3, 1), ("batch_size", 1, 1), ("learning_rate_multiplier", 1.0, 0.1))
+# The page's inputs, kept for the session (components/state.py). Not widgets: `ft_checked` (the
+# checked file), `ft_logs` (uploaded logs), `_ft_*` (per-session caches of reports, file contents, paces).
+KEYS = owned(
+    "ft", check_model=None, check_auto_epochs=True, check_epochs=3, training_pick=None, validation_pick=None,
+    base_model=None, suffix="", seed=None, live=True, job=None, compare=[], watch_paths="", import_text="",
+    **{f"auto_{name}": True for name, _, _ in HYPER_DEFAULTS},
+    **{f"value_{name}": default for name, default, _ in HYPER_DEFAULTS},
+)
 
 st.title("Fine-tuning")
 st.caption("Check a JSONL data set, forecast and start a job, watch it train, compare its metrics with any "
@@ -49,11 +57,6 @@ st.caption("Check a JSONL data set, forecast and start a job, watch it train, co
 client = get_client()
 
 
-def kept(widget: Callable[..., Any], *args: Any, key: str, **kwargs: Any) -> Any:
-    """A widget whose value survives page switches (components/state.py)."""
-    value = widget(*args, key=keep(key), **kwargs)
-    remember(key)
-    return value
 
 
 def when(timestamp: int | None) -> str:
@@ -88,16 +91,14 @@ def file_label(f) -> str:  # noqa: ANN001 - SDK FileObject
 def follow_viewed_job() -> None:
     """Metrics opens on the job the user looks at in Jobs: it takes the place of the one viewed
     before; jobs added to the comparison by hand stay."""
-    viewed, before = st.session_state.get("ft_job"), st.session_state.get("_ft_viewed")
-    chosen = [j for j in st.session_state.get("ft_compare", []) if j not in (viewed, before)]
-    st.session_state["ft_compare"] = [viewed, *chosen] if viewed else chosen
-    st.session_state["_kept:ft_compare"] = st.session_state["ft_compare"]
+    viewed, before = KEYS.get("job"), st.session_state.get("_ft_viewed")
+    chosen = [j for j in KEYS.get("compare") if j not in (viewed, before)]
+    KEYS.put("compare", [viewed, *chosen] if viewed else chosen)
     st.session_state["_ft_viewed"] = viewed
 
 
 def view_job(job_id: str) -> None:
-    st.session_state["ft_job"] = job_id
-    st.session_state["_kept:ft_job"] = job_id
+    KEYS.put("job", job_id)
     follow_viewed_job()
 
 
@@ -214,9 +215,13 @@ with check_tab:
         st.session_state["ft_checked"] = {"name": uploaded.name, "content": uploaded.getvalue()}
     checked = st.session_state.get("ft_checked")
     left, right = st.columns(2)
-    price_model = kept(left.selectbox, "Model (for tokens and price)", models or ["local-text"], key="ft_check_model")
-    auto_epochs = kept(right.toggle, "Epochs: auto", value=True, key="ft_check_auto_epochs")
-    epochs = None if auto_epochs else kept(right.number_input, "Epochs", 1, 50, 3, key="ft_check_epochs")
+    models = models or ["local-text"]
+    if KEYS.get("check_model") not in models:
+        KEYS.put("check_model", models[0])
+    price_model = KEYS.widget(left.selectbox, "Model (for tokens and price)", "check_model", options=models)
+    auto_epochs = KEYS.widget(right.toggle, "Epochs: auto", "check_auto_epochs")
+    epochs = None if auto_epochs else KEYS.widget(right.number_input, "Epochs", "check_epochs", min_value=1,
+                                                  max_value=50)
     if checked is not None:
         if uploaded is None:
             note, clear = st.columns([4, 1])
@@ -236,8 +241,7 @@ with check_tab:
                     except Exception as exc:
                         show_exception(exc)
                     else:
-                        st.session_state[f"ft_{role}_pick"] = uploaded_file.id
-                        st.session_state[f"_kept:ft_{role}_pick"] = uploaded_file.id
+                        KEYS.put(f"{role}_pick", uploaded_file.id)
                         st.success(f"Uploaded {plain(uploaded_file.filename)} as {uploaded_file.id}: pick it in "
                                    "**Start a job**.")
 
@@ -253,28 +257,29 @@ with start_tab:
         st.info("No training files yet: check and upload one in **Check data**.")
     else:
         ids = list(by_id)
-        keep("ft_training_pick")
-        keep("ft_validation_pick")
-        if st.session_state.get("ft_training_pick") not in ids:
-            st.session_state["ft_training_pick"] = ids[0]
-        if st.session_state.get("ft_validation_pick") not in [None, *ids]:
-            st.session_state["ft_validation_pick"] = None
+        if KEYS.get("training_pick") not in ids:
+            KEYS.put("training_pick", ids[0])
+        if KEYS.get("validation_pick") not in [None, *ids]:
+            KEYS.put("validation_pick", None)
         left, right = st.columns(2)
-        training = kept(left.selectbox, "Training file", ids, key="ft_training_pick",
+        training = KEYS.widget(left.selectbox, "Training file", "training_pick", options=ids,
                         format_func=lambda i: file_label(by_id[i]))
-        validation = kept(right.selectbox, "Validation file (optional)", [None, *ids], key="ft_validation_pick",
+        validation = KEYS.widget(right.selectbox, "Validation file (optional)", "validation_pick", options=[None, *ids],
                           format_func=lambda i: "None" if i is None else file_label(by_id[i]))
         models = fine_tunable_models()
         left, mid, right = st.columns(3)
-        base = kept(left.selectbox, "Base model", models or ["local-text"], key="ft_base_model")
-        suffix = kept(mid.text_input, "Suffix", key="ft_suffix", max_chars=64, placeholder="my-model",
+        models = models or ["local-text"]
+        if KEYS.get("base_model") not in models:
+            KEYS.put("base_model", models[0])
+        base = KEYS.widget(left.selectbox, "Base model", "base_model", options=models)
+        suffix = KEYS.widget(mid.text_input, "Suffix", "suffix", max_chars=64, placeholder="my-model",
                       help="Up to 64 characters, added to the fine-tuned model's name.")
-        seed = kept(right.number_input, "Seed (optional)", min_value=0, max_value=2147483647, value=None, step=1,
-                    key="ft_seed", help="The same seed and data give the same model.")
+        seed = KEYS.widget(right.number_input, "Seed (optional)", "seed", min_value=0, max_value=2147483647, step=1,
+                           help="The same seed and data give the same model.")
         values = {}
         for column, (name, default, step) in zip(st.columns(3), HYPER_DEFAULTS):
-            auto = kept(column.checkbox, f"{name}: auto", value=True, key=f"ft_auto_{name}", help=HYPER_HELP[name])
-            value = kept(column.number_input, name, value=default, step=step, key=f"ft_value_{name}",
+            auto = KEYS.widget(column.checkbox, f"{name}: auto", f"auto_{name}", help=HYPER_HELP[name])
+            value = KEYS.widget(column.number_input, name, f"value_{name}", step=step,
                          min_value=0.01 if isinstance(default, float) else 1, label_visibility="collapsed")
             values[name] = None if auto else value
 
@@ -315,7 +320,7 @@ with start_tab:
 # --------------------------------------------------------------------------- Jobs
 with jobs_tab:
     any_active = any(j.status in jobs.ACTIVE for j in job_list)
-    live = kept(st.toggle, "Live refresh", value=True, key="ft_live",
+    live = KEYS.widget(st.toggle, "Live refresh", "live",
                 help=f"While a job runs, refresh the list and the job every {REFRESH_SECONDS:g} s.")
 
     @st.fragment(run_every=REFRESH_SECONDS if live and any_active else None)
@@ -334,10 +339,9 @@ with jobs_tab:
             row[2].text(job.fine_tuned_model or f"{job.model} · {job.user_provided_suffix or '—'}")
             row[3].caption(when(job.created_at))
         by_job = {j.id: j for j in current}
-        keep("ft_job")
-        if st.session_state.get("ft_job") not in by_job:
+        if KEYS.get("job") not in by_job:
             view_job(current[0].id)
-        job_id = kept(st.selectbox, "Job", list(by_job), key="ft_job", on_change=follow_viewed_job,
+        job_id = KEYS.widget(st.selectbox, "Job", "job", options=list(by_job), on_change=follow_viewed_job,
                       format_func=lambda i: f"{jobs.job_label(by_job[i])} · {by_job[i].status}")
         job_detail(job_id)
 
@@ -418,13 +422,10 @@ with metrics_tab:
                "(Transformers, TRL, Axolotl, Unsloth), TensorBoard event files, a W&B run-history CSV, or an "
                "OpenAI results file.")
     labels = {j.id: jobs.job_label(j) for j in job_list}
-    keep("ft_compare")
-    if "ft_compare" not in st.session_state and st.session_state.get("ft_job") in labels:
-        st.session_state["ft_compare"] = [st.session_state["ft_job"]]
-    st.session_state["ft_compare"] = [j for j in st.session_state.get("ft_compare", []) if j in labels]
-    chosen = kept(st.multiselect, "Jobs", list(labels), key="ft_compare", format_func=lambda i: labels[i],
+    KEYS.put("compare", [j for j in KEYS.get("compare") if j in labels])
+    chosen = KEYS.widget(st.multiselect, "Jobs", "compare", options=list(labels), format_func=lambda i: labels[i],
                   placeholder="Jobs to chart")
-    paths = kept(st.text_area, "Follow files or folders on this server (one per line)", key="ft_watch_paths",
+    paths = KEYS.widget(st.text_area, "Follow files or folders on this server (one per line)", "watch_paths",
                  height=68, placeholder="/path/to/output_dir",
                  help="A trainer's output folder (its checkpoint-*/trainer_state.json, runs/ event files) or one "
                       "file. The charts follow it as the trainer writes, every "
@@ -435,7 +436,7 @@ with metrics_tab:
     logs_kept = st.session_state.setdefault("ft_logs", {})  # name -> bytes: uploads outlive page switches
     for upload in uploads or []:
         logs_kept[upload.name] = upload.getvalue()
-    pasted = kept(st.text_area, "…or paste a results file", key="ft_import_text", height=68)
+    pasted = KEYS.widget(st.text_area, "…or paste a results file", "import_text", height=68)
     if logs_kept:
         note, forget = st.columns([4, 1])
         note.caption("Uploaded logs: " + ", ".join(logs_kept))
