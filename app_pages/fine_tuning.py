@@ -2,11 +2,9 @@
 of jobs and of any trainer's logs (followed as they are written), pick the checkpoint to keep,
 manage files and fine-tuned models.
 
-What the hyperparameters mean on the local engine (local-text, an n-gram model): each step
-scores a batch with the current model (loss, token accuracy on the completion tokens), then
-adds the batch's counts to the model's adaptation layer; epochs are passes over the data and
-make the model copy its examples more surely; the learning-rate multiplier is the layer's
-weight (2.0 trains like twice the epochs). Details: local_engine/fine_tune.py.
+On the local engine (local-text) a fine-tune trains a small head over the base model by
+gradient descent, with a memory of the examples beneath it; details and what each
+hyperparameter does there: local_engine/fine_tune.py.
 
 The page's inputs outlive page switches: widget values through components/state.py, the
 checked file, its report and uploaded logs in session keys of this page (`ft_checked`,
@@ -34,12 +32,13 @@ from playground.fine_tuning.validate import Report, check_file
 
 REFRESH_SECONDS = 2.0
 HYPER_HELP = {
-    "n_epochs": "Passes over the training data. On local-text each pass counts the examples again, so the "
-                "model copies them more surely. auto: 3, or more for small data sets.",
+    "n_epochs": "Passes over the training data. auto: 3, or more (fewer) so that examples × epochs lands in "
+                "100..25,000.",
     "batch_size": "Examples per step: sets the number of steps and how often the metrics are reported. "
-                  "auto: 0.2% of the examples (at least 1).",
-    "learning_rate_multiplier": "How strongly each step moves the model. On local-text it is the adaptation "
-                                "layer's weight: 2.0 trains like twice the epochs. auto: 1.0.",
+                  "auto: 0.2% of the examples (1..256).",
+    "learning_rate_multiplier": "Scales the learning rate: larger learns faster and overfits sooner. On local-text "
+                                "Adam's step size is 0.01 × this, and it weights the memory of the examples. "
+                                "auto: 1.0.",
 }
 HYPER_DEFAULTS = (("n_epochs", 3, 1), ("batch_size", 1, 1), ("learning_rate_multiplier", 1.0, 0.1))
 # The page's inputs, kept for the session (components/state.py). Not widgets: `ft_checked` (the

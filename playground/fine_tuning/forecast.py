@@ -3,9 +3,10 @@
 Cost: training tokens (the file's tokens per epoch x epochs, as `validate.check_file` counts
 them) x the model's training price in data/models.toml. Duration: the job's steps
 (ceil(examples / batch size) per epoch) at the seconds per step this provider took on its
-last finished jobs, plus their median wait before training started (file validation, queue).
-A job's training time is from its "Fine-tuning job started" event to `finished_at`; its
-steps are those of its last metrics event.
+last finished jobs, plus their median wait before training started (file validation, queue)
+and before the first step (loading the model and the data). The times come from the job
+and its events: created_at, the "Fine-tuning job started" event, the first metrics event,
+finished_at; the steps from its last metrics event.
 """
 
 from __future__ import annotations
@@ -29,12 +30,8 @@ class Pace:
     """A finished job's timing."""
     job_id: str
     steps: int
-    wait_seconds: float  # created -> training started
-    train_seconds: float  # training started -> finished
-
-    @property
-    def seconds_per_step(self) -> float:
-        return self.train_seconds / self.steps
+    wait_seconds: float  # created -> training started, and on to the first step's metrics
+    seconds_per_step: float  # from the first step's metrics to finished
 
 
 def _get(item: Any, key: str) -> Any:
@@ -45,17 +42,19 @@ def job_pace(job: Any, events: Iterable[Any]) -> Pace | None:
     """The timing of a succeeded job from its events; None when they do not tell it."""
     if _get(job, "status") != "succeeded" or not _get(job, "finished_at"):
         return None
-    started, steps = None, 0
-    for event in events:
-        message = _get(event, "message") or ""
-        if message.startswith("Fine-tuning job started"):
-            started = _get(event, "created_at")
+    first_step, steps = None, 0
+    for event in sorted(events, key=lambda e: _get(e, "created_at") or 0):
         data = _get(event, "data")
         if _get(event, "type") == "metrics" and isinstance(data, dict):
             steps = max(steps, int(data.get("total_steps") or data.get("step") or 0))
-    if started is None or steps <= 0 or _get(job, "finished_at") <= started:
+            if first_step is None:
+                first_step = (_get(event, "created_at"), int(data.get("step") or 1))
+    finished = _get(job, "finished_at")
+    if first_step is None or steps <= first_step[1] or finished <= first_step[0]:
         return None
-    return Pace(_get(job, "id"), steps, started - _get(job, "created_at"), _get(job, "finished_at") - started)
+    at, step = first_step
+    per_step = (finished - at) / (steps - step)
+    return Pace(_get(job, "id"), steps, at - _get(job, "created_at") - step * per_step, per_step)
 
 
 @dataclass(frozen=True)

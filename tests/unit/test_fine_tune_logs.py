@@ -175,9 +175,10 @@ def test_forecast_tokens_cost_steps_and_pace() -> None:
     assert auto_batch_size(60) == 1 and auto_batch_size(1000) == 2 and auto_batch_size(10**6) == 256
     job = {"id": "ftjob-1", "status": "succeeded", "created_at": 100, "finished_at": 160}
     events = [{"message": "Fine-tuning job started: 60 sequences", "created_at": 110, "type": "message"},
-              {"type": "metrics", "data": {"step": 50, "total_steps": 50}, "message": "Step 50/50"}]
+              {"type": "metrics", "data": {"step": 1, "total_steps": 50}, "created_at": 111, "message": "Step 1/50"},
+              {"type": "metrics", "data": {"step": 50, "total_steps": 50}, "created_at": 160, "message": "Step 50/50"}]
     pace = job_pace(job, events)
-    assert pace == Pace("ftjob-1", 50, 10, 50) and pace.seconds_per_step == 1.0
+    assert pace == Pace("ftjob-1", 50, 10, 1.0)  # 10 s before the first step, then 1 s a step
     result = forecast(examples=60, tokens_per_epoch=1000, epochs=3, batch_size=4, price_per_million=8.0,
                       paces=[pace])
     assert result.training_tokens == 3000 and math.isclose(result.cost, 0.024)
