@@ -16,11 +16,13 @@ from components.models import capabilities_of
 from components.plain import inert
 from components.presets import open_in_page
 from components.token_view import render_choices
+from components.wire_view import render_wire
 from playground.counting import format_cost
 from playground.history import RunFilter, choice_tokens
 from playground.params import controls_from_request
 from playground.requests import TextRequest
 from playground.runner import run
+from playground.wire import Wire
 
 PAGE_SIZE = 50
 ENDPOINT_LABELS = {"completions": "Completions", "chat": "Chat", "embeddings": "Embeddings", "image_variations": "Image variations"}
@@ -178,6 +180,8 @@ else:
                     st.text(choice.get("text") or "")
             if any(choices):
                 render_choices(choices, key=f"hist_view_{opened.id}")
+        if isinstance(opened.response.get("wire"), dict):
+            render_wire(Wire.from_json(opened.response["wire"]), key=f"hist_wire_{opened.id}")
         with st.expander("Request and response (JSON)"):
             st.json({"request": opened.request, "usage": opened.usage, "provider": opened.provider}, expanded=False)
 
