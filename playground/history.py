@@ -327,7 +327,8 @@ def _run_of_row(row: dict[str, Any]) -> Run | None:
 
 class History:
     """The run history: a SQLite file at `path` (default: default_path()), or PostgreSQL at
-    `url` (default, when no path is given: PLAYGROUND_DATABASE_URL). Holds no connection
+    `url` (or a `path` that is a postgresql:// URL; when neither is given:
+    PLAYGROUND_DATABASE_URL). Holds no connection
     between calls that another thread could trip on: safe to share between sessions.
 
     `notice`: what happened when it was opened, once (a damaged file set aside and what was
@@ -335,6 +336,8 @@ class History:
     Raises HistoryUnavailable when it cannot be used at all."""
 
     def __init__(self, path: Path | str | None = None, *, url: str | None = None) -> None:
+        if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+            path, url = None, path
         self.url = url if url is not None else (database_url() if path is None else None)
         self.path: Path | None = None
         self.db: SqliteDatabase | PostgresDatabase
