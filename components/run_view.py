@@ -17,6 +17,7 @@ from components.counts import render_counts
 from components.errors import show_problem
 from components.token_view import render_choices
 from components.whatif import render_whatif
+from components.wire_view import render_wire
 from playground.catalog import ModelInfo
 from playground.code_export import curl_command, json_body, python_code
 from playground.requests import TextRequest
@@ -118,6 +119,7 @@ def render_result(result: RunResult, info: ModelInfo, *, key: str, show_text: bo
         max_tokens = result.request.params.get(info.max_tokens_param)
         render_counts(result.prompt_tokens_local or 0, completion_tokens(result), result.usage, info, max_tokens, result.cost)
     render_content_filters(result)
+    render_wire(result.wire, key=f"{key}:wire")
 
 
 def render_content_filters(result: RunResult) -> None:
