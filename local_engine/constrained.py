@@ -34,8 +34,9 @@ RUN_PRESSURE = 0.5
 END_PRESSURE = 6.0
 _ENDERS = (b"}", b"]")
 
-# JSON is compact (no free whitespace): a model that loves "\n" cannot pad forever.
-_JSON_OPTIONS = {"whitespace_flexible": False}
+# JSON is compact (no free whitespace: a model that loves "\n" cannot pad forever), and
+# strings escape only \n, \t and \\ (never \", so a token holding a quote opens or closes one).
+_JSON_OPTIONS = {"whitespace_flexible": False, "json_allowed_escapes": "nt\\"}
 
 
 class GrammarError(ValueError):
