@@ -316,11 +316,10 @@ async def create_response(request: Request) -> Any:
         "top_logprobs": body.top_logprobs or 0,
         "top_p": 1.0 if body.top_p is None else body.top_p,
         "truncation": "disabled",
-        "usage": None,
         "metadata": body.metadata or {},
         "service_tier": "default",
         "background": False,
-        "user": body.user,
+        **({"user": body.user} if body.user is not None else {}),
     }
     run = _Run(model, gen, plan.kind == "calls", want_logprobs, response, len(prompt))
 
