@@ -21,6 +21,7 @@ PAGES = {
     "Workspace": [
         st.Page("app_pages/history.py", title="History", icon=":material/history:"),
         st.Page("app_pages/compare.py", title="Compare", icon=":material/compare:"),
+        st.Page("app_pages/evals.py", title="Evals", icon=":material/fact_check:"),
     ],
 }
 

@@ -1,12 +1,19 @@
-"""POST /v1/embeddings, served by the local embedding model (`local_engine.embedder`).
+"""POST /v1/embeddings, served by the local embedding model (`local_engine.embedder`, WordLlama).
 
 Wire format: the OpenAI spec's CreateEmbeddingRequest / CreateEmbeddingResponse.
+- `model`: "local-embedding", or one of the API's embedding model names
+  (text-embedding-3-small, text-embedding-3-large, text-embedding-ada-002), which the same
+  model serves, as "dall-e-2" serves the image model. The aliases are not listed in
+  /v1/models: the app would price them as the paid models.
 - `input`: a string, an array of strings, an array of token ids, or an array of token-id
-  arrays (ids of o200k_base, decoded to text before embedding).
+  arrays. Token ids are decoded with the encoding of the model the request names:
+  cl100k_base for the three API names (as the API does, and as LangChain's OpenAIEmbeddings
+  sends them), o200k_base for local-embedding.
 - `encoding_format`: "float" (lists of numbers) or "base64" (the little-endian float32 bytes,
   as the SDK decodes them).
-- `dimensions`: keep the first d coordinates and re-normalize (1 <= d <= 256).
-- `usage.prompt_tokens` = `total_tokens`: o200k_base tokens of every input.
+- `dimensions`: keep the first d coordinates and re-normalize (1 <= d <= 256; the model was
+  Matryoshka-trained for 64 <= d <= 256).
+- `usage.prompt_tokens` = `total_tokens`: tokens of every input in the named model's encoding.
 The API's limits are 400s naming `input`: no empty string or empty array, at most 2,048
 inputs, at most 8,192 tokens an input, at most 300,000 tokens summed over a request.
 
@@ -39,7 +46,9 @@ log = logging.getLogger("local_engine.embeddings")
 router = APIRouter()
 
 MODEL_ID = "local-embedding"
-ENCODING_NAME = "o200k_base"
+ALIASES = {"text-embedding-3-small": MODEL_ID, "text-embedding-3-large": MODEL_ID, "text-embedding-ada-002": MODEL_ID}
+# The encoding whose token ids a request may send, by the model name it uses.
+ENCODINGS = {MODEL_ID: "o200k_base", **{name: "cl100k_base" for name in ALIASES}}
 MAX_INPUTS = 2048
 MAX_INPUT_TOKENS = 8192
 MAX_REQUEST_TOKENS = 300_000
@@ -122,7 +131,7 @@ def _inputs(raw: Any, encoding: Any) -> tuple[list[str], list[int]]:
                 texts.append(encoding.decode_bytes(ids).decode("utf-8", errors="replace"))
             except KeyError as exc:
                 raise invalid(
-                    f"Invalid 'input[{i}]': {exc.args[0]}. Send token ids of {ENCODING_NAME}.", "input"
+                    f"Invalid 'input[{i}]': {exc.args[0]}. Send token ids of {encoding.name}.", "input"
                 ) from None
             counts.append(len(ids))
 
@@ -151,14 +160,14 @@ def _encode(vector: np.ndarray, encoding_format: str | None) -> Any:
 
 def create_embeddings(engine: Engine, body: EmbeddingRequest) -> dict[str, Any]:
     """The CreateEmbeddingResponse for a parsed request (blocking: run it off the event loop)."""
-    model: embedder.Embedder = engine.card(body.model, kind="embedding").served_by
+    model: embedder.Embedder = engine.card(ALIASES.get(body.model, body.model), kind="embedding").served_by
     if body.dimensions is not None and body.dimensions > model.dimensions:
         raise invalid(
             f"Invalid value for 'dimensions': {body.model} has {model.dimensions} dimensions; "
             f"send 1 to {model.dimensions}, got {body.dimensions}.",
             "dimensions",
         )
-    texts, counts = _inputs(body.input, tiktoken_offline.get_encoding(ENCODING_NAME))
+    texts, counts = _inputs(body.input, tiktoken_offline.get_encoding(ENCODINGS.get(body.model, "o200k_base")))
     vectors = model.embed(texts)
     if body.dimensions is not None and body.dimensions < model.dimensions:
         vectors = embedder.shorten(vectors, body.dimensions)

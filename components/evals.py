@@ -1,0 +1,301 @@
+"""The Evals page's widgets: a configuration with its own connection, the graders, and the
+views of a finished eval (summary, paired comparison, classification report, grid).
+
+`open_eval` is the entry point other pages use (the Fine-tuning page's "Evaluate").
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+import openai
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from components.connection import current_connection
+from components.models import model_picker, models_for
+from components.state import keep, remember
+from playground.catalog import model_info
+from playground.engine_process import EngineStartError, local_engine
+from playground.errors import explain
+from playground.evals import report
+from playground.evals.config import EvalConfig
+from playground.evals.graders import KINDS, Grader
+from playground.evals.runner import Eval, Key
+from playground.providers import DEFAULT_AZURE_API_VERSION, PROVIDER_LABELS, Connection, list_models, make_client
+from playground.requests import parse_stop_lines
+
+EVAL_KEY = "evals_current"  # the eval on screen (with its cells) in this session
+PENDING_KEY = "evals_open"  # an Eval another page asks the Evals page to open
+PAGE = "app_pages/evals.py"
+WHERE = ["sidebar", "local", "openai", "azure", "compatible"]
+_WHERE_LABELS = {"sidebar": "The sidebar's connection", **PROVIDER_LABELS}
+
+
+def open_eval(ev: Eval) -> None:
+    """Show `ev` on the Evals page (not yet run: its Run button starts it)."""
+    st.session_state[PENDING_KEY] = ev
+    st.switch_page(PAGE)
+
+
+def kept(widget: Callable[..., Any], label: str, *, key: str, **kwargs: Any) -> Any:
+    """A widget whose value survives page switches."""
+    keep(key)
+    widget(label, key=key, **kwargs)
+    return remember(key)
+
+
+def _own_connection(i: int, where: str) -> Connection | None:
+    k = f"ev_c{i}_{where}"
+    if where == "local":
+        try:
+            engine = local_engine()
+        except EngineStartError as exc:
+            st.error(f"The local engine could not start. {exc}")
+            return None
+        return Connection("local", api_key=engine.api_key, base_url=engine.base_url)
+    if where == "azure":
+        endpoint = kept(st.text_input, "Endpoint", key=f"{k}_endpoint", placeholder="https://NAME.openai.azure.com")
+        version = kept(st.text_input, "API version", key=f"{k}_version", value=DEFAULT_AZURE_API_VERSION)
+        secret = st.text_input("API key", type="password", key=f"{k}_key", help="Kept only in this browser session.")
+        if not endpoint:
+            st.info("Enter the Azure resource endpoint.")
+            return None
+        return Connection("azure", api_key=secret or None, azure_endpoint=endpoint.strip().rstrip("/"), api_version=version or None)
+    base = kept(st.text_input, "Base URL", key=f"{k}_base",
+                placeholder="https://api.openai.com/v1" if where == "openai" else "http://localhost:11434/v1")
+    secret = st.text_input("API key" + (" (optional)" if where == "compatible" else ""), type="password", key=f"{k}_key",
+                           help="Kept only in this browser session.")
+    if where == "compatible" and not base.strip():
+        st.info("Enter the server's base URL.")
+        return None
+    return Connection(where, api_key=secret or None, base_url=base.strip() or None)  # type: ignore[arg-type]
+
+
+def _listed_models(connection: Connection) -> list[str] | None:
+    """The connection's models, listed once per connection; None when it cannot list them."""
+    cache = st.session_state.setdefault("_ev_models", {})
+    if connection not in cache:
+        try:
+            with make_client(connection) as client:
+                cache[connection] = list_models(client)
+        except openai.OpenAIError as exc:
+            problem = explain(exc, secrets=connection.secrets, where=connection.where)
+            st.caption(f"Could not list models: {problem.title}")
+            cache[connection] = None
+    return cache[connection]
+
+
+def config_editor(i: int, endpoint: str) -> EvalConfig | None:
+    """One configuration's column: its connection, model and parameters."""
+    where = kept(st.selectbox, "Connection", key=f"ev_where_{i}", options=WHERE, format_func=_WHERE_LABELS.get)
+    if where == "sidebar":
+        connection = current_connection()
+        info = model_picker(endpoint, key=f"ev_model_{i}")
+        if info is None:
+            return None
+        model = info.id
+    else:
+        connection = _own_connection(i, where)
+        if connection is None:
+            return None
+        models = _listed_models(connection) if where != "azure" else None
+        key = f"ev_model_{i}_{where}"
+        if models:
+            choices = models_for(endpoint, models)
+            if st.session_state.get(key) not in choices:
+                st.session_state[key] = "local-text" if "local-text" in choices else choices[0]
+            model = kept(st.selectbox, "Model" if where != "azure" else "Deployment", key=key, options=choices)
+        else:
+            model = kept(st.text_input, "Model" if where != "azure" else "Deployment", key=key).strip()
+            if not model:
+                return None
+        info = model_info(model)
+    params: dict[str, Any] = {}
+    k = f"ev_p{i}"
+    params["max_tokens"] = int(kept(st.number_input, "Max tokens", key=f"{k}_max_tokens", value=16, min_value=1,
+                                    max_value=info.max_output or 100_000))
+    params["temperature"] = kept(st.slider, "Temperature", key=f"{k}_temperature", value=[0.0, 1.0, 0.7, 0.3][i],
+                                 min_value=0.0, max_value=2.0, step=0.05, disabled=not info.supports("temperature"))
+    with st.expander("More parameters"):
+        params["top_p"] = kept(st.slider, "Top P", key=f"{k}_top_p", value=1.0, min_value=0.0, max_value=1.0, step=0.05,
+                               disabled=not info.supports("top_p"))
+        params["frequency_penalty"] = kept(st.slider, "Frequency penalty", key=f"{k}_freq", value=0.0, min_value=-2.0,
+                                           max_value=2.0, step=0.1, disabled=not info.supports("frequency_penalty"))
+        params["presence_penalty"] = kept(st.slider, "Presence penalty", key=f"{k}_pres", value=0.0, min_value=-2.0,
+                                          max_value=2.0, step=0.1, disabled=not info.supports("presence_penalty"))
+        seed = kept(st.number_input, "Seed (optional)", key=f"{k}_seed", value=None, min_value=0, step=1, placeholder="none")
+        params["seed"] = None if seed is None else int(seed)
+        params["stop"] = parse_stop_lines(kept(st.text_area, "Stop sequences", key=f"{k}_stop", value="", height=68,
+                                               placeholder="one per line; \\n for a newline") or "")
+        bias = kept(st.text_input, "Logit bias (JSON)", key=f"{k}_bias", value="", placeholder='{"1734": -100}')
+        try:
+            params["logit_bias"] = json.loads(bias) if bias.strip() else None
+        except json.JSONDecodeError as exc:
+            st.warning(f"Logit bias is not JSON: {exc.msg}.")
+            return None
+    name = kept(st.text_input, "Name", key=f"ev_name_{i}", value="", placeholder=f"{i + 1}. {model}")
+    return EvalConfig(model, connection, params, name.strip() or f"{i + 1}. {model}", info=info)
+
+
+def graders_editor(config_count: int) -> list[Grader]:
+    kinds = kept(st.multiselect, "Graders", key="ev_graders", options=list(KINDS), default=["exact"], format_func=KINDS.get,
+                 help="The first one is the main score: the summary's threshold and the paired comparison use it.")
+    graders = []
+    for kind in kinds:
+        k = f"ev_g_{kind}"
+        with st.expander(f"{KINDS[kind]}: settings", expanded=kind in ("regex", "json", "rubric")):
+            grader = Grader(kind)
+            if kind in ("exact", "contains", "regex", "label"):
+                grader.case_sensitive = kept(st.checkbox, "Case sensitive", key=f"{k}_case", value=False)
+            if kind == "regex":
+                grader.pattern = kept(st.text_input, "Pattern", key=f"{k}_pattern", value="",
+                                      help="Empty: the expected answer, taken literally.")
+            if kind == "json":
+                schema = kept(st.text_area, "JSON schema (optional)", key=f"{k}_schema", value="", height=100)
+                if schema.strip():
+                    try:
+                        grader.schema = json.loads(schema)
+                    except json.JSONDecodeError as exc:
+                        st.warning(f"The schema is not JSON: {exc.msg} (line {exc.lineno}).")
+            if kind == "numeric":
+                grader.tolerance = kept(st.number_input, "Tolerance (absolute)", key=f"{k}_tol", value=0.0, min_value=0.0)
+            if kind == "label":
+                labels = kept(st.text_input, "Labels (comma-separated, optional)", key=f"{k}_labels", value="",
+                              help="A first token that starts one of them counts as that label.")
+                grader.labels = [x.strip() for x in labels.split(",") if x.strip()]
+            if kind in ("embedding", "rubric"):
+                grader.judge = kept(st.selectbox, "Through configuration" if kind == "embedding" else "Judge configuration",
+                                    key=f"{k}_judge", options=list(range(config_count)), format_func=lambda j: f"{j + 1}")
+                grader.threshold = kept(st.slider, "Passes from score", key=f"{k}_threshold",
+                                        value=0.8 if kind == "embedding" else 0.5, min_value=0.0, max_value=1.0, step=0.05)
+            if kind == "embedding":
+                grader.embedding_model = kept(st.text_input, "Embedding model", key=f"{k}_model", value="text-embedding-3-small",
+                                              help="The local engine answers to this name too.")
+            if kind == "rubric":
+                grader.rubric = kept(st.text_area, "Rubric", key=f"{k}_rubric", value="The answer is correct and concise.",
+                                     height=80)
+            graders.append(grader)
+    return graders
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, pattern: str = "{:.3f}") -> str:
+    return "—" if value is None else pattern.format(value)
+
+
+def summary_view(ev: Eval) -> None:
+    rows = []
+    for s in report.summarize(ev):
+        row: dict[str, Any] = {"configuration": s.label, "cells": s.cells, "errors": s.errors}
+        for grader, interval, rate in zip(ev.graders, s.scores, s.pass_rates):
+            row[f"{grader.label}: mean"] = None if interval is None else round(interval.mean, 4)
+            row[f"{grader.label}: 95% CI"] = "—" if interval is None else f"{interval.low:.3f} – {interval.high:.3f}"
+            row[f"{grader.label}: pass"] = _fmt(rate, "{:.1%}")
+        row.update({"latency p50 (s)": s.latency_p50, "latency p95 (s)": s.latency_p95, "first token p50 (s)": s.ttft_p50,
+                    "prompt tokens": s.prompt_tokens, "completion tokens": s.completion_tokens,
+                    "cost": "unknown" if s.cost is None else ("Free" if s.cost == 0 else f"${s.cost:,.6f}")})
+        rows.append(row)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="ev_summary",
+                 column_config={c: st.column_config.NumberColumn(c, format="%.3f") for c in
+                                ("latency p50 (s)", "latency p95 (s)", "first token p50 (s)")})
+    st.caption("Mean score per configuration with a 95% bootstrap interval (2,000 resamples of the graded cells).")
+
+
+def comparison_view(ev: Eval) -> None:
+    if len(ev.configs) < 2:
+        return
+    labels = [c.label for c in ev.configs]
+    left, right, which = st.columns(3)
+    a = left.selectbox("Compare", range(len(labels)), format_func=labels.__getitem__, key="ev_cmp_a")
+    b = right.selectbox("against", range(len(labels)), index=1, format_func=labels.__getitem__, key="ev_cmp_b")
+    g = which.selectbox("by grader", range(len(ev.graders)), format_func=lambda i: ev.graders[i].label, key="ev_cmp_g")
+    if a == b:
+        st.caption("Pick two different configurations.")
+        return
+    comparison, rows = report.compare(ev, a, b, g)
+    if not rows:
+        st.caption("No row has a score under both yet.")
+        return
+    parts = [f"Over {rows} rows: {labels[a]} won {comparison.won}, lost {comparison.lost}, tied {comparison.tied}."]
+    if comparison.mcnemar_p is not None:
+        parts.append(f"McNemar's exact test: p = {comparison.mcnemar_p:.4f}.")
+    if comparison.bootstrap is not None:
+        pb = comparison.bootstrap
+        parts.append(f"Mean difference {pb.mean_difference:+.3f} (95% CI {pb.low:+.3f} to {pb.high:+.3f}, paired bootstrap p = {pb.p_value:.4f}).")
+    st.text(" ".join(parts))
+
+
+def classification_view(ev: Eval) -> None:
+    index = next((i for i, g in enumerate(ev.graders) if g.kind == "label"), None)
+    if index is None:
+        return
+    st.subheader("Classification")
+    for config, column in enumerate(st.columns(len(ev.configs))):
+        with column:
+            found = report.classification(ev, config, index)
+            st.markdown(f"**{ev.configs[config].label}**")
+            if found is None:
+                st.caption("No labels graded yet.")
+                continue
+            classes, cal = found
+            st.metric("Accuracy", f"{classes.accuracy:.1%}")
+            matrix = pd.DataFrame(classes.matrix, index=[f"expected {x}" for x in classes.labels],
+                                  columns=[f"predicted {x}" for x in classes.labels])
+            st.dataframe(matrix, key=f"ev_cm_{config}")
+            per_class = pd.DataFrame({"precision": classes.precision, "recall": classes.recall, "support": classes.support})
+            st.dataframe(per_class, key=f"ev_pr_{config}")
+            shown = [b for b in cal.bins if b.count]
+            if shown:
+                fig = go.Figure([
+                    go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": "gray"}, name="calibrated"),
+                    go.Scatter(x=[b.confidence for b in shown], y=[b.accuracy for b in shown], mode="lines+markers",
+                               text=[f"{b.count} cells" for b in shown], name="observed"),
+                ])
+                fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=False,
+                                  title="Calibration of the label probability", xaxis_title="label probability",
+                                  yaxis_title="accuracy", xaxis_range=[0, 1], yaxis_range=[0, 1])
+                st.plotly_chart(fig, key=f"ev_cal_{config}", config={"displayModeBar": False})
+                st.caption(f"Expected calibration error {_fmt(cal.ece)} · Brier score {_fmt(cal.brier)}")
+
+
+def _grade_text(cell: Any) -> str:
+    if cell is None:
+        return ""
+    if cell.error is not None:
+        return "error"
+    if not cell.grades:
+        return ""
+    g = cell.grades[0]
+    if g.score is None:
+        return "?"
+    mark = "✓" if g.passed else "✗"
+    return mark if g.score in (0.0, 1.0) else f"{mark} {g.score:.2f}"
+
+
+def grid_view(ev: Eval, repeat: int) -> Key | None:
+    """Rows x configurations: each output and its (first) grade. Returns the cell clicked."""
+    frame: dict[str, list[Any]] = {"#": list(range(1, len(ev.dataset.rows) + 1))}
+    for variable in ev.template.variables()[:3]:
+        frame[variable] = [r.get(variable, "") for r in ev.dataset.rows]
+    if ev.template.expected:
+        frame["expected"] = [ev.expected(r) for r in range(len(ev.dataset.rows))]
+    output_columns = {}
+    for c in range(len(ev.configs)):
+        cells = [ev.cells.get((r, c, repeat)) for r in range(len(ev.dataset.rows))]
+        name = f"{c + 1}: output"
+        output_columns[name] = c
+        frame[name] = [None if cell is None else (cell.text if cell.error is None else cell.error.title) for cell in cells]
+        frame[f"{c + 1}: grade"] = [_grade_text(cell) for cell in cells]
+    event = st.dataframe(pd.DataFrame(frame), hide_index=True, key="ev_grid", on_select="rerun",
+                         selection_mode="single-cell", height=min(38 + 35 * len(ev.dataset.rows), 420))
+    cells = getattr(event.selection, "cells", None) or []
+    for row, column in cells:
+        c = output_columns.get(column, output_columns.get(column.replace("grade", "output")))
+        if c is not None:
+            return (int(row), c, repeat)
+    return None
