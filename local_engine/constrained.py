@@ -11,9 +11,10 @@ OpenAI-compatible structured outputs in llama.cpp, vLLM and SGLang, so it is mai
 At each step (see `Constraint.restrict`): the allowed ids come from the matcher; every other
 id gets probability 0; `<|endoftext|>` is allowed only where the grammar accepts. Then a
 *closing pressure*, because an n-gram model over docstrings has no reason ever to close a
-JSON string: tokens holding a quote are weighted by exp(RUN_PRESSURE * r), r = tokens since
-the last token holding a quote (a quote always opens or closes a string, so r is the length
-of the current string or gap), and tokens holding `}` or `]` by exp(END_PRESSURE * f),
+JSON string (or number): tokens holding a quote, a comma, `}` or `]` are weighted by
+exp(RUN_PRESSURE * r), r = tokens since the last token holding a quote (a quote always opens
+or closes a string, so r is the length of the current string or number), and tokens holding
+`}` or `]` also by exp(END_PRESSURE * f),
 f = the fraction of max_tokens used. The result is
 renormalized; that distribution is the one sampled from and the one logprobs report (so a
 forced token has logprob 0, as with the API's structured outputs).
@@ -32,7 +33,6 @@ from .lm import NextDist, TextModel
 
 RUN_PRESSURE = 0.5
 END_PRESSURE = 6.0
-_ENDERS = (b"}", b"]")
 
 # JSON is compact (no free whitespace: a model that loves "\n" cannot pad forever), and
 # strings escape only \n, \t and \\ (never \", so a token holding a quote opens or closes one).
@@ -47,7 +47,7 @@ class GrammarError(ValueError):
 class _Vocab:
     tokenizer: Any  # llguidance.LLTokenizer
     quotes: np.ndarray  # bool [vocab]: the token holds a '"'
-    quote_ids: np.ndarray  # the same as ids
+    closer_ids: np.ndarray  # ids of the tokens holding '"', ',', '}' or ']'
     ender_ids: np.ndarray  # ids of the tokens holding '}' or ']'
 
 
@@ -63,14 +63,11 @@ def vocab(model: TextModel) -> _Vocab:
             import llguidance.tiktoken
 
             tok = llguidance.tiktoken.lltokenizer_from_encoding(model.encoding, n_vocab=model.vocab_size)
-            quotes = np.zeros(model.vocab_size, dtype=bool)
-            enders = np.zeros(model.vocab_size, dtype=bool)
-            for i in range(model.vocab_size):
-                raw = model.token_bytes(i)
-                if raw:
-                    quotes[i] = b'"' in raw
-                    enders[i] = any(c in raw for c in _ENDERS)
-            _VOCABS[name] = _Vocab(tok, quotes, np.flatnonzero(quotes), np.flatnonzero(enders))
+            raws = [model.token_bytes(i) or b"" for i in range(model.vocab_size)]
+            quotes = np.array([b'"' in raw for raw in raws])
+            enders = np.array([b"}" in raw or b"]" in raw for raw in raws])
+            closers = quotes | enders | np.array([b"," in raw for raw in raws])
+            _VOCABS[name] = _Vocab(tok, quotes, np.flatnonzero(closers), np.flatnonzero(enders))
         return _VOCABS[name]
 
 
@@ -126,7 +123,7 @@ class Constraint:
         # Dense passes only: a scatter over the ~200k ids a string allows costs 40x more.
         w = dist.probs * self.allowed()
         if self.run:
-            w[self.vocab.quote_ids] *= np.float32(np.exp(RUN_PRESSURE * self.run))
+            w[self.vocab.closer_ids] *= np.float32(np.exp(RUN_PRESSURE * self.run))
         w[self.vocab.ender_ids] *= np.float32(np.exp(END_PRESSURE * self.used / self.max_tokens))
         total = float(w.sum(dtype=np.float64))
         if not total > 0 or not np.isfinite(total):  # nothing allowed: the grammar is done

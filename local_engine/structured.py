@@ -27,6 +27,7 @@ from .tool_calls import (
     calls_grammar,
     check_schema_name,
     check_strict,
+    closed,
     parse_tools,
     resolve_choice,
     wants_call,
@@ -87,7 +88,7 @@ def output_format(spec: Any, param: str, *, nested: bool) -> OutputFormat:
 
 
 def _schema_grammar(model: TextModel, schema: dict[str, Any], strict: bool, label: str, param: str) -> str:
-    grammar = json_schema_grammar(schema, lenient=not strict)
+    grammar = json_schema_grammar(schema if strict else closed(schema), lenient=not strict)
     try:
         check_grammar(model, grammar)
     except GrammarError as exc:

@@ -17,7 +17,8 @@ tool's name or description, otherwise text (so after a tool result the model ans
 parallel_tool_calls (default true) allows up to min(3, number of tools) calls in one turn;
 false allows one.
 
-Strict schemas (`strict: true`) are checked as the API checks them (root an object, every
+Without strict, objects that list properties but do not say `additionalProperties` get no
+extra keys (`closed`). Strict schemas (`strict: true`) are checked as the API checks them (root an object, every
 object with `additionalProperties: false` and all its properties required, no unsupported
 keyword) and answered with the API's messages; any schema the grammar library cannot compile
 is a 400 naming the schema.
@@ -215,6 +216,26 @@ def check_strict(schema: Any, label: str, param: str) -> None:
     walk(schema, ())
 
 
+def closed(schema: Any) -> Any:
+    """The schema with `additionalProperties: false` on every object that lists properties
+    and does not say: what the model generates then still matches the original schema, and
+    an n-gram model does not wander into extra keys."""
+    if isinstance(schema, list):
+        return [closed(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: closed(v) if k in _SUBSCHEMAS else v for k, v in schema.items()}
+    for key in ("properties", "$defs", "definitions"):
+        if isinstance(out.get(key), dict):
+            out[key] = {name: closed(sub) for name, sub in out[key].items()}
+    if isinstance(out.get("properties"), dict) and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    return out
+
+
+_SUBSCHEMAS = ("items", "anyOf", "oneOf", "allOf", "prefixItems")
+
+
 def check_schema_name(name: Any, param: str) -> str:
     if not isinstance(name, str):
         raise invalid(f"Missing required parameter: '{param}'.", param)
@@ -255,7 +276,7 @@ def calls_grammar(tools: Sequence[FunctionTool], max_calls: int) -> str:
     for i, tool in enumerate(tools):
         head = json.dumps(CALL_HEAD + tool.name + ARGS_HEAD)
         rules.append(f"call{i}: {head} args{i} \"}}\"")
-        rules.append(f"args{i}: {json_inline(tool.parameters)}")
+        rules.append(f"args{i}: {json_inline(closed(tool.parameters))}")
         alts.append(f"call{i}")
     rules.append("call: " + " | ".join(alts))
     more = f' ("\\n" call){{0,{max_calls - 1}}}' if max_calls > 1 else ""

@@ -59,7 +59,7 @@ def test_chaining_retrieve_input_items_and_delete(client: openai.OpenAI) -> None
 def test_stream_event_sequence_and_logprobs(client: openai.OpenAI) -> None:
     with client.responses.stream(model=MODEL, input="What is a tuple?", max_output_tokens=20, include=LOGPROBS, top_logprobs=2) as stream:
         events = list(stream)
-        final = stream.get_final_response()
+    final = events[-1].response  # response.completed, or response.incomplete at max_output_tokens
     kinds = [e.type for e in events]
     deltas = [e for e in events if e.type == "response.output_text.delta"]
     assert [k for i, k in enumerate(kinds) if i == 0 or k != kinds[i - 1]] == EVENT_ORDER[:-1] + [kinds[-1]]
@@ -67,6 +67,8 @@ def test_stream_event_sequence_and_logprobs(client: openai.OpenAI) -> None:
     assert [e.sequence_number for e in events] == list(range(len(events)))
     assert "".join(d.delta for d in deltas) == final.output_text
     assert sum(len(d.logprobs) for d in deltas) == len(final.output[0].content[0].logprobs)
+    with client.responses.stream(model=MODEL, input="A city", text={"format": {"type": "json_object"}}, instructions="JSON") as stream:
+        assert isinstance(json.loads(stream.get_final_response().output_text), dict)
 
 
 def test_function_tools_and_tool_output_round_trip(client: openai.OpenAI) -> None:
