@@ -7,16 +7,19 @@ import streamlit as st
 
 from components.counts import live_prompt_count
 from components.history import record_run
-from components.presets import presets_bar
+from components.presets import presets_bar, share_link
 from components.run_view import render_code, render_result, run_live, settle
 from components.sampling_controls import sampling_controls
+from components.state import owned, owns_pattern, persistent
 from playground.requests import build_request, check_request
 
 RESULT_KEY = "chat_result"
-MESSAGES_KEY = "chat_messages"  # the conversation, system message first when there is one
+MESSAGES_KEY = "chat_messages"  # the conversation (the `messages` control), system message first when there is one
 ROLES = ["user", "assistant", "system"]
 AVATARS = {"user": ":material/person:", "assistant": ":material/smart_toy:", "system": ":material/settings:"}
 state = st.session_state
+KEYS = owned("chat", system="", new_role="user")
+MESSAGE_KEYS = owns_pattern("chat_msg:", "chat")  # chat_msg:<id>:content and :role, one pair per message
 
 
 def _new_message(role: str, content: str = "") -> dict:
@@ -32,11 +35,11 @@ def _messages() -> list[dict]:
 
 
 def _content_key(message: dict) -> str:
-    return f"chat_msg:{message['id']}:content"
+    return f"{MESSAGE_KEYS}{message['id']}:content"
 
 
 def _role_key(message: dict) -> str:
-    return f"chat_msg:{message['id']}:role"
+    return f"{MESSAGE_KEYS}{message['id']}:role"
 
 
 # -- actions (button callbacks: they run before the page is drawn, so it shows their effect)
@@ -109,14 +112,14 @@ def _take_reply(result) -> bool:  # noqa: ANN001 - RunResult
 
 st.title("Chat")
 st.caption("A system message and a conversation: edit any message, reorder, rerun from any point, see every token's probability.")
-presets_bar("chat")
+link_slot = presets_bar("chat")
 
 controls_column, main = st.columns([1, 2.8], gap="large")
 with controls_column:
     controls = sampling_controls("chat", prefix="chat")
 if controls is None:
     st.stop()
-info, settings = controls.info, controls.settings
+info = controls.info
 
 messages = _messages()
 result = settle(RESULT_KEY)
@@ -127,9 +130,10 @@ with main:
     # The system message box edits the conversation's leading system message.
     has_system = bool(messages) and messages[0]["role"] == "system"
     bound_to = messages[0]["id"] if has_system else None
-    if "chat_system" not in state or state.get("_chat_system_for") != bound_to:
-        state["chat_system"] = messages[0]["content"] if has_system else ""
-    system = st.text_area("System message", key="chat_system", height=80, placeholder="How the assistant should behave (optional).")
+    if state.get("_chat_system_for") != bound_to:
+        KEYS.put("system", messages[0]["content"] if has_system else "")
+    system = KEYS.widget(st.text_area, "System message", "system", height=80,
+                         placeholder="How the assistant should behave (optional).")
     if has_system and system:
         messages[0]["content"] = system
     elif has_system:
@@ -149,11 +153,12 @@ with main:
             state[_role_key(message)] = message["role"]
         message["role"] = state[_role_key(message)]  # a role just changed is drawn with its avatar
         with st.chat_message(message["role"], avatar=AVATARS.get(message["role"])):
-            message["content"] = st.text_area(
-                f"Message {index}", key=_content_key(message), label_visibility="collapsed", height="content",
+            message["content"] = persistent(
+                st.text_area, f"Message {index}", key=_content_key(message), label_visibility="collapsed", height="content",
             )
             role_col, up_col, down_col, delete_col, run_col = st.columns([2, 1, 1, 1, 3], vertical_alignment="center")
-            message["role"] = role_col.selectbox("Role", ROLES, key=_role_key(message), label_visibility="collapsed")
+            message["role"] = persistent(role_col.selectbox, "Role", key=_role_key(message), options=ROLES,
+                                         label_visibility="collapsed")
             up_col.button(":material/arrow_upward:", key=f"chat_msg:{message['id']}:up", help="Move up",
                           on_click=_move, args=(index, -1), disabled=index == first)
             down_col.button(":material/arrow_downward:", key=f"chat_msg:{message['id']}:down", help="Move down",
@@ -167,13 +172,15 @@ with main:
             )
 
     add_role_col, add_col, _ = st.columns([2, 2, 4], vertical_alignment="bottom")
-    add_role_col.selectbox("New message role", ROLES, key="chat_new_role")
+    with add_role_col:
+        KEYS.widget(st.selectbox, "New message role", "new_role", options=ROLES)
     add_col.button("Add message", icon=":material/add:", key="chat_add", on_click=_add)
     st.chat_input("Send a message", key="chat_input", on_submit=_send)
 
+    share_link("chat", link_slot)
     api_messages = [{"role": m["role"], "content": m["content"]} for m in messages]
-    prompt_tokens = live_prompt_count(info, settings.max_tokens, messages=api_messages)
-    request = build_request("chat", info, settings, messages=api_messages)
+    prompt_tokens = live_prompt_count(info, controls.values["max_tokens"], messages=api_messages)
+    request = build_request("chat", info, controls.values, messages=api_messages)
     problems = controls.problems + check_request(request, info, prompt_tokens=prompt_tokens)
     for problem in problems:
         st.warning(str(problem), icon=":material/tune:")
@@ -199,5 +206,4 @@ with main:
             st.caption("The conversation continues with choice 0. Pick another:")
             for column, choice in zip(st.columns(len(result.choices)), result.choices):
                 column.button(f"Use choice {choice.index}", key=f"chat_use:{choice.index}", on_click=_use_choice, args=(choice.text,))
-    else:
-        render_code(request, key="chat")
+    render_code(request, key="chat")

@@ -5,48 +5,26 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass
 
 import streamlit as st
 
 from components.connection import get_client
 from components.errors import show_problem
 from components.history import get_history, record_run
-from components.models import capabilities_of, model_picker
+from components.models import model_picker
+from components.sampling_controls import draw_control
+from components.state import owned
 from components.token_view import render_token_view
 from playground import compare
-from playground.counting import cost_estimate
-from playground.errors import Problem
+from playground.counting import format_cost
 from playground.history import RunFilter, choice_tokens
-from playground.logprobs import TokenInfo
-from playground.runner import RunResult
+from playground.params import params_for
 
 BATCH_KEY = "compare_batch"
 REDRAW_EVERY_S = 0.1
 
 
-@dataclass
-class Outcome:
-    """One column: what a configuration (or a saved run) produced."""
-
-    label: str
-    text: str
-    tokens: list[TokenInfo]
-    usage: dict | None
-    latency: float | None
-    ttft: float | None
-    model: str
-    error: Problem | None = None
-    stopped: bool = False
-
-
-def _outcome_of_result(label: str, result: RunResult) -> Outcome:
-    choice = result.choices[0] if result.choices else None
-    return Outcome(label, choice.text if choice else "", choice.tokens if choice else [], result.usage,
-                   result.latency_s, result.ttft_s, result.request.model, result.error, result.stopped)
-
-
-def _show(outcomes: list[Outcome], key: str) -> None:
+def _show(outcomes: list[compare.Outcome], key: str) -> None:
     columns = st.columns(len(outcomes))
     base = outcomes[0].text
     for i, (column, outcome) in enumerate(zip(columns, outcomes)):
@@ -58,12 +36,11 @@ def _show(outcomes: list[Outcome], key: str) -> None:
             prompt_tokens, completion_tokens = usage.get("prompt_tokens"), usage.get("completion_tokens")
             if completion_tokens is None:
                 completion_tokens = len(outcome.tokens)
-            cost = cost_estimate(prompt_tokens or 0, completion_tokens or 0, capabilities_of(outcome.model)).text
             facts = [
                 f"latency {outcome.latency:.2f} s" if outcome.latency is not None else "latency —",
                 f"first token {outcome.ttft:.2f} s" if outcome.ttft is not None else "first token —",
                 f"{prompt_tokens if prompt_tokens is not None else '?'} + {completion_tokens} tokens",
-                cost,
+                format_cost(outcome.cost) if outcome.cost is not None else "no price known",
             ]
             st.caption(" · ".join(facts) + (" · **stopped**" if outcome.stopped else ""))
             if i == 0:
@@ -79,8 +56,10 @@ def _show(outcomes: list[Outcome], key: str) -> None:
 
 
 st.title("Compare")
-mode = st.segmented_control("Compare", ["Configurations", "Saved runs"], default="Configurations", key="cmp_mode",
-                            label_visibility="collapsed")
+KEYS = owned("cmp", mode="Configurations", saved=[], endpoint="completions", prompt='def median(values):\n    """',
+             system="You are a helpful assistant.", user="Write a docstring for a function that sorts a list.",
+             count=2, max_tokens=48)
+mode = KEYS.widget(st.segmented_control, "Compare", "mode", options=["Configurations", "Saved runs"], label_visibility="collapsed")
 
 if mode == "Saved runs":
     history = get_history()
@@ -92,7 +71,9 @@ if mode == "Saved runs":
         st.info("No saved Completions or Chat runs yet.")
         st.stop()
     labels = {r.id: f"{dt.datetime.fromtimestamp(r.created):%m-%d %H:%M:%S} · {r.model} · {(r.title or r.prompt)[:50]}" for r in recent}
-    picked = st.multiselect("Runs (up to four)", list(labels), format_func=labels.get, max_selections=compare.MAX_CONFIGS, key="cmp_saved")
+    KEYS.put("saved", [run_id for run_id in KEYS.get("saved") if run_id in labels])  # runs deleted since are let go
+    picked = KEYS.widget(st.multiselect, "Runs (up to four)", "saved", options=list(labels), format_func=labels.get,
+                         max_selections=compare.MAX_CONFIGS)
     outcomes = []
     for run_id in picked:
         saved = history.get(run_id)
@@ -100,43 +81,51 @@ if mode == "Saved runs":
             continue
         choices = saved.response.get("choices") or [{}]
         tokens = choice_tokens(saved)
-        outcomes.append(Outcome(labels[run_id].split(" · ", 1)[1], choices[0].get("text") or "", tokens[0] if tokens else [],
-                                saved.usage, saved.latency, saved.ttft, saved.model, stopped=bool(saved.response.get("stopped"))))
+        outcomes.append(compare.Outcome(labels[run_id].split(" · ", 1)[1], choices[0].get("text") or "", tokens[0] if tokens else [],
+                                        saved.usage, saved.latency, saved.ttft, saved.model, saved.cost,
+                                        stopped=bool(saved.response.get("stopped"))))
     if outcomes:
         _show(outcomes, key="cmp_saved_view")
     st.stop()
 
-endpoint = st.segmented_control("Endpoint", ["completions", "chat"], default="completions", key="cmp_endpoint",
-                                format_func=str.capitalize) or "completions"
+COLUMN_TEMPERATURES = [0.2, 1.2, 0.7, 1.0]  # columns start apart, so a first run shows a difference
+ROWS = params_for("completions")
+
+endpoint = KEYS.widget(st.segmented_control, "Endpoint", "endpoint", options=["completions", "chat"],
+                       format_func=str.capitalize) or "completions"
 if endpoint == "completions":
-    prompt = st.text_area("Prompt", key="cmp_prompt", height=120, value="def median(values):\n    \"\"\"")
+    prompt = KEYS.widget(st.text_area, "Prompt", "prompt", height=120)
     messages = None
 else:
-    system = st.text_input("System message", key="cmp_system", value="You are a helpful assistant.")
-    user = st.text_area("User message", key="cmp_user", height=100, value="Write a docstring for a function that sorts a list.")
+    system = KEYS.widget(st.text_input, "System message", "system")
+    user = KEYS.widget(st.text_area, "User message", "user", height=100)
     prompt, messages = None, ([{"role": "system", "content": system}] if system.strip() else []) + [{"role": "user", "content": user}]
 
 top = st.columns([1, 1, 4])
-count = int(top[0].number_input("Configurations", min_value=1, max_value=compare.MAX_CONFIGS, value=2, key="cmp_count"))
-max_tokens = int(top[1].number_input("Max tokens", min_value=1, max_value=4096, value=48, key="cmp_max_tokens"))
+with top[0]:
+    count = int(KEYS.widget(st.number_input, "Configurations", "count", min_value=1, max_value=compare.MAX_CONFIGS))
+with top[1]:
+    max_tokens = int(KEYS.widget(st.number_input, "Max tokens", "max_tokens", min_value=1, max_value=4096))
 
 configs: list[compare.CompareConfig] = []
 for i, column in enumerate(st.columns(count)):
     with column:
         st.markdown(f"**{i + 1}.**")
-        info = model_picker(endpoint, key=f"cmp_model_{i}")
+        prefix = f"cmp{i}"
+        owned(prefix, "cmp", model=None, **{name: ROWS[name].default for name in compare.VARIED})
+        st.session_state.setdefault(f"{prefix}_temperature", COLUMN_TEMPERATURES[i])
+        info = model_picker(endpoint, key=f"{prefix}_model")
         if info is None:
             st.stop()
-        temperature = st.slider("Temperature", 0.0, 2.0, [0.2, 1.2, 0.7, 1.0][i], 0.05, key=f"cmp_temperature_{i}")
-        seed = st.number_input("Seed (optional)", min_value=0, value=None, step=1, key=f"cmp_seed_{i}", placeholder="none")
+        values = {}
+        for name in compare.VARIED[:2]:
+            values[name], _ = draw_control(ROWS[name], prefix, info)
         with st.expander("Top P and penalties"):
-            top_p = st.slider("Top P", 0.0, 1.0, 1.0, 0.05, key=f"cmp_top_p_{i}")
-            frequency = st.slider("Frequency penalty", -2.0, 2.0, 0.0, 0.1, key=f"cmp_frequency_{i}")
-            presence = st.slider("Presence penalty", -2.0, 2.0, 0.0, 0.1, key=f"cmp_presence_{i}")
-        configs.append(compare.CompareConfig(
-            info.id, temperature, top_p, frequency, presence, None if seed is None else int(seed), max_tokens, info=info))
+            for name in compare.VARIED[2:]:
+                values[name], _ = draw_control(ROWS[name], prefix, info)
+        configs.append(compare.CompareConfig(info, values))
 
-requests, problems = compare.build_requests(endpoint, configs, prompt=prompt, messages=messages)
+requests, problems = compare.build_requests(endpoint, configs, prompt=prompt, messages=messages, max_tokens=max_tokens)
 for i, found in enumerate(problems):
     for problem in found:
         st.warning(f"Configuration {i + 1}: {problem}", icon=":material/tune:")
@@ -164,4 +153,4 @@ if batch is not None and not batch.done:
 if batch is not None and batch.done:
     for result in batch.results:
         record_run(result, tags=["compare"])  # once per result
-    _show([_outcome_of_result(label, r) for label, r in zip(batch.labels, batch.results)], key="cmp_view")
+    _show([compare.outcome_of_result(label, r) for label, r in zip(batch.labels, batch.results)], key="cmp_view")

@@ -4,9 +4,10 @@ import streamlit as st
 
 from components.counts import live_prompt_count
 from components.history import record_run
-from components.presets import presets_bar
+from components.presets import presets_bar, share_link
 from components.run_view import render_code, render_result, run_live, settle
-from components.sampling_controls import kept_widget, sampling_controls
+from components.sampling_controls import draw_control, sampling_controls
+from playground.params import params_for
 from playground.requests import build_request, check_request
 
 RESULT_KEY = "completions_result"
@@ -14,23 +15,21 @@ RESULT_KEY = "completions_result"
 st.title("Completions")
 st.caption("The model continues your prompt. Move a control, run, and see each token's probability and its alternatives.")
 
-presets_bar("completions")
+link_slot = presets_bar("completions")
 
 controls_column, main = st.columns([1, 2.8], gap="large")
 with controls_column:
     controls = sampling_controls("completions", prefix="completions")
 if controls is None:
     st.stop()
-info, settings = controls.info, controls.settings
+info = controls.info
 
 with main:
-    prompt = kept_widget(
-        st.text_area, "Prompt", key="completions_prompt", default="def median(values):\n    \"\"\"", height=180,
-        placeholder="Write the beginning of a text; the model continues it.",
-    )
-    prompt_tokens = live_prompt_count(info, settings.max_tokens, prompt=prompt)
+    prompt, _ = draw_control(params_for("completions")["prompt"], "completions", info)
+    share_link("completions", link_slot)
+    prompt_tokens = live_prompt_count(info, controls.values["max_tokens"], prompt=prompt)
 
-    request = build_request("completions", info, settings, prompt=prompt)
+    request = build_request("completions", info, controls.values, prompt=prompt)
     problems = controls.problems + check_request(request, info, prompt_tokens=prompt_tokens)
     for problem in problems:
         st.warning(str(problem), icon=":material/tune:")
@@ -42,5 +41,4 @@ with main:
     if result is not None:
         record_run(result)
         render_result(result, info, key="completions")
-    else:
-        render_code(request, key="completions")
+    render_code(request, key="completions")

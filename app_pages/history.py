@@ -10,13 +10,13 @@ import pandas as pd
 import streamlit as st
 
 from components.connection import get_client
-from components.history import get_history, record_run
+from components.history import get_history, history_action, record_run
+from components.models import capabilities_of
 from components.presets import open_in_page
 from components.token_view import render_choices
-from playground.catalog import model_info
 from playground.counting import format_cost
 from playground.history import RunFilter, choice_tokens
-from playground.presets import controls_from_request
+from playground.params import controls_from_request
 from playground.requests import TextRequest
 from playground.runner import run
 
@@ -105,10 +105,11 @@ else:
     with b2.popover(f"Delete {scope}…", icon=":material/delete:"):
         st.write(f"Delete {len(ids_for_bulk)} run(s) from the history? This cannot be undone; export them first to keep a copy.")
         if st.button("Yes, delete", key="hist_delete_confirm", type="primary"):
-            removed = history.delete(ids_for_bulk)
-            st.session_state.pop("hist_open", None)
-            st.toast(f"Deleted {removed} run(s).")
-            st.rerun()
+            removed = history_action(lambda: history.delete(ids_for_bulk), "delete the runs")
+            if removed is not None:
+                st.session_state.pop("hist_open", None)
+                st.toast(f"Deleted {removed} run(s).")
+                st.rerun()
 
     # --- one run: open, edit, re-run, open in its page ----------------------------------
     st.divider()
@@ -129,16 +130,16 @@ else:
         meta[1].metric("Latency", "—" if opened.latency is None else f"{opened.latency:.2f} s")
         meta[2].metric("First token", "—" if opened.ttft is None else f"{opened.ttft:.2f} s")
         meta[3].metric("Tokens", "—" if not opened.usage else f"{opened.usage.get('total_tokens', '—')}")
-        meta[4].metric("Cost", format_cost(opened.cost, free=model_info(opened.model).input_price == 0))
+        meta[4].metric("Cost", format_cost(opened.cost))
 
         with st.form(f"hist_edit_{opened.id}", border=False):
             e1, e2, e3 = st.columns([3, 3, 1], vertical_alignment="bottom")
             new_title = e1.text_input("Title", value=opened.title, key=f"hist_title_{opened.id}")
             new_tags = e2.text_input("Tags", value=", ".join(opened.tags), key=f"hist_tags_{opened.id}", help="Comma-separated.")
             if e3.form_submit_button("Save", use_container_width=True):
-                history.update(opened.id, title=new_title, tags=new_tags.split(","))
-                st.toast("Saved title and tags.")
-                st.rerun()
+                if history_action(lambda: history.update(opened.id, title=new_title, tags=new_tags.split(",")), "save the title and tags"):
+                    st.toast("Saved title and tags.")
+                    st.rerun()
 
         text_run = opened.endpoint in ("completions", "chat")
         a1, a2, _ = st.columns([2, 2, 4])
@@ -151,7 +152,8 @@ else:
         if rerun_clicked:
             params = {k: v for k, v in opened.request.items() if k != "model"}
             with st.spinner("Running again…"):
-                result = run(get_client(), TextRequest(opened.endpoint, opened.model, params))  # type: ignore[arg-type]
+                request = TextRequest(opened.endpoint, opened.model, params, capabilities_of(opened.model))  # type: ignore[arg-type]
+                result = run(get_client(), request)
             if result.error is not None:
                 st.error(f"**{result.error.title}** {result.error.action}\n\n> {result.error.detail}")
             else:
@@ -161,6 +163,8 @@ else:
 
         if opened.response.get("stopped"):
             st.caption("This run was stopped before the end: what arrived is shown.")
+            if cut_by := (opened.response.get("error") or {}).get("title"):
+                st.text(f"It was cut short by an error: {cut_by}")  # plain text: may quote the server
         if text_run:
             try:
                 choices = choice_tokens(opened)
@@ -180,7 +184,8 @@ st.divider()
 with st.expander("Import runs (JSONL)", icon=":material/upload:"):
     upload = st.file_uploader("A file exported from this page", type=["jsonl", "json", "txt"], key="hist_import_file")
     if upload is not None and st.button("Import", key="hist_import"):
-        report = history.import_jsonl(upload.getvalue())
-        st.success(f"Imported {report.added} run(s); {report.duplicates} already here and skipped.")
-        if report.problems:
+        report = history_action(lambda: history.import_jsonl(upload.getvalue()), "import the runs")
+        if report is not None:
+            st.success(f"Imported {report.added} run(s); {report.duplicates} already here and skipped.")
+        if report is not None and report.problems:
             st.warning(f"{len(report.problems)} line(s) refused:\n\n" + "\n".join(f"- {p}" for p in report.problems[:20]))

@@ -6,8 +6,8 @@ from typing import Any, Sequence
 
 import streamlit as st
 
-from playground.catalog import ModelInfo
-from playground.counting import chat_count_method, context_gauge, cost_estimate, count_chat, count_prompt, reported_usage
+from playground.catalog import ModelInfo, load_catalog
+from playground.counting import chat_count_method, context_gauge, count_chat, count_prompt, format_cost, reported_usage
 
 
 def render_counts(
@@ -16,9 +16,10 @@ def render_counts(
     usage_reported: Any,
     model_info: ModelInfo,
     max_tokens: int | None,
+    cost: float | None,
 ) -> None:
     """A row of metrics: the local counts, the usage the API reported (marked when it
-    differs), the cost estimate; then the context-window gauge."""
+    differs), the run's cost (priced when it finished); then the context-window gauge."""
     prompt_api, completion_api, total_api = reported_usage(usage_reported)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Prompt tokens", f"{prompt_tokens_local:,}", help="Counted here with the model's encoding.")
@@ -37,14 +38,12 @@ def render_counts(
             delta_arrow="off",
             help="prompt + completion = total, as the API reported it, compared with the counts made here.",
         )
-    billed_prompt = prompt_api if prompt_api is not None else prompt_tokens_local
-    billed_completion = completion_api if completion_api is not None else (completion_tokens_local or 0)
-    cost = cost_estimate(billed_prompt, billed_completion, model_info)
-    c4.metric("Cost estimate", cost.text if cost.dollars is not None else "unknown", help=f"Prices checked {cost.checked}.")
-    if cost.text == "Free":
+    text, checked = format_cost(cost), load_catalog().checked
+    c4.metric("Cost estimate", "unknown" if cost is None else text, help=f"Prices checked {checked}.")
+    if cost == 0:
         st.caption(f"{model_info.id} runs on this machine: no charge.")
     else:
-        st.caption(f"{cost.text} at list prices checked {cost.checked}." if cost.dollars is not None else f"{cost.text}.")
+        st.caption(f"{text} at list prices checked {checked}." if cost is not None else f"No price known for {model_info.id}.")
     _gauge(prompt_tokens_local, max_tokens, model_info)
 
 

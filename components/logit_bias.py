@@ -29,14 +29,16 @@ def logit_bias_editor(model_info: ModelInfo, *, key: str) -> dict[str, int] | No
     biases: dict[int, int] = st.session_state.setdefault(biases_key, {})
     st.session_state.setdefault(version_key, 0)
 
-    raw = st.text_area("Words or token ids", key=f"{key}:input", height=90, help=_HELP, placeholder='hello\n" world", 1234')
+    raw = st.text_area("Words or token ids", key=f"{key}:input", height=90, help=_HELP, placeholder='hello\n" world", 1234',
+                       persist_state="session")
     with_space = st.checkbox(
         "Also the same word with a leading space", value=True, key=f"{key}:space",
         help='"hello" and " hello" are different tokens; mid-sentence words usually carry the space.',
+        persist_state="session",
     )
     default = st.number_input(
         "Bias for new tokens", min_value=MIN_BIAS, max_value=MAX_BIAS, value=BAN, step=1, key=f"{key}:default",
-        help=f"{BAN} bans a token, {FORCE} forces it; values between -1 and 1 nudge it.",
+        help=f"{BAN} bans a token, {FORCE} forces it; values between -1 and 1 nudge it.", persist_state="session",
     )
     try:
         encoding = get_encoding(model_info.encoding)

@@ -8,7 +8,7 @@ from dataclasses import replace
 import streamlit as st
 
 from components.connection import available_models, current_connection, deployment_model
-from components.state import keep, remember
+from components.state import persistent
 from playground.catalog import ModelInfo, model_info
 
 _NOT_TEXT = re.compile(r"whisper|tts|dall-e|embed|moderation|audio|realtime|transcribe|image|search|sora|computer-use")
@@ -37,33 +37,38 @@ def models_for(endpoint: str, models: list[str]) -> list[str]:
 def model_picker(endpoint: str, *, key: str, label: str = "Model", container=st) -> ModelInfo | None:
     """A selectbox of models for `endpoint`; None (with a message) when there are none.
 
-    A model asked for by another page (st.session_state["open_with_model:<key>"]) is
-    selected first, once. (A share link restores the model with the other controls.)
-    The choice survives runs that do not draw the picker.
+    The choice is kept for the session. A model the current provider does not offer (the
+    user switched provider) stays chosen, marked and explained, never silently replaced;
+    `not_offered` says so, for the page to hold its Run button. A model asked for by another
+    page (st.session_state["open_with_model:<key>"], fine-tuning's "Try it") is chosen once.
     """
-    keep(key)
-    connection = current_connection()
-    if connection.provider == "azure":
-        info = _deployment_picker(endpoint, key=key, label=label, container=container)
-    else:
-        info = _model_picker(endpoint, key=key, label=label, container=container)
-    if info is not None:
-        remember(key)
-    return info
+    if wanted := st.session_state.pop(f"open_with_model:{key}", None):
+        st.session_state[key] = wanted
+    if current_connection().provider == "azure":
+        return _deployment_picker(endpoint, key=key, label=label, container=container)
+    return _model_picker(endpoint, key=key, label=label, container=container)
+
+
+def _kept_choice(key: str, choices: list[str], preferred: str | None) -> list[str]:
+    """The options: the provider's, plus the kept choice when it has gone. A first visit
+    (nothing chosen yet) takes `preferred` or the first."""
+    wanted = st.session_state.get(key)
+    if not wanted:
+        st.session_state[key] = preferred if preferred in choices else choices[0]
+        return choices
+    return choices if wanted in choices else [*choices, wanted]
 
 
 def _model_picker(endpoint: str, *, key: str, label: str, container) -> ModelInfo | None:  # noqa: ANN001
     choices = models_for(endpoint, available_models())
-    wanted = st.session_state.pop(f"open_with_model:{key}", None)
-    if wanted and wanted in choices:
-        st.session_state[key] = wanted
     if not choices:
         container.warning(f"This provider lists no model for {endpoint.replace('_', ' ')}. Check the connection in the sidebar.")
         return None
-    if st.session_state.get(key) not in choices:
-        preferred = _FALLBACK.get(endpoint)
-        st.session_state[key] = preferred if preferred in choices else choices[0]
-    model = container.selectbox(label, choices, key=key)
+    options = _kept_choice(key, choices, _FALLBACK.get(endpoint))
+    model = persistent(container.selectbox, label, key=key, options=options,
+                       format_func=lambda m: m if m in choices else f"{m} (not offered here)")
+    if model not in choices:
+        container.warning(_not_offered_text(model), icon=":material/warning:")
     return model_info(model)
 
 
@@ -72,25 +77,39 @@ def _deployment_picker(endpoint: str, *, key: str, label: str, container) -> Mod
     deployments = available_models()
     by_model = {d: deployment_model(d) or d for d in deployments}
     fitting = [d for d in deployments if endpoint in model_info(by_model[d]).endpoints or not model_info(by_model[d]).known]
-    wanted = st.session_state.pop(f"open_with_model:{key}", None)
-    if wanted:
-        st.session_state[key] = wanted
     if fitting:
-        if st.session_state.get(key) not in fitting:
-            st.session_state[key] = fitting[0]
-        deployment = container.selectbox(
-            f"{label} (deployment)", fitting, key=key,
-            format_func=lambda d: d if by_model[d] == d else f"{d} ({by_model[d]})",
+        options = _kept_choice(key, fitting, None)
+        deployment = persistent(
+            container.selectbox, f"{label} (deployment)", key=key, options=options,
+            format_func=lambda d: f"{d} (not offered here)" if d not in fitting else d if by_model[d] == d else f"{d} ({by_model[d]})",
         )
+        if deployment not in fitting:
+            container.warning(_not_offered_text(deployment), icon=":material/warning:")
     else:
-        deployment = container.text_input(
-            f"{label}: deployment name", key=key,
+        st.session_state.setdefault(key, "")
+        deployment = persistent(
+            container.text_input, f"{label}: deployment name", key=key,
             help="This resource did not list its deployments (newer api-versions do not): type the name.",
         ).strip()
         if not deployment:
             container.info("Enter the name of a deployment on this Azure resource.")
             return None
     return replace(model_info(by_model.get(deployment, deployment)), id=deployment)
+
+
+def _not_offered_text(model: str) -> str:
+    return (f"{model} is not offered by {current_connection().label}: it is kept so that switching back finds it; "
+            "pick another model to run here.")
+
+
+def not_offered(endpoint: str, model: str) -> str | None:
+    """Why `model` cannot run on the current provider, or None when it is offered."""
+    models = available_models()
+    if current_connection().provider == "azure" and not models:
+        return None  # deployments typed by name: not listed
+    if model in models_for(endpoint, models) or model in models:
+        return None
+    return _not_offered_text(model)
 
 
 def capabilities_of(model: str) -> ModelInfo:

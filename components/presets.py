@@ -1,8 +1,10 @@
-"""Presets and share links on the text pages, and "open this run in its page".
+"""Presets, share links and the URL of the text pages, and "open this run in its page".
 
-Controls reach a page through the session-state keys its sampling controls read
-(`{page}_<name>`, see components/sampling_controls.py), set before those widgets are drawn:
-`presets_bar(page)` is called at the top of the page, above the controls.
+Controls reach a page through the session keys of its controls (components/sampling_controls.py),
+set before those widgets are drawn: `presets_bar(page)` is called at the top of the page.
+Once the controls are drawn, `share_link(page, slot)` writes them into the URL (every run,
+from the first render: a reload or a copied address restores them) and into the share link
+shown in the bar.
 """
 
 from __future__ import annotations
@@ -13,73 +15,23 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from components.connection import current_connection
-from components.history import get_history
-from components.sampling_controls import MAX_N_SHOWN
-from playground.presets import CONTROLS, ShareLinkError, from_query_params, to_query_params
-from playground.requests import parse_stop_lines, stop_lines
+from components.history import get_history, history_action
+from components.sampling_controls import put_controls, read_controls
+from playground.params import complete
+from playground.presets import ShareLinkError, from_query_params, to_query_params
 
 PAGE_FILES = {"completions": "app_pages/completions.py", "chat": "app_pages/chat.py"}
-# Where each page keeps what is not a sampling control (its prompt, its conversation).
-TEXT_KEYS = {"prompt": "completions_prompt", "messages": "chat_messages"}
-_PLAIN = ("model", "temperature", "top_p", "frequency_penalty", "presence_penalty", "max_tokens", "seed", "stream",
-          "suffix", "echo", "best_of", "top_logprobs")
-
-
-def _set(key: str, value: Any) -> None:
-    """Set a widget's value and the copy its page keeps across page switches."""
-    st.session_state[key] = value
-    st.session_state[f"_kept:{key}"] = value
 
 
 def apply_controls(page: str, controls: dict[str, Any]) -> None:
-    """Put `controls` into the page's widgets (call before they are drawn)."""
-    for name in _PLAIN:
-        if name in controls and page in CONTROLS[name].pages:
-            value = controls[name]
-            _set(f"{page}_{name}", float(value) if CONTROLS[name].kind == "float" else value)
-    if "n" in controls:
-        _set(f"{page}_n", max(1, min(int(controls["n"]), MAX_N_SHOWN)))
-    if "stop" in controls:
-        _set(f"{page}_stop", stop_lines(list(controls["stop"])))
-    if page == "completions":
-        if "logprobs" in controls:
-            _set("completions_logprobs_on", controls["logprobs"] is not None)
-            if controls["logprobs"] is not None:
-                _set("completions_logprobs", int(controls["logprobs"]))
-        if "prompt" in controls:
-            _set(TEXT_KEYS["prompt"], controls["prompt"])
-    else:
-        if "chat_logprobs" in controls:
-            _set("chat_logprobs", bool(controls["chat_logprobs"]))
-        if "messages" in controls:
-            _set(TEXT_KEYS["messages"], [dict(m) for m in controls["messages"]])
+    """Put `controls` into the page's widgets (call before they are drawn). A control
+    `controls` leaves out is set to "not sent", so the page sends exactly these."""
+    put_controls(page, page, complete(page, controls))
 
 
 def current_controls(page: str) -> dict[str, Any]:
     """The page's controls as they are now (from session state)."""
-    state = st.session_state
-    controls: dict[str, Any] = {}
-    for name in _PLAIN:
-        key = f"{page}_{name}"
-        if page in CONTROLS[name].pages and state.get(key) is not None:
-            controls[name] = state[key]
-    if state.get(f"{page}_n") is not None:
-        controls["n"] = int(state[f"{page}_n"])
-    stops = parse_stop_lines(state.get(f"{page}_stop") or "")
-    if stops:
-        controls["stop"] = stops
-    if page == "completions":
-        if state.get("completions_logprobs_on", True):
-            controls["logprobs"] = state.get("completions_logprobs")
-        if state.get(TEXT_KEYS["prompt"]):
-            controls["prompt"] = state[TEXT_KEYS["prompt"]]
-    else:
-        if state.get("chat_logprobs") is not None:
-            controls["chat_logprobs"] = bool(state["chat_logprobs"])
-        messages = state.get(TEXT_KEYS["messages"])
-        if messages:
-            controls["messages"] = [{"role": m.get("role"), "content": m.get("content", "")} for m in messages if isinstance(m, dict)]
-    return controls
+    return read_controls(page, page)
 
 
 def open_in_page(page: str, controls: dict[str, Any]) -> None:
@@ -89,12 +41,16 @@ def open_in_page(page: str, controls: dict[str, Any]) -> None:
 
 
 def _apply_pending(page: str) -> None:
-    """Controls handed over by open_in_page, or by a share link in the URL (once)."""
+    """Controls handed over by open_in_page; or, on the page's first run in this session, the
+    ones in the URL (a share link, or a reload)."""
     pending = st.session_state.pop(f"_restore:{page}", None)
     if pending is not None:
         apply_controls(page, pending)
         st.toast("Controls restored from the history.")
         return
+    if st.session_state.get(f"_url_read:{page}"):
+        return  # from now on the URL follows the controls, not the other way round
+    st.session_state[f"_url_read:{page}"] = True
     params = {k: st.query_params.get_all(k) for k in st.query_params}
     if params.get("page") != [page]:
         return
@@ -105,13 +61,11 @@ def _apply_pending(page: str) -> None:
                    + "\n\nThe page keeps its current settings.", icon=":material/link_off:")
     else:
         apply_controls(page, controls)
-        st.toast("Controls restored from the link.")
-    st.query_params.clear()  # applied once: the controls are free to move again
 
 
-def presets_bar(page: str) -> None:
-    """Presets (save, load, delete) and the share link, in an expander. Call it above the
-    page's controls."""
+def presets_bar(page: str):  # noqa: ANN201 - a Streamlit container
+    """Presets (save, load, delete) in an expander, above the page's controls; returns the
+    place for the share link (see `share_link`)."""
     _apply_pending(page)
     history = get_history()
     with st.expander("Presets and share link", icon=":material/bookmarks:"):
@@ -126,15 +80,23 @@ def presets_bar(page: str) -> None:
             c1, c2 = st.columns(2)
             c1.button("Load", key=f"preset_load:{page}", on_click=load, disabled=not chosen, use_container_width=True)
             if c2.button("Delete", key=f"preset_delete:{page}", disabled=not chosen, use_container_width=True):
-                history.delete_preset(page, chosen)  # type: ignore[arg-type]
-                st.rerun()
+                if history_action(lambda: history.delete_preset(page, chosen), "delete the preset"):  # type: ignore[arg-type]
+                    st.rerun()
             name = st.text_input("Save as", key=f"preset_name:{page}", placeholder="a name for these settings")
             if st.button("Save preset", key=f"preset_save:{page}", disabled=not name.strip(), use_container_width=True):
-                history.save_preset(page, name, current_controls(page))
-                st.toast(f"Saved the preset “{name.strip()}”.")
-        params = to_query_params(current_controls(page), page=page, secrets=current_connection().secrets)
-        base = (st.context.url or "").rstrip("/")
-        if not base.endswith(f"/{page}"):
-            base = f"{base}/{page}" if base else f"/{page}"
+                if history_action(lambda: history.save_preset(page, name, current_controls(page)), "save the preset"):
+                    st.toast(f"Saved the preset “{name.strip()}”.")
+        return st.empty()
+
+
+def share_link(page: str, slot) -> None:  # noqa: ANN001 - the container presets_bar returned
+    """The controls as they are now, in the address bar and as the share link."""
+    params = to_query_params(current_controls(page), page=page, secrets=current_connection().secrets)
+    if dict(st.query_params) != params:
+        st.query_params.from_dict(params)
+    base = (st.context.url or "").split("?")[0].rstrip("/")
+    if not base.endswith(f"/{page}"):
+        base = f"{base}/{page}" if base else f"/{page}"
+    with slot.container():
         st.caption("Share link: these settings and the prompt, never a key or a server address.")
         st.code(f"{base}?{urlencode(params)}", language=None, wrap_lines=True)

@@ -18,9 +18,8 @@ from components.errors import show_problem
 from components.token_view import render_choices
 from playground.catalog import ModelInfo
 from playground.code_export import curl_command, json_body, python_code
-from playground.counting import count_completion
 from playground.requests import TextRequest
-from playground.runner import RunResult, finish, run
+from playground.runner import RunResult, completion_tokens, finish, run
 
 REDRAW_EVERY_S = 0.05  # live text redraw interval: redrawing per token is quadratic
 PER_ROW = 4
@@ -65,14 +64,6 @@ def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> Ru
     for placeholder in [stop_slot, *placeholders]:
         placeholder.empty()
     return result
-
-
-def _completion_tokens(result: RunResult) -> int:
-    total = 0
-    for choice in result.choices:
-        generated = [t for t in choice.tokens if not t.is_prompt]
-        total += len(generated) if generated else count_completion(choice.text, result.request.model)
-    return total
 
 
 def _status(result: RunResult) -> None:
@@ -122,9 +113,8 @@ def render_result(result: RunResult, info: ModelInfo, *, key: str, show_text: bo
                         st.code(choice.text or " ", language=None, wrap_lines=True)
         st.subheader("Counts", divider="gray")
         max_tokens = result.request.params.get(info.max_tokens_param)
-        render_counts(result.prompt_tokens_local or 0, _completion_tokens(result), result.usage, info, max_tokens)
+        render_counts(result.prompt_tokens_local or 0, completion_tokens(result), result.usage, info, max_tokens, result.cost)
     render_content_filters(result)
-    render_code(result.request, key=key)
 
 
 def render_content_filters(result: RunResult) -> None:

@@ -1,170 +1,246 @@
-"""The sampling controls of the text pages (Completions and Chat).
+"""The controls of the text pages, drawn from the parameter table (playground/params.py).
 
-A control the selected model does not take is disabled, with the reason beside it.
-Values survive reruns and page switches: Streamlit forgets the state of a widget that a
-run does not draw (another page is open), so each value is also kept under a plain
-session-state key and put back when the widget is drawn again.
+Each row's `widget` names a WidgetKind below: how it is drawn, how a value is put into its
+session keys (presets, links, "Open in ..."), and how the value is read back from them.
+A page's controls live under `{prefix}_{name}` (the prefix is the page, or one Compare
+column) and are kept for the session (components/state.py). A control the selected model
+does not take is disabled, with the reason beside it.
+
+A new kind of widget (an editor for a JSON parameter) is one `register_widget` call.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import streamlit as st
 
 from components.logit_bias import logit_bias_editor
-from components.models import model_picker
-from components.state import keep, remember
+from components.models import model_picker, not_offered
+from components.state import owned, persistent
 from playground.catalog import ModelInfo
-from playground.requests import (
-    MAX_BEST_OF,
-    MAX_COMPLETION_LOGPROBS,
-    MAX_TOP_LOGPROBS,
-    Endpoint,
-    ParamProblem,
-    Settings,
-    parse_stop_lines,
-)
+from playground.params import Param, params_for
+from playground.requests import Endpoint, ParamProblem, parse_stop_lines, stop_lines
 
-MAX_N_SHOWN = 8  # choices the page lays out side by side / in tabs
-DEFAULTS = Settings()
+Value = Any
+State = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class WidgetKind:
+    """How one kind of control is drawn and kept.
+
+    draw(param, key, model info, disabled) -> (value, problem or None); to_state(param, key, value) -> the
+    session keys and values that show `value`; from_state(param, key, state) -> the value.
+    """
+
+    draw: Callable[[Param, str, ModelInfo, bool], tuple[Value, str | None]] | None
+    to_state: Callable[[Param, str, Value], dict[str, Any]] = lambda p, key, v: {key: v}
+    from_state: Callable[[Param, str, State], Value] = lambda p, key, state: state.get(key, p.default)
+
+
+WIDGETS: dict[str, WidgetKind] = {}
+
+
+def register_widget(name: str, kind: WidgetKind) -> None:
+    WIDGETS[name] = kind
+
+
+def _bounds(param: Param) -> dict[str, Any]:
+    low, high = param.shown_range or (param.low, param.high)
+    number = float if param.kind == "float" else int
+    return {"min_value": None if low is None else number(low), "max_value": None if high is None else number(high)}
+
+
+def _simple(widget: Callable[..., Any], **options: Any) -> WidgetKind:
+    def draw(param: Param, key: str, info: ModelInfo, disabled: bool) -> tuple[Value, str | None]:
+        extra = dict(options)
+        if widget in (st.slider, st.number_input):
+            extra.update(_bounds(param), step=param.step or (0.01 if param.kind == "float" else 1))
+        if param.placeholder and widget in (st.number_input, st.text_input, st.text_area):
+            extra["placeholder"] = param.placeholder
+        value = persistent(widget, param.label, key=key, help=param.help or None, disabled=disabled, **extra)
+        if value is not None and param.kind == "float":
+            value = float(value)
+        elif value is not None and param.kind == "int":
+            value = int(value)
+        return value, None
+
+    def to_state(param: Param, key: str, value: Value) -> dict[str, Any]:
+        return {key: float(value) if param.kind == "float" and value is not None else value}
+
+    return WidgetKind(draw, to_state=to_state)
+
+
+def _lines() -> WidgetKind:
+    """A list of strings, one per line with \\n-style escapes (stop sequences)."""
+
+    def draw(param: Param, key: str, info: ModelInfo, disabled: bool) -> tuple[Value, str | None]:
+        text = persistent(st.text_area, param.label, key=key, height=80, placeholder=param.placeholder,
+                          help=param.help or None, disabled=disabled)
+        value = parse_stop_lines(text or "")
+        return value, param.problem(value)
+
+    return WidgetKind(
+        draw,
+        to_state=lambda p, key, v: {key: stop_lines(list(v or []))},
+        from_state=lambda p, key, state: parse_stop_lines(state.get(key) or ""),
+    )
+
+
+def _optional_slider() -> WidgetKind:
+    """A number that may be off (None): a toggle, and a slider for the number."""
+
+    def draw(param: Param, key: str, info: ModelInfo, disabled: bool) -> tuple[Value, str | None]:
+        on = persistent(st.toggle, param.label, key=f"{key}_on", disabled=disabled)
+        value = persistent(st.slider, "Alternatives per token", key=key, disabled=disabled or not on, help=param.help or None,
+                           step=1, **_bounds(param))
+        return (int(value) if on else None), None
+
+    return WidgetKind(
+        draw,
+        to_state=lambda p, key, v: {f"{key}_on": v is not None, key: p.default if v is None else v},
+        from_state=lambda p, key, state: state.get(key, p.default) if state.get(f"{key}_on", p.default is not None) else None,
+    )
+
+
+def _json_editor() -> WidgetKind:
+    """A JSON value typed as text, checked by the row's validator."""
+
+    def draw(param: Param, key: str, info: ModelInfo, disabled: bool) -> tuple[Value, str | None]:
+        text = persistent(st.text_area, param.label, key=key, height=120, help=param.help or None,
+                          placeholder=param.placeholder or "JSON", disabled=disabled)
+        if not (text or "").strip():
+            return param.unset, None
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return param.unset, f"is not valid JSON ({exc.msg}, line {exc.lineno})."
+        return value, param.problem(value)
+
+    def from_state(param: Param, key: str, state: State) -> Value:
+        try:
+            return json.loads(state[key]) if (state.get(key) or "").strip() else param.unset
+        except json.JSONDecodeError:
+            return param.unset
+
+    return WidgetKind(draw, to_state=lambda p, key, v: {key: "" if v == p.unset else json.dumps(v, indent=2)},
+                      from_state=from_state)
+
+
+def _logit_bias() -> WidgetKind:
+    """The logit bias editor; its canonical value is kept under the key itself."""
+
+    def draw(param: Param, key: str, info: ModelInfo, disabled: bool) -> tuple[Value, str | None]:
+        bias = logit_bias_editor(info, key=key)
+        if bias is None:
+            return param.unset, "fix the logit bias entries (see the editor)."
+        st.session_state[key] = bias
+        return bias, None
+
+    def to_state(param: Param, key: str, value: Value) -> dict[str, Any]:
+        # The editor reads a pasted JSON object with its biases: the exact value comes back.
+        return {key: dict(value or {}), f"{key}:input": json.dumps(value) if value else "", f"{key}:biases": {}}
+
+    return WidgetKind(draw, to_state=to_state, from_state=lambda p, key, state: dict(state.get(key) or {}))
+
+
+register_widget("slider", _simple(st.slider))
+register_widget("number", _simple(st.number_input))
+register_widget("toggle", _simple(st.toggle))
+register_widget("checkbox", _simple(st.checkbox))
+register_widget("text", _simple(st.text_input))
+register_widget("textarea", _simple(st.text_area, height=180))
+register_widget("lines", _lines())
+register_widget("optional_slider", _optional_slider())
+register_widget("json", _json_editor())
+register_widget("logit_bias", _logit_bias())
+register_widget("model", WidgetKind(None))  # drawn by components/models.py
+# Chat's conversation, drawn by its page; the page gives each message its id.
+register_widget("conversation", WidgetKind(
+    None,
+    to_state=lambda p, key, v: {key: [{"role": m["role"], "content": m.get("content", "")} for m in v or []]},
+    from_state=lambda p, key, state: [{"role": m["role"], "content": m.get("content", "")} for m in state.get(key) or []],
+))
+
+
+def kind_of(param: Param) -> WidgetKind:
+    return WIDGETS[param.widget]
+
+
+def declare(prefix: str, endpoint: str) -> None:
+    """Declare the session keys of the controls under `prefix` with their defaults."""
+    defaults: dict[str, Any] = {}
+    for param in params_for(endpoint).values():
+        if param.widget in WIDGETS:
+            defaults.update(kind_of(param).to_state(param, f"{prefix}_{param.name}", param.default))
+    owned(prefix, **{key.removeprefix(f"{prefix}_"): value for key, value in defaults.items()})
+
+
+def put_controls(prefix: str, endpoint: str, controls: Mapping[str, Any]) -> None:
+    """Show `controls` in the widgets under `prefix` (call before they are drawn)."""
+    declare(prefix, endpoint)
+    for name, param in params_for(endpoint).items():
+        if name in controls and param.widget in WIDGETS:
+            st.session_state.update(kind_of(param).to_state(param, f"{prefix}_{name}", controls[name]))
+
+
+def read_controls(prefix: str, endpoint: str) -> dict[str, Any]:
+    """The controls under `prefix` as they are now (defaults for those not yet drawn)."""
+    state = st.session_state
+    return {
+        name: kind_of(param).from_state(param, f"{prefix}_{name}", state)
+        for name, param in params_for(endpoint).items()
+        if param.widget in WIDGETS
+    }
+
+
+def draw_control(param: Param, prefix: str, info: ModelInfo, *, off: bool = False) -> tuple[Value, str | None]:
+    """One control, drawn under `prefix`, with the reason when the model does not take it
+    (disabled then, as when `off`: another control it needs is off)."""
+    key = f"{prefix}_{param.name}"
+    for key_, value in kind_of(param).to_state(param, key, param.default).items():
+        st.session_state.setdefault(key_, value)
+    shown = param.shown_for(info)
+    reason = info.why_unsupported(param.name)
+    with st.expander(shown.section) if shown.section else st.container():
+        if reason and shown.section:
+            st.caption(f":material/block: {reason}")
+            return param.unset, None
+        value, problem = kind_of(param).draw(shown, key, info, off or reason is not None)
+        if reason:
+            st.caption(f":material/block: {reason}")
+    return value, problem
 
 
 @dataclass
 class Controls:
     info: ModelInfo
-    settings: Settings
+    values: dict[str, Any]  # name -> value, for build_request
     problems: list[ParamProblem] = field(default_factory=list)  # inputs the controls refuse
 
 
-def kept_widget(widget: Callable[..., Any], label: str, *, key: str, default: Any, **kwargs: Any) -> Any:
-    keep(key)
-    widget(label, key=key, value=default, **kwargs)
-    return remember(key)
-
-
-def _unsupported(info: ModelInfo, param: str) -> str | None:
-    reason = info.why_unsupported(param)
-    if reason:
-        st.caption(f":material/block: {reason}")
-    return reason
-
-
-def sampling_controls(endpoint: Endpoint, *, prefix: str) -> Controls | None:
-    """Draw the controls for `endpoint`; None when the provider lists no model for it.
-
-    Widget keys are `{prefix}_<name>`; the model's key is `{prefix}_model`.
-    """
+def sampling_controls(endpoint: Endpoint, *, prefix: str, names: tuple[str, ...] | None = None) -> Controls | None:
+    """Draw the controls of `endpoint` (all its rows, or those `names`); None when the
+    provider lists no model for it. The model's key is `{prefix}_model`."""
+    declare(prefix, endpoint)
     info = model_picker(endpoint, key=f"{prefix}_model")
     if info is None:
         return None
     if info.note:
         st.caption(info.note)
     problems: list[ParamProblem] = []
-    k = lambda name: f"{prefix}_{name}"  # noqa: E731
-
-    max_label = "Max completion tokens" if info.reasoning else "Max tokens"
-    max_tokens = kept_widget(
-        st.number_input, max_label, key=k("max_tokens"), default=DEFAULTS.max_tokens,
-        min_value=1, max_value=info.max_output or None, step=16,
-        help=f"Sent as `{info.max_tokens_param}`"
-        + (": a reasoning model counts its hidden reasoning tokens in it." if info.reasoning else ".")
-        + (f" {info.id} writes at most {info.max_output:,}." if info.max_output else ""),
-    )
-
-    def slider(name: str, label: str, low: float, high: float, default: float, help: str) -> float:
-        reason = info.why_unsupported(name)
-        value = kept_widget(
-            st.slider, label, key=k(name), default=default, min_value=low, max_value=high, step=0.01,
-            disabled=reason is not None, help=help,
-        )
-        _unsupported(info, name)
-        return value
-
-    temperature = slider("temperature", "Temperature", 0.0, 2.0, DEFAULTS.temperature,
-                         "Higher: more varied text. 0: always the most likely token.")
-    top_p = slider("top_p", "Top P", 0.0, 1.0, DEFAULTS.top_p,
-                   "Sample only from the most likely tokens whose probabilities add up to this.")
-    frequency_penalty = slider("frequency_penalty", "Frequency penalty", -2.0, 2.0, DEFAULTS.frequency_penalty,
-                               "Lowers a token's chance by how often it already appeared.")
-    presence_penalty = slider("presence_penalty", "Presence penalty", -2.0, 2.0, DEFAULTS.presence_penalty,
-                              "Lowers a token's chance once it has appeared at all.")
-
-    n = kept_widget(
-        st.number_input, "Choices (n)", key=k("n"), default=DEFAULTS.n, min_value=1, max_value=MAX_N_SHOWN, step=1,
-        disabled=info.why_unsupported("n") is not None, help="How many completions to generate for the prompt.",
-    )
-    _unsupported(info, "n")
-
-    stop_text = kept_widget(
-        st.text_area, "Stop sequences", key=k("stop"), default="", height=80,
-        placeholder="one per line, e.g. \\n\\n", help="Up to 4, one per line. Type \\n for a newline, \\t for a tab.",
-    )
-    stop = parse_stop_lines(stop_text or "")
-    if len(stop) > 4:
-        problems.append(ParamProblem("stop", f"at most 4 stop sequences; remove {len(stop) - 4}."))
-
-    seed = kept_widget(
-        st.number_input, "Seed (optional)", key=k("seed"), default=None, step=1, min_value=0,
-        placeholder="none: different text each run",
-        help="The same seed and parameters give the same text (best effort on OpenAI).",
-    )
-    stream = kept_widget(st.toggle, "Stream", key=k("stream"), default=DEFAULTS.stream,
-                         help="Show tokens as they arrive; Stop keeps what came.")
-
-    settings = Settings(
-        max_tokens=int(max_tokens), temperature=float(temperature), top_p=float(top_p),
-        frequency_penalty=float(frequency_penalty), presence_penalty=float(presence_penalty), n=int(n),
-        stop=stop, seed=None if seed is None else int(seed), stream=bool(stream),
-    )
-
-    if endpoint == "completions":
-        settings.suffix = kept_widget(
-            st.text_input, "Suffix", key=k("suffix"), default="", disabled=info.why_unsupported("suffix") is not None,
-            help="Text that comes after the completion (insert mode).",
-        )
-        _unsupported(info, "suffix")
-        settings.echo = kept_widget(
-            st.checkbox, "Echo the prompt", key=k("echo"), default=False, disabled=info.why_unsupported("echo") is not None,
-            help="Return the prompt too, with its own tokens' probabilities.",
-        )
-        settings.best_of = int(kept_widget(
-            st.number_input, "Best of", key=k("best_of"), default=1, min_value=1, max_value=MAX_BEST_OF, step=1,
-            disabled=info.why_unsupported("best_of") is not None,
-            help="Generate this many and return the n with the highest mean logprob. Not with streaming.",
-        ))
-        _unsupported(info, "best_of")
-        on = kept_widget(st.toggle, "Token probabilities (logprobs)", key=k("logprobs_on"), default=True,
-                         disabled=info.why_unsupported("logprobs") is not None)
-        alternatives = kept_widget(
-            st.slider, "Alternatives per token", key=k("logprobs"), default=DEFAULTS.logprobs, min_value=0,
-            max_value=MAX_COMPLETION_LOGPROBS, disabled=not on or info.why_unsupported("logprobs") is not None,
-            help="`logprobs`: the most likely tokens returned at each position (0: only the chosen one).",
-        )
-        _unsupported(info, "logprobs")
-        settings.logprobs = int(alternatives) if on else None
-    else:
-        settings.chat_logprobs = bool(kept_widget(
-            st.toggle, "Token probabilities (logprobs)", key=k("logprobs"), default=True,
-            disabled=info.why_unsupported("logprobs") is not None,
-        ))
-        settings.top_logprobs = int(kept_widget(
-            st.slider, "Alternatives per token (top_logprobs)", key=k("top_logprobs"), default=DEFAULTS.top_logprobs,
-            min_value=0, max_value=MAX_TOP_LOGPROBS,
-            disabled=not settings.chat_logprobs or info.why_unsupported("top_logprobs") is not None,
-        ))
-        _unsupported(info, "logprobs")
-
-    with st.expander("Logit bias"):
-        if not _unsupported(info, "logit_bias"):
-            editor_key = k("logit_bias")
-            for part in ("input", "space", "default"):
-                keep(f"{editor_key}:{part}")
-            bias = logit_bias_editor(info, key=editor_key)
-            for part in ("input", "space", "default"):
-                remember(f"{editor_key}:{part}")
-            if bias is None:
-                problems.append(ParamProblem("logit_bias", "fix the logit bias entries (see the editor)."))
-            settings.logit_bias = bias or None
-    return Controls(info, settings, problems)
+    if reason := not_offered(endpoint, info.id):
+        problems.append(ParamProblem("model", reason))
+    values: dict[str, Any] = {"model": info.id}
+    for name, param in params_for(endpoint).items():
+        if param.on_page or kind_of(param).draw is None or (names and name not in names):
+            continue
+        off = bool(param.needs) and not values.get(param.needs, True)
+        value, problem = draw_control(param, prefix, info, off=off)
+        values[name] = value
+        if problem:
+            problems.append(ParamProblem(name, problem))
+    return Controls(info, values, problems)

@@ -16,39 +16,40 @@ from typing import Any
 
 import openai
 
-from playground.catalog import ModelInfo, model_info
-from playground.requests import Endpoint, ParamProblem, Settings, TextRequest, build_request, check_request
+from playground.catalog import ModelInfo
+from playground.errors import Problem
+from playground.logprobs import TokenInfo
+from playground.params import params_for
+from playground.requests import Endpoint, ParamProblem, TextRequest, build_request, check_request
 from playground.runner import RunResult, run
 
 MAX_CONFIGS = 4
 
 
+# What Compare varies per column, in the order drawn (rows of playground/params.py).
+VARIED = ("temperature", "seed", "top_p", "frequency_penalty", "presence_penalty")
+_SHORT = {"temperature": "T", "top_p": "top_p", "frequency_penalty": "freq", "presence_penalty": "pres", "seed": "seed"}
+
+
 @dataclass
 class CompareConfig:
-    model: str
-    temperature: float = 1.0
-    top_p: float = 1.0
-    frequency_penalty: float = 0.0
-    presence_penalty: float = 0.0
-    seed: int | None = None
-    max_tokens: int = 64
-    # What the picker knew of the model (on Azure: the deployment's model's capabilities);
-    # looked up by name when absent.
-    info: ModelInfo | None = field(default=None, compare=False, repr=False)
+    """One column: a model (on Azure, a deployment with its model's capabilities) and the
+    controls it sets (parameter names -> values; the rest take their defaults)."""
 
-    def capabilities(self) -> ModelInfo:
-        return self.info or model_info(self.model)
+    info: ModelInfo
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def model(self) -> str:
+        return self.info.id
 
     def label(self) -> str:
-        parts = [self.model, f"T={self.temperature:g}"]
-        if self.top_p != 1:
-            parts.append(f"top_p={self.top_p:g}")
-        if self.frequency_penalty:
-            parts.append(f"freq={self.frequency_penalty:g}")
-        if self.presence_penalty:
-            parts.append(f"pres={self.presence_penalty:g}")
-        if self.seed is not None:
-            parts.append(f"seed={self.seed}")
+        rows = params_for("completions")
+        parts = [self.model, f"T={self.values.get('temperature', rows['temperature'].default):g}"]
+        for name, short in _SHORT.items():
+            value = self.values.get(name)
+            if name != "temperature" and value is not None and value != rows[name].unset:
+                parts.append(f"{short}={value:g}" if isinstance(value, float) else f"{short}={value}")
         return " · ".join(parts)
 
 
@@ -58,6 +59,7 @@ def build_requests(
     *,
     prompt: str | None = None,
     messages: list[dict[str, Any]] | None = None,
+    max_tokens: int = 64,
     alternatives: int = 5,
 ) -> tuple[list[TextRequest], list[list[ParamProblem]]]:
     """One streamed request per configuration, with token probabilities on; and what the
@@ -66,20 +68,10 @@ def build_requests(
         raise ValueError(f"compare takes 1 to {MAX_CONFIGS} configurations, not {len(configs)}")
     requests, problems = [], []
     for config in configs:
-        info = config.capabilities()
-        settings = Settings(
-            max_tokens=config.max_tokens,
-            temperature=config.temperature,
-            top_p=config.top_p,
-            frequency_penalty=config.frequency_penalty,
-            presence_penalty=config.presence_penalty,
-            seed=config.seed,
-            stream=True,
-            logprobs=min(alternatives, 5) if info.supports("logprobs") else None,
-            chat_logprobs=info.supports("logprobs"),
-            top_logprobs=alternatives,
-        )
-        request = build_request(endpoint, info, settings, prompt=prompt, messages=messages)
+        info = config.info
+        shown = {"logprobs": True, "top_logprobs": alternatives} if endpoint == "chat" else {"logprobs": min(alternatives, 5)}
+        values = {**config.values, "max_tokens": max_tokens, "stream": True, **shown}
+        request = build_request(endpoint, info, values, prompt=prompt, messages=messages)
         requests.append(request)
         problems.append(check_request(request, info))
     return requests, problems
@@ -119,6 +111,28 @@ def start(client: openai.OpenAI, requests: list[TextRequest], labels: list[str] 
         batch.threads.append(thread)
         thread.start()
     return batch
+
+
+@dataclass
+class Outcome:
+    """One column of a comparison: what a configuration (or a saved run) produced."""
+
+    label: str
+    text: str
+    tokens: list[TokenInfo]
+    usage: dict | None
+    latency: float | None
+    ttft: float | None
+    model: str
+    cost: float | None = None  # the run's, as priced when it finished
+    error: Problem | None = None
+    stopped: bool = False
+
+
+def outcome_of_result(label: str, result: RunResult) -> Outcome:
+    choice = result.choices[0] if result.choices else None
+    return Outcome(label, choice.text if choice else "", choice.tokens if choice else [], result.usage,
+                   result.latency_s, result.ttft_s, result.request.model, result.cost, result.error, result.stopped)
 
 
 _WORDS = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)

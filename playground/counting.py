@@ -122,11 +122,12 @@ def cost_estimate(prompt_tokens: int, completion_tokens: int, model_info: ModelI
     dollars = model_info.cost(prompt_tokens, completion_tokens)
     if dollars is None:
         return CostEstimate(None, f"No price known for {model_info.id}", catalog.checked)
-    return CostEstimate(dollars, format_cost(dollars, free=model_info.input_price == 0), catalog.checked)
+    return CostEstimate(dollars, format_cost(dollars), catalog.checked)
 
 
-def format_cost(dollars: float | None, *, free: bool = False) -> str:
-    """'Free' for the local models, '—' when unknown, else dollars to the precision that shows."""
+def format_cost(dollars: float | None, *, free: bool = True) -> str:
+    """'Free' for nothing to pay (the local models), '—' when unknown, else dollars to the
+    precision that shows."""
     if dollars is None:
         return "—"
     if free and dollars == 0:

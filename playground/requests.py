@@ -9,53 +9,10 @@ their controls are disabled with the reason beside them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Mapping
 
-from playground.catalog import ModelInfo
-
-Endpoint = Literal["completions", "chat"]
-
-MAX_STOP = 4
-MAX_COMPLETION_LOGPROBS = 5
-MAX_TOP_LOGPROBS = 20
-MAX_BEST_OF = 20
-MAX_N = 128
-LOGIT_BIAS_RANGE = (-100, 100)
-
-# The API's defaults: a value equal to these is not sent.
-API_DEFAULTS: dict[str, Any] = {
-    "temperature": 1.0,
-    "top_p": 1.0,
-    "frequency_penalty": 0.0,
-    "presence_penalty": 0.0,
-    "n": 1,
-    "best_of": 1,
-    "echo": False,
-}
-
-
-@dataclass
-class Settings:
-    """The values of the sampling controls, as the user set them."""
-
-    max_tokens: int = 256
-    temperature: float = 1.0
-    top_p: float = 1.0
-    frequency_penalty: float = 0.0
-    presence_penalty: float = 0.0
-    n: int = 1
-    stop: list[str] = field(default_factory=list)
-    seed: int | None = None
-    stream: bool = True
-    logit_bias: dict[str, int] | None = None
-    # completions
-    suffix: str = ""
-    echo: bool = False
-    best_of: int = 1
-    logprobs: int | None = 5  # completions: alternatives per token, None = off
-    # chat
-    chat_logprobs: bool = True
-    top_logprobs: int = 5
+from playground.catalog import ModelInfo, model_info
+from playground.params import Endpoint, body_params, params_for
 
 
 @dataclass
@@ -63,10 +20,15 @@ class TextRequest:
     endpoint: Endpoint
     model: str
     params: dict[str, Any]  # everything but the model: prompt or messages, sampling parameters
+    # What the page knew of the model (on Azure: the deployment's model): prices the run.
+    info: ModelInfo | None = field(default=None, compare=False, repr=False)
 
     def body(self) -> dict[str, Any]:
         """The JSON body as the SDK sends it."""
         return {"model": self.model, **self.params}
+
+    def capabilities(self) -> ModelInfo:
+        return self.info or model_info(self.model)
 
     @property
     def streamed(self) -> bool:
@@ -85,46 +47,19 @@ class ParamProblem:
 def build_request(
     endpoint: Endpoint,
     info: ModelInfo,
-    settings: Settings,
+    controls: Mapping[str, Any],
     *,
     prompt: str | None = None,
     messages: list[dict[str, Any]] | None = None,
 ) -> TextRequest:
-    """The request for these controls, without parameters the model does not take."""
-    params: dict[str, Any] = {}
-    if endpoint == "completions":
-        params["prompt"] = prompt or ""
-    else:
-        params["messages"] = list(messages or [])
-    params[info.max_tokens_param] = settings.max_tokens
-
-    def put(name: str, value: Any) -> None:
-        if info.supports(name) and value != API_DEFAULTS.get(name, None):
-            params[name] = value
-
-    put("temperature", settings.temperature)
-    put("top_p", settings.top_p)
-    put("frequency_penalty", settings.frequency_penalty)
-    put("presence_penalty", settings.presence_penalty)
-    put("n", settings.n)
-    if settings.stop:
-        put("stop", list(settings.stop))
-    put("seed", settings.seed)
-    if settings.logit_bias:
-        put("logit_bias", dict(settings.logit_bias))
-    if endpoint == "completions":
-        put("suffix", settings.suffix or None)
-        put("echo", settings.echo)
-        put("best_of", settings.best_of)
-        put("logprobs", settings.logprobs)
-    elif settings.chat_logprobs and info.supports("logprobs"):
-        params["logprobs"] = True
-        if settings.top_logprobs:
-            put("top_logprobs", settings.top_logprobs)
-    if settings.stream:
-        params["stream"] = True
-        params["stream_options"] = {"include_usage": True}
-    return TextRequest(endpoint, info.id, params)
+    """The request for these controls (name -> value, see playground/params.py), without
+    parameters the model does not take. A control left out takes its default."""
+    values = dict(controls)
+    if prompt is not None:
+        values["prompt"] = prompt
+    if messages is not None:
+        values["messages"] = list(messages)
+    return TextRequest(endpoint, info.id, body_params(endpoint, info, values), info)
 
 
 def check_request(request: TextRequest, info: ModelInfo, *, prompt_tokens: int | None = None) -> list[ParamProblem]:
@@ -146,26 +81,16 @@ def check_request(request: TextRequest, info: ModelInfo, *, prompt_tokens: int |
     if info.reasoning and "max_tokens" in p:
         problem("max_tokens", f"{info.id} is a reasoning model: use max_completion_tokens instead of max_tokens.")
 
-    for name, low, high in (
-        ("temperature", 0, 2),
-        ("top_p", 0, 1),
-        ("frequency_penalty", -2, 2),
-        ("presence_penalty", -2, 2),
-    ):
-        value = p.get(name)
-        if value is not None and not low <= value <= high:
-            problem(name, f"must be between {low} and {high} (got {value}).")
-
+    rows = params_for(request.endpoint)
+    for name, value in p.items():
+        row = rows.get(name) or (rows["max_tokens"] if name == "max_completion_tokens" else None)
+        if row is not None and not row.on_page and row.widget != "model" and (found := row.problem(value)):
+            problem(name, f"{found}.")
     n = p.get("n", 1)
-    if not 1 <= n <= MAX_N:
-        problem("n", f"must be between 1 and {MAX_N} (got {n}).")
-
     max_param = "max_completion_tokens" if "max_completion_tokens" in p else "max_tokens"
     max_tokens = p.get(max_param)
-    if max_tokens is not None:
-        if max_tokens < 1:
-            problem(max_param, f"must be at least 1 (got {max_tokens}).")
-        elif info.max_output and max_tokens > info.max_output:
+    if isinstance(max_tokens, int) and max_tokens >= 1:
+        if info.max_output and max_tokens > info.max_output:
             problem(max_param, f"{info.id} writes at most {info.max_output:,} tokens (asked for {max_tokens:,}).")
         elif info.context_window and prompt_tokens is not None and prompt_tokens + max_tokens > info.context_window:
             problem(
@@ -175,42 +100,16 @@ def check_request(request: TextRequest, info: ModelInfo, *, prompt_tokens: int |
                 f"{max(info.context_window - prompt_tokens, 0):,} or shorten the prompt.",
             )
 
-    stop = p.get("stop")
-    if stop is not None:
-        stops = [stop] if isinstance(stop, str) else list(stop)
-        if len(stops) > MAX_STOP:
-            problem("stop", f"at most {MAX_STOP} stop sequences (got {len(stops)}).")
-        if any(s == "" for s in stops):
-            problem("stop", "a stop sequence cannot be empty.")
-
-    bias = p.get("logit_bias")
-    if bias:
-        low, high = LOGIT_BIAS_RANGE
-        for token, value in bias.items():
-            if not str(token).isdigit():
-                problem("logit_bias", f"keys must be token ids, {token!r} is not.")
-            elif not low <= value <= high:
-                problem("logit_bias", f"the bias of token {token} must be between {low} and {high} (got {value}).")
-
     if request.endpoint == "completions":
-        logprobs = p.get("logprobs")
-        if logprobs is not None and not 0 <= logprobs <= MAX_COMPLETION_LOGPROBS:
-            problem("logprobs", f"must be between 0 and {MAX_COMPLETION_LOGPROBS} on the completions endpoint (got {logprobs}).")
         best_of = p.get("best_of")
         if best_of is not None:
-            if not 1 <= best_of <= MAX_BEST_OF:
-                problem("best_of", f"must be between 1 and {MAX_BEST_OF} (got {best_of}).")
             if best_of < n:
                 problem("best_of", f"must be at least n (best_of={best_of}, n={n}).")
             if request.streamed and best_of > n:
                 problem("best_of", "results cannot be streamed when best_of is greater than n: turn streaming off.")
     else:
-        top = p.get("top_logprobs")
-        if top is not None:
-            if not 0 <= top <= MAX_TOP_LOGPROBS:
-                problem("top_logprobs", f"must be between 0 and {MAX_TOP_LOGPROBS} (got {top}).")
-            if not p.get("logprobs"):
-                problem("top_logprobs", "needs logprobs turned on.")
+        if p.get("top_logprobs") is not None and not p.get("logprobs"):
+            problem("top_logprobs", "needs logprobs turned on.")
         messages = p.get("messages") or []
         if not messages:
             problem("messages", "add a message first.")

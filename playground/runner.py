@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import openai
 
+from playground.counting import count_completion
 from playground.errors import Problem, explain
 from playground.logprobs import TokenInfo, echo_prompt_token_count, from_chat_logprobs, from_completion_logprobs
 from playground.requests import TextRequest
@@ -48,6 +49,10 @@ class RunResult:
     prompt_tokens_echoed: int = 0  # with echo: how many leading tokens are the prompt's
     prompt_tokens_local: int | None = None  # the prompt counted here, before sending
     prompt_filter_results: list[dict[str, Any]] | None = None  # Azure: the prompt's filter results
+    # Dollars, priced once when the run finishes from the model info the request was built
+    # with (an Azure deployment by the model it serves); None when the price is unknown.
+    cost: float | None = None
+    history_id: str | None = None  # the run's id in the history, once saved
 
     def choice(self, index: int) -> ChoiceResult:
         while len(self.choices) <= index:
@@ -133,7 +138,27 @@ def finish(result: RunResult, *, stopped: bool = False) -> RunResult:
             )
         else:
             choice.tokens = from_chat_logprobs(choice.raw_logprobs, encoding=encoding)
+    result.cost = _price(result)
     return result
+
+
+def completion_tokens(result: RunResult) -> int:
+    """Tokens generated, counted here: the token tables when there are, else the text re-encoded."""
+    total = 0
+    for choice in result.choices:
+        generated = [t for t in choice.tokens if not t.is_prompt]
+        total += len(generated) if generated else count_completion(choice.text, result.request.model)
+    return total
+
+
+def _price(result: RunResult) -> float | None:
+    """What the run cost: the usage the API reported, or the local counts when it reported none."""
+    usage = result.usage or {}
+    prompt = usage.get("prompt_tokens", result.prompt_tokens_local or 0)
+    completion = usage.get("completion_tokens")
+    if completion is None:
+        completion = completion_tokens(result)
+    return result.request.capabilities().cost(prompt or 0, completion)
 
 
 def _encoding(model: str) -> Any:

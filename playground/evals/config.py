@@ -15,7 +15,7 @@ import openai
 
 from playground.catalog import ModelInfo, model_info
 from playground.providers import PROVIDER_LABELS, Connection, make_client
-from playground.requests import Endpoint, ParamProblem, Settings, TextRequest, build_request, check_request
+from playground.requests import Endpoint, ParamProblem, TextRequest, build_request, check_request
 
 MAX_CONFIGS = 4
 MAX_REPEATS = 20
@@ -65,35 +65,30 @@ class EvalConfig:
         return f"{self.label} · {PROVIDER_LABELS[self.connection.provider]}" + (f" · {', '.join(changed)}" if changed else "")
 
 
-def settings_of(params: dict[str, Any]) -> Settings:
-    """Request settings from a configuration's parameters (unknown names are refused)."""
+def settings_of(params: dict[str, Any], endpoint: Endpoint = "completions") -> dict[str, Any]:
+    """Request controls (playground/params.py names) from a configuration's parameters
+    (unknown names are refused)."""
     unknown = sorted(set(params) - set(PARAMS))
     if unknown:
         raise ValueError(f"unknown parameter {', '.join(unknown)}; the parameters are {', '.join(PARAMS)}")
     values = {**PARAMS, **params}
-    return Settings(
-        max_tokens=int(values["max_tokens"]),
-        temperature=float(values["temperature"]),
-        top_p=float(values["top_p"]),
-        frequency_penalty=float(values["frequency_penalty"]),
-        presence_penalty=float(values["presence_penalty"]),
-        stop=list(values["stop"] or []),
-        seed=None if values["seed"] is None else int(values["seed"]),
-        logit_bias=values["logit_bias"] or None,
-        stream=True,  # streamed, for the time to first token
-        logprobs=ALTERNATIVES,
-        chat_logprobs=True,
-        top_logprobs=ALTERNATIVES,
-    )
+    return {
+        **values,
+        "stop": list(values["stop"] or []),
+        "logit_bias": values["logit_bias"] or {},
+        "stream": True,  # streamed, for the time to first token
+        "logprobs": True if endpoint == "chat" else ALTERNATIVES,
+        "top_logprobs": ALTERNATIVES,
+    }
 
 
 def request_for(config: EvalConfig, endpoint: Endpoint, *, prompt: str | None = None,
                 messages: list[dict[str, Any]] | None = None) -> tuple[TextRequest, list[ParamProblem]]:
     """The request one cell sends, and what the API would refuse in it."""
     info = config.capabilities()
-    settings = settings_of(config.params)
+    settings = settings_of(config.params, endpoint)
     if not info.supports("logprobs"):
-        settings.logprobs, settings.chat_logprobs = None, False
+        settings["logprobs"] = None
     request = build_request(endpoint, info, settings, prompt=prompt, messages=messages)
     return request, check_request(request, info)
 

@@ -40,6 +40,9 @@ def test_a_wrong_deployment_name_is_explained(open_app, engine_url):
     at.session_state["_models"] = (at.session_state["connection"], ["no-such-deployment"])
     at.session_state["_deployment_models"] = {"no-such-deployment": "gpt-4o-mini"}
     at.run()
+    # the deployment chosen before is kept, marked as not offered here: pick the listed one
+    assert "not offered" in " ".join(w.value for w in at.warning)
+    at.selectbox(key="chat_model").set_value("no-such-deployment").run()
     at.chat_input(key="chat_input").set_value("Hi").run()
     assert not at.exception
     shown = " ".join(e.value for e in at.error)

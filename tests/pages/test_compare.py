@@ -20,10 +20,10 @@ def test_four_configurations_run_side_by_side(open_app: Callable[..., AppTest], 
     at.number_input(key="cmp_max_tokens").set_value(12)
     at.run()
     for i in range(4):
-        at.slider(key=f"cmp_temperature_{i}").set_value(TEMPERATURES[i])
-        at.number_input(key=f"cmp_seed_{i}").set_value(SEEDS[i])
-    at.slider(key="cmp_top_p_3").set_value(0.5)
-    at.slider(key="cmp_presence_2").set_value(1.5)
+        at.slider(key=f"cmp{i}_temperature").set_value(TEMPERATURES[i])
+        at.number_input(key=f"cmp{i}_seed").set_value(SEEDS[i])
+    at.slider(key="cmp3_top_p").set_value(0.5)
+    at.slider(key="cmp2_presence_penalty").set_value(1.5)
     at.run()
     before = len(recorded_requests(engine_url, "/completions"))
 
@@ -80,7 +80,7 @@ def test_chat_configurations_compare(open_app: Callable[..., AppTest], engine_ur
     at.segmented_control(key="cmp_endpoint").set_value("chat").run()
     at.text_area(key="cmp_user").set_value("Explain zip.")
     at.number_input(key="cmp_max_tokens").set_value(10)
-    at.slider(key="cmp_temperature_0").set_value(0.0)
+    at.slider(key="cmp0_temperature").set_value(0.0)
     at.run()
     before = len(recorded_requests(engine_url, "/chat/completions"))
     at.button(key="cmp_run").click().run(timeout=120)

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from components.token_view import token_label
 from playground.catalog import model_info
 from playground.logprobs import rebuild_text
-from playground.requests import Settings, build_request
+from playground.requests import build_request
 from playground.runner import RunResult, run
 from tests.conftest import TEST_KEY, recorded_requests
 
@@ -97,7 +97,7 @@ def test_a_stopped_run_keeps_what_arrived(open_app, client):
     # what the page holds when Stop interrupted the stream: a result that was still filling
     request = build_request(
         "completions", model_info("local-text"),
-        Settings(max_tokens=200, temperature=0, logit_bias={"199999": -100}), prompt=PROMPT,
+        dict(max_tokens=200, temperature=0, logit_bias={"199999": -100}), prompt=PROMPT,
     )
     partial = RunResult(request)
 

@@ -11,7 +11,7 @@ import sys
 from playground.catalog import model_info
 from playground.code_export import curl_command, json_body, public_url, python_code
 from playground.providers import Connection
-from playground.requests import Settings, build_request
+from playground.requests import build_request
 from tests.conftest import TEST_KEY, recorded_requests
 
 LOCAL = model_info("local-text")
@@ -23,7 +23,7 @@ MESSAGES = [
 
 
 def chat_request(stream: bool = False):
-    settings = Settings(
+    settings = dict(
         max_tokens=12, temperature=0.5, stop=["\n\n", "END"], seed=4, logit_bias={"1234": -100},
         top_logprobs=3, stream=stream,
     )
@@ -31,7 +31,7 @@ def chat_request(stream: bool = False):
 
 
 def completion_request():
-    settings = Settings(max_tokens=8, top_p=0.9, n=2, best_of=3, echo=True, logprobs=2, suffix="!", stream=False)
+    settings = dict(max_tokens=8, top_p=0.9, n=2, best_of=3, echo=True, logprobs=2, suffix="!", stream=False)
     return build_request("completions", LOCAL, settings, prompt="def f():\n    'It\\'s'")
 
 
@@ -104,7 +104,7 @@ def test_a_server_without_a_key_gets_a_placeholder_and_no_auth_header():
 
 def test_openai_without_a_base_url_uses_the_default_and_the_environment_key():
     connection = Connection("openai", api_key=SECRET)
-    request = build_request("chat", model_info("gpt-4o-mini"), Settings(), messages=MESSAGES)
+    request = build_request("chat", model_info("gpt-4o-mini"), dict(), messages=MESSAGES)
     code = python_code(request, connection)
     assert "base_url" not in code and SECRET not in code
     assert curl_command(request, connection).startswith("curl https://api.openai.com/v1/chat/completions")

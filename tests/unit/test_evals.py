@@ -71,7 +71,7 @@ def test_configuration_keeps_no_key_and_refuses_unknown_parameters() -> None:
     assert secret not in json.dumps(config.public()) and secret not in repr(config)
     again = EvalConfig.from_public(config.public())
     assert again.connection.provider == "openai" and again.connection.api_key is None and again.params == config.params
-    assert settings_of({"temperature": 0.2}).temperature == 0.2
+    assert settings_of({"temperature": 0.2})["temperature"] == 0.2
     with pytest.raises(ValueError, match="unknown parameter tempreature"):
         settings_of({"tempreature": 1})
 

@@ -21,7 +21,7 @@ from playground.history import (
     choice_tokens,
     run_of_result,
 )
-from playground.requests import Settings, build_request
+from playground.requests import build_request
 from playground.runner import run
 from tests.enginerunner import ROOT
 
@@ -42,7 +42,7 @@ def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_real_run_is_saved_and_its_token_view_comes_back(client: openai.OpenAI, tmp_path: Path) -> None:
-    request = build_request("completions", model_info("local-text"), Settings(max_tokens=8, logprobs=3, seed=7, stream=True), prompt="Return the")
+    request = build_request("completions", model_info("local-text"), dict(max_tokens=8, logprobs=3, seed=7, stream=True), prompt="Return the")
     result = run(client, request)
     assert result.error is None and result.choices[0].tokens
     history = History(tmp_path / "h.sqlite3")

@@ -8,7 +8,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 
 from playground.history import History
-from playground.presets import ShareLinkError, controls_from_request, from_query_params, to_query_params
+from playground.params import controls_from_request
+from playground.presets import ShareLinkError, from_query_params, to_query_params
 from playground.providers import Connection
 
 KEY = "sk-live-0123456789abcdefABCDEF"
@@ -52,17 +53,29 @@ def test_completions_controls_round_trip_through_a_url(prompt: str) -> None:
     link = _link(to_query_params(controls, page="completions"))
     page, restored = from_query_params(dict(parse_qsl(urlsplit(link).query)))
     assert page == "completions"
-    assert restored == {k: v for k, v in controls.items() if k != "suffix"}  # empty text is left out
+    assert restored == {**controls, "logit_bias": {}}  # every control of the page, those not set "not sent"
     if len(prompt) > 1000:
         assert len(link) < 600  # long text goes compressed
 
 
 def test_chat_controls_round_trip() -> None:
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Explain <b>HTML</b> & co " * 30}]
-    controls = {"model": "gpt-4o-mini", "temperature": 1.5, "messages": messages, "chat_logprobs": True, "top_logprobs": 20, "seed": None}
+    controls = {"model": "gpt-4o-mini", "temperature": 1.5, "messages": messages, "logprobs": True, "top_logprobs": 20, "seed": None,
+                "logit_bias": {"1234": -100, "99": 5}, "max_tokens": 64}
     params = to_query_params(controls, page="chat")
     assert "messages.z" in params and "seed" not in params
-    assert from_query_params(params) == ("chat", {"model": "gpt-4o-mini", "temperature": 1.5, "messages": messages, "chat_logprobs": True, "top_logprobs": 20})
+    page, restored = from_query_params(params)
+    assert page == "chat" and restored == {
+        "model": "gpt-4o-mini", "temperature": 1.5, "messages": messages, "logprobs": True, "top_logprobs": 20,
+        "logit_bias": {"1234": -100, "99": 5}, "max_tokens": 64,
+        # not in the link: restored as "not sent", so nothing from earlier work stays
+        "seed": None, "stop": [], "top_p": 1.0, "frequency_penalty": 0.0, "presence_penalty": 0.0, "n": 1, "stream": False,
+    }
+
+
+def test_an_older_link_with_chat_logprobs_still_restores() -> None:
+    _, restored = from_query_params({"page": "chat", "model": "m", "max_tokens": "5", "chat_logprobs": "1"})
+    assert restored["logprobs"] is True
 
 
 @pytest.mark.parametrize(
@@ -102,7 +115,10 @@ def test_controls_of_a_saved_request() -> None:
                "stop": "END", "logprobs": True, "top_logprobs": 3, "stream": True, "stream_options": {"include_usage": True}}
     assert controls_from_request("chat", request) == {
         "model": "o3-mini", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 100, "stop": ["END"],
-        "chat_logprobs": True, "top_logprobs": 3, "stream": True,
+        "logprobs": True, "top_logprobs": 3, "stream": True,
+        # what the run did not send comes back as "not sent"
+        "temperature": 1.0, "top_p": 1.0, "frequency_penalty": 0.0, "presence_penalty": 0.0, "n": 1, "seed": None,
+        "logit_bias": {},
     }
 
 

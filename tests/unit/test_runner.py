@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playground.catalog import model_info
 from playground.logprobs import rebuild_text
-from playground.requests import Settings, build_request
+from playground.requests import build_request
 from playground.runner import RunResult, finish, run
 
 LOCAL = model_info("local-text")
@@ -13,7 +13,7 @@ NO_END = {"199999": -100}  # bans <|endoftext|> so greedy text runs to max_token
 
 
 def completion(**changes) -> object:
-    settings = Settings(**{"max_tokens": 24, "seed": 7, "stream": False, **changes})
+    settings = dict(**{"max_tokens": 24, "seed": 7, "stream": False, **changes})
     return build_request("completions", LOCAL, settings, prompt=PROMPT)
 
 
@@ -85,7 +85,7 @@ def test_an_interrupted_result_is_kept_as_it_was(client):
 
 
 def test_chat_streamed_with_n_two_and_top_logprobs(client):
-    settings = Settings(max_tokens=20, n=2, seed=3, chat_logprobs=True, top_logprobs=4, stream=True)
+    settings = dict(max_tokens=20, n=2, seed=3, logprobs=True, top_logprobs=4, stream=True)
     messages = [{"role": "user", "content": "What does len() return?"}]
     result = run(client, build_request("chat", LOCAL, settings, messages=messages))
     assert result.error is None and len(result.choices) == 2
