@@ -217,8 +217,33 @@ def tool_call_cards(
             mock_col.button("Use a mock result", key=f"{result_key}:mock",
                             on_click=st.session_state.__setitem__, args=(result_key, structured.mock_result(fn.get("name", ""))))
             st.text_area("Result", key=result_key, height=80, placeholder="What the function returned (any text, often JSON).")
-    answers = {c.get("id", ""): st.session_state.get(f"{key}:{c.get('id')}:result", "") for c in calls}
-    missing = [cid for cid, text in answers.items() if not text.strip()]
-    if st.button("Send the results and continue", type="primary", key=f"{key}:send", disabled=bool(missing),
-                 icon=":material/send:", help="Adds one tool message per call and runs the model again."):
-        on_answer(answers)
+    missing = [c for c in calls if not st.session_state.get(f"{key}:{c.get('id')}:result", "").strip()]
+    st.button("Send the results and continue", type="primary", key=f"{key}:send", disabled=bool(missing),
+              icon=":material/send:", help="Adds one tool message per call and runs the model again.",
+              on_click=_send_answers, args=(calls, key, on_answer))
+
+
+def _send_answers(calls: list[dict[str, Any]], key: str, on_answer: Callable[[dict[str, str]], None]) -> None:
+    on_answer({c.get("id", ""): st.session_state.get(f"{key}:{c.get('id')}:result", "") for c in calls})
+
+
+def tool_message(message: dict[str, Any], index: int, *, on_delete: Callable[[int], None]) -> bool:
+    """Draw a tool result, or an assistant message that called tools (read-only); False for
+    any other message (the page draws it)."""
+    if message["role"] == "tool":
+        with st.chat_message("tool", avatar=":material/build:"):
+            st.caption(f"Result of call {message.get('tool_call_id', '?')}")
+            st.text(message.get("content") or "")
+            st.button(":material/delete:", key=f"tool_msg:{message.get('id')}:delete", help="Delete",
+                      on_click=on_delete, args=(index,))
+        return True
+    if message["role"] == "assistant" and message.get("tool_calls"):
+        with st.chat_message("assistant", avatar=":material/smart_toy:"):
+            if message.get("content"):
+                st.text(message["content"])
+            for call in message["tool_calls"]:
+                fn = call.get("function") or {}
+                st.markdown(f":material/build: `{fn.get('name', '?')}`")
+                st.code(fn.get("arguments", ""), language="json")
+        return True
+    return False
