@@ -11,11 +11,12 @@ OpenAI-compatible structured outputs in llama.cpp, vLLM and SGLang, so it is mai
 At each step (see `Constraint.restrict`): the allowed ids come from the matcher; every other
 id gets probability 0; `<|endoftext|>` is allowed only where the grammar accepts. Then a
 *closing pressure*, because an n-gram model over docstrings has no reason ever to close a
-JSON string (or number): tokens holding a quote, a comma, `}` or `]` are weighted by
-exp(RUN_PRESSURE * r), r = tokens since the last token holding a quote (a quote always opens
-or closes a string, so r is the length of the current string or number), and tokens holding
-`}` or `]` also by exp(END_PRESSURE * f),
-f = the fraction of max_tokens used. The result is
+JSON string or number. Quotes are never escaped (below), so counting them tells whether the
+text is inside a string. With r = tokens since the last quote: inside a string, tokens holding
+a quote are weighted by exp(RUN_PRESSURE * r); outside, tokens holding `,`, `}` or `]` are, so
+numbers end too; tokens holding `}` or `]` also by exp(END_PRESSURE * f + ITEM_PRESSURE * q / 4),
+f = the fraction of max_tokens used, q = the quotes so far (about four per key and string value,
+so free objects and arrays stay a few items long). The result is
 renormalized; that distribution is the one sampled from and the one logprobs report (so a
 forced token has logprob 0, as with the API's structured outputs).
 """
@@ -33,6 +34,7 @@ from .lm import NextDist, TextModel
 
 RUN_PRESSURE = 0.5
 END_PRESSURE = 6.0
+ITEM_PRESSURE = 0.7
 
 # JSON is compact (no free whitespace: a model that loves "\n" cannot pad forever), and
 # strings escape only \n, \t and \\ (never \", so a token holding a quote opens or closes one).
@@ -46,8 +48,9 @@ class GrammarError(ValueError):
 @dataclass
 class _Vocab:
     tokenizer: Any  # llguidance.LLTokenizer
-    quotes: np.ndarray  # bool [vocab]: the token holds a '"'
-    closer_ids: np.ndarray  # ids of the tokens holding '"', ',', '}' or ']'
+    quotes: np.ndarray  # int [vocab]: how many '"' the token holds
+    quote_ids: np.ndarray  # ids of the tokens holding '"'
+    closer_ids: np.ndarray  # ids of the tokens holding ',', '}' or ']'
     ender_ids: np.ndarray  # ids of the tokens holding '}' or ']'
 
 
@@ -64,10 +67,10 @@ def vocab(model: TextModel) -> _Vocab:
 
             tok = llguidance.tiktoken.lltokenizer_from_encoding(model.encoding, n_vocab=model.vocab_size)
             raws = [model.token_bytes(i) or b"" for i in range(model.vocab_size)]
-            quotes = np.array([b'"' in raw for raw in raws])
+            quotes = np.array([raw.count(b'"') for raw in raws])
             enders = np.array([b"}" in raw or b"]" in raw for raw in raws])
-            closers = quotes | enders | np.array([b"," in raw for raw in raws])
-            _VOCABS[name] = _Vocab(tok, quotes, np.flatnonzero(closers), np.flatnonzero(enders))
+            closers = enders | np.array([b"," in raw for raw in raws])
+            _VOCABS[name] = _Vocab(tok, quotes, np.flatnonzero(quotes), np.flatnonzero(closers), np.flatnonzero(enders))
         return _VOCABS[name]
 
 
@@ -113,6 +116,7 @@ class Constraint:
         self.max_tokens = max(1, max_tokens)
         self.used = 0
         self.run = 0
+        self.quotes = 0
 
     def allowed(self) -> np.ndarray:
         """1 where the grammar allows the id next, else 0 (uint8 [vocab])."""
@@ -122,9 +126,13 @@ class Constraint:
     def restrict(self, dist: NextDist) -> NextDist:
         # Dense passes only: a scatter over the ~200k ids a string allows costs 40x more.
         w = dist.probs * self.allowed()
-        if self.run:
-            w[self.vocab.closer_ids] *= np.float32(np.exp(RUN_PRESSURE * self.run))
-        w[self.vocab.ender_ids] *= np.float32(np.exp(END_PRESSURE * self.used / self.max_tokens))
+        run = np.float32(np.exp(RUN_PRESSURE * self.run))
+        if self.quotes % 2:  # inside a string
+            w[self.vocab.quote_ids] *= run
+        else:
+            w[self.vocab.closer_ids] *= run
+            end = END_PRESSURE * self.used / self.max_tokens + ITEM_PRESSURE * self.quotes / 4
+            w[self.vocab.ender_ids] *= np.float32(np.exp(end))
         total = float(w.sum(dtype=np.float64))
         if not total > 0 or not np.isfinite(total):  # nothing allowed: the grammar is done
             w = np.zeros(self.size, dtype=np.float32)
@@ -135,7 +143,9 @@ class Constraint:
 
     def consume(self, token: int) -> None:
         self.used += 1
-        self.run = 0 if self.vocab.quotes[token] else self.run + 1
+        quotes = int(self.vocab.quotes[token])
+        self.run = 0 if quotes else self.run + 1
+        self.quotes += quotes
         if token != self.eot:
             self.matcher.consume_token(int(token))
 
