@@ -29,15 +29,16 @@ def _parse(text: str | None, fallback: Any) -> Any:
 # --------------------------------------------------------------------------- tools
 
 
-def _load_tools(key: str, example: str) -> None:
+def _load_tools(key: str) -> None:
+    example = st.session_state.get(f"{key}:example") or next(iter(structured.READY_TOOLS))
     st.session_state[key] = json.dumps(structured.READY_TOOLS[example], indent=2)
 
 
 def _tools() -> WidgetKind:
     def draw(param: Param, key: str, info: ModelInfo, disabled: bool) -> tuple[Any, str | None]:
         example_col, load_col = st.columns([3, 1], vertical_alignment="bottom")
-        example = example_col.selectbox("Ready tools", list(structured.READY_TOOLS), key=f"{key}:example", disabled=disabled)
-        load_col.button("Load", key=f"{key}:load", on_click=_load_tools, args=(key, example), disabled=disabled,
+        example_col.selectbox("Ready tools", list(structured.READY_TOOLS), key=f"{key}:example", disabled=disabled)
+        load_col.button("Load", key=f"{key}:load", on_click=_load_tools, args=(key,), disabled=disabled,
                         help="Put these example functions in the editor.")
         text = persistent(st.text_area, param.label, key=key, height=200, help=param.help or None, disabled=disabled,
                           placeholder='[{"type": "function", "function": {"name": ..., "parameters": {...}}}]')
@@ -88,8 +89,9 @@ def _format_keys(key: str) -> dict[str, str]:
     return {part: f"{key}:{part}" for part in ("type", "name", "strict", "schema", "example")}
 
 
-def _load_schema(key: str, name: str) -> None:
+def _load_schema(key: str) -> None:
     keys = _format_keys(key)
+    name = st.session_state.get(f"{key}:ready") or next(iter(structured.READY_SCHEMAS))
     st.session_state[keys["schema"]] = json.dumps(structured.READY_SCHEMAS[name], indent=2)
     st.session_state[keys["name"]] = name
 
@@ -139,8 +141,8 @@ def _response_format() -> WidgetKind:
             persistent(strict_col.toggle, "Strict", key=keys["strict"], disabled=disabled,
                        help="Strict: the API guarantees the schema (all keys required, no others).")
             ready_col, load_col = st.columns([3, 1], vertical_alignment="bottom")
-            ready = ready_col.selectbox("Ready schemas", list(structured.READY_SCHEMAS), key=f"{key}:ready", disabled=disabled)
-            load_col.button("Load", key=f"{key}:load", on_click=_load_schema, args=(key, ready), disabled=disabled)
+            ready_col.selectbox("Ready schemas", list(structured.READY_SCHEMAS), key=f"{key}:ready", disabled=disabled)
+            load_col.button("Load", key=f"{key}:load", on_click=_load_schema, args=(key,), disabled=disabled)
             persistent(st.text_area, "JSON schema", key=keys["schema"], height=200, disabled=disabled,
                        placeholder='{"type": "object", "properties": {...}, "required": [...], "additionalProperties": false}')
             with st.expander("Schema from an example"):

@@ -65,3 +65,24 @@ def test_streamed_deltas_fold_into_calls_and_arguments_are_checked() -> None:
     params = structured.tool_parameters(structured.READY_TOOLS["weather"], "get_weather")
     assert structured.arguments_verdict(calls[0]["function"]["arguments"], params).ok
     assert not structured.arguments_verdict('{"city": 3}', params).ok
+
+
+def test_tools_and_response_format_are_rows_that_links_and_saved_runs_carry() -> None:
+    from playground.catalog import model_info
+    from playground.params import body_params, controls_from_request
+    from playground.presets import from_query_params, to_query_params
+
+    tools = structured.READY_TOOLS["weather and stocks"]
+    fmt = structured.json_schema_format("person", structured.READY_SCHEMAS["person"], True)
+    controls = {"model": "local-text", "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}], "tools": tools,
+                "tool_choice": structured.tool_choice_value("get_weather"), "parallel_tool_calls": False, "response_format": fmt}
+    _, restored = from_query_params(to_query_params(controls, page="chat"))
+    assert {k: restored[k] for k in ("tools", "tool_choice", "parallel_tool_calls", "response_format")} == {
+        k: controls[k] for k in ("tools", "tool_choice", "parallel_tool_calls", "response_format")}
+    body = body_params("chat", model_info("local-text"), controls)
+    assert body["tools"] == tools and body["response_format"] == fmt and body["parallel_tool_calls"] is False
+    assert body["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
+    again = controls_from_request("chat", {**body, "model": "local-text"})
+    assert again["tools"] == tools and again["response_format"] == fmt and again["reasoning_effort"] is None
+    no_tools = body_params("chat", model_info("local-text"), {**controls, "tools": []})
+    assert "tool_choice" not in no_tools and "parallel_tool_calls" not in no_tools  # only with tools
