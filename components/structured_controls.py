@@ -36,9 +36,8 @@ def _load_tools(key: str) -> None:
 
 def _tools() -> WidgetKind:
     def draw(param: Param, key: str, info: ModelInfo, disabled: bool) -> tuple[Any, str | None]:
-        example_col, load_col = st.columns([3, 1], vertical_alignment="bottom")
-        example_col.selectbox("Ready tools", list(structured.READY_TOOLS), key=f"{key}:example", disabled=disabled)
-        load_col.button("Load", key=f"{key}:load", on_click=_load_tools, args=(key,), disabled=disabled,
+        st.selectbox("Ready tools", list(structured.READY_TOOLS), key=f"{key}:example", disabled=disabled)
+        st.button("Load", key=f"{key}:load", on_click=_load_tools, args=(key,), disabled=disabled,
                         help="Put these example functions in the editor.")
         text = persistent(st.text_area, param.label, key=key, height=200, help=param.help or None, disabled=disabled,
                           placeholder='[{"type": "function", "function": {"name": ..., "parameters": {...}}}]')
@@ -140,9 +139,8 @@ def _response_format() -> WidgetKind:
             persistent(name_col.text_input, "Schema name", key=keys["name"], disabled=disabled)
             persistent(strict_col.toggle, "Strict", key=keys["strict"], disabled=disabled,
                        help="Strict: the API guarantees the schema (all keys required, no others).")
-            ready_col, load_col = st.columns([3, 1], vertical_alignment="bottom")
-            ready_col.selectbox("Ready schemas", list(structured.READY_SCHEMAS), key=f"{key}:ready", disabled=disabled)
-            load_col.button("Load", key=f"{key}:load", on_click=_load_schema, args=(key,), disabled=disabled)
+            st.selectbox("Ready schemas", list(structured.READY_SCHEMAS), key=f"{key}:ready", disabled=disabled)
+            st.button("Load", key=f"{key}:load", on_click=_load_schema, args=(key,), disabled=disabled)
             persistent(st.text_area, "JSON schema", key=keys["schema"], height=200, disabled=disabled,
                        placeholder='{"type": "object", "properties": {...}, "required": [...], "additionalProperties": false}')
             with st.expander("Schema from an example"):
