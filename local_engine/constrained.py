@@ -35,6 +35,7 @@ from .lm import NextDist, TextModel
 RUN_PRESSURE = 0.5
 END_PRESSURE = 6.0
 ITEM_PRESSURE = 0.7
+MAX_EXPONENT = 60.0  # e^60 already decides; float32 overflows past e^88
 
 # JSON is compact (no free whitespace: a model that loves "\n" cannot pad forever), and
 # strings escape only \n, \t and \\ (never \", so a token holding a quote opens or closes one).
@@ -126,13 +127,13 @@ class Constraint:
     def restrict(self, dist: NextDist) -> NextDist:
         # Dense passes only: a scatter over the ~200k ids a string allows costs 40x more.
         w = dist.probs * self.allowed()
-        run = np.float32(np.exp(RUN_PRESSURE * self.run))
+        run = np.float32(np.exp(min(RUN_PRESSURE * self.run, MAX_EXPONENT)))
         if self.quotes % 2:  # inside a string
             w[self.vocab.quote_ids] *= run
         else:
             w[self.vocab.closer_ids] *= run
             end = END_PRESSURE * self.used / self.max_tokens + ITEM_PRESSURE * self.quotes / 4
-            w[self.vocab.ender_ids] *= np.float32(np.exp(end))
+            w[self.vocab.ender_ids] *= np.float32(np.exp(min(end, MAX_EXPONENT)))
         total = float(w.sum(dtype=np.float64))
         if not total > 0 or not np.isfinite(total):  # nothing allowed: the grammar is done
             w = np.zeros(self.size, dtype=np.float32)
