@@ -20,7 +20,7 @@ import openai
 from playground import runner
 from playground.counting import count_chat, count_prompt
 from playground.errors import Problem, explain
-from playground.evals.config import MAX_CONFIGS, MAX_REPEATS, EvalConfig, request_for
+from playground.evals.config import MAX_CONFIGS, MAX_REPEATS, EvalConfig, max_tokens_of, request_for
 from playground.evals.dataset import Dataset, Template
 from playground.evals.graders import Grade, Grader, Services, grade
 from playground.history import tokens_from_json, tokens_to_json
@@ -146,7 +146,7 @@ def estimate(ev: Eval, keys: Iterable[Key] | None = None) -> list[Estimate]:
                 prompt_tokens += count_prompt(prompt, config.model) if prompt is not None else count_chat(messages or [], config.model)
             except Exception:  # an encoding that cannot load offline: count as o200k would
                 prompt_tokens += len((prompt or "").split()) * 2
-        completion = len(mine) * int(config.params.get("max_tokens", 16))
+        completion = len(mine) * max_tokens_of(config, ev.template.endpoint)
         out.append(Estimate(config.label, len(mine), prompt_tokens, completion, config.capabilities().cost(prompt_tokens, completion)))
     return out
 
@@ -230,8 +230,11 @@ def _run_cell(ev: Eval, key: Key, clients: list[openai.OpenAI], services: Servic
     """One cell, waiting out rate limits; None when cancelled before it finished."""
     row, index, _ = key
     config = ev.configs[index]
-    request, problems = ev.request(row, index)
     cell = Cell()
+    try:
+        request, problems = ev.request(row, index)
+    except ValueError as exc:  # a parameter the table refuses
+        request, problems = None, [str(exc)]
     if problems:
         cell.error = Problem("The request was not sent.", "; ".join(str(p) for p in problems), "Change the configuration.")
         return cell

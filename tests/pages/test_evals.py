@@ -22,8 +22,8 @@ def test_sample_eval_runs_saves_and_reopens_without_requests(open_app: Callable[
     assert at.selectbox(key="ev_expected_sentiment").value == "label"
     at.multiselect(key="ev_graders").set_value(["label", "contains"]).run()
     at.text_input(key="ev_g_label_labels").set_value("positive, negative").run()
-    at.number_input(key="ev_p0_max_tokens").set_value(2)
-    at.number_input(key="ev_p1_max_tokens").set_value(2)
+    at.number_input(key="evc0_max_tokens").set_value(2)
+    at.number_input(key="evc1_max_tokens").set_value(2)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert table(at, "max completion tokens")["cells"].tolist() == [24, 24]

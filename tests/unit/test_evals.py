@@ -74,6 +74,11 @@ def test_configuration_keeps_no_key_and_refuses_unknown_parameters() -> None:
     assert settings_of({"temperature": 0.2})["temperature"] == 0.2
     with pytest.raises(ValueError, match="unknown parameter tempreature"):
         settings_of({"tempreature": 1})
+    with pytest.raises(ValueError, match="temperature must be between 0 and 2"):  # the parameter table's range
+        settings_of({"temperature": 3.5})
+    with pytest.raises(ValueError, match="unknown parameter suffix on chat"):
+        settings_of({"suffix": "x"}, "chat")
+    assert settings_of({"suffix": "x", "echo": False}, "completions")["suffix"] == "x"
 
 
 # --- graders ------------------------------------------------------------------------------
