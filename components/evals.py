@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.connection import current_connection
+from components.errors import show_exception
 from components.models import model_picker, models_for
 from components.sampling_controls import declare, draw_control
 from components.state import keep, remember
@@ -23,6 +24,7 @@ from playground.engine_process import EngineStartError, local_engine
 from playground.errors import explain
 from playground.evals import report
 from playground.evals.config import EvalConfig, tunable
+from playground.evals.fine_tune import classification_eval
 from playground.evals.graders import KINDS, Grader
 from playground.evals.runner import Eval, Key
 from playground.providers import DEFAULT_AZURE_API_VERSION, PROVIDER_LABELS, Connection, list_models, make_client
@@ -39,6 +41,26 @@ def open_eval(ev: Eval) -> None:
     """Show `ev` on the Evals page (not yet run: its Run button starts it)."""
     st.session_state[PENDING_KEY] = ev
     st.switch_page(PAGE)
+
+
+def evaluate_fine_tune(job: Any) -> None:
+    """The Fine-tuning page's "Evaluate": the job's fine-tuned model against its base model,
+    on its validation file, as a classification eval on the Evals page (not yet run)."""
+    if not getattr(job, "fine_tuned_model", None) or not getattr(job, "validation_file", None):
+        st.warning("Evaluate needs a finished job with a validation file.")
+        return
+    connection = current_connection()
+    try:
+        with make_client(connection) as client:
+            content = client.files.content(job.validation_file).read()
+        ev = classification_eval(content, job.fine_tuned_model, job.model, connection)
+    except openai.OpenAIError as exc:
+        show_exception(exc)
+        return
+    except ValueError as exc:  # a validation file that is not a classification set
+        st.warning(f"The validation file cannot be evaluated: {exc}")
+        return
+    open_eval(ev)
 
 
 def kept(widget: Callable[..., Any], label: str, *, key: str, **kwargs: Any) -> Any:

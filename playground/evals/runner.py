@@ -162,7 +162,7 @@ class Progress:
     done: int = 0
     failed: int = 0
     waits: int = 0
-    waiting: str = ""
+    waiting_cells: dict[Key, str] = field(default_factory=dict)  # cells waiting out a rate limit, and why
     cancel: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
     started: float = field(default_factory=time.monotonic)
@@ -172,6 +172,12 @@ class Progress:
     @property
     def running(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
+
+    @property
+    def waiting(self) -> str:
+        """What waits out a rate limit now ("" when nothing does)."""
+        with self.lock:
+            return "; ".join(self.waiting_cells.values())
 
     @property
     def cancelled(self) -> bool:
@@ -246,14 +252,15 @@ def _run_cell(ev: Eval, key: Key, clients: list[openai.OpenAI], services: Servic
             wait = backoff_seconds(result.error, attempt)
             with progress.lock:
                 progress.waits += 1
-                progress.waiting = f"{config.label}: rate limited, retrying row {row + 1} in {wait:.1f} s (attempt {attempt + 2})"
+                progress.waiting_cells[key] = f"{config.label}: rate limited, retrying row {row + 1} in {wait:.1f} s (attempt {attempt + 2})"
             cell.waits += 1
-            if progress.cancel.wait(wait):
+            cancelled = progress.cancel.wait(wait)
+            with progress.lock:
+                progress.waiting_cells.pop(key, None)
+            if cancelled:
                 return None
             continue
         break
-    with progress.lock:
-        progress.waiting = ""
     choice = result.choices[0] if result.choices else None
     cell.text = choice.text if choice else ""
     cell.tokens = choice.tokens if choice else []
