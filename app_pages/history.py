@@ -18,6 +18,7 @@ from components.token_view import render_choices
 from components.wire_view import render_wire
 from playground.counting import format_cost
 from playground.history import RunFilter, choice_tokens
+from playground.migrations import LOCAL_WORKSPACE
 from playground.params import controls_from_request
 from playground.requests import TextRequest
 from playground.runner import run
@@ -144,11 +145,14 @@ else:
         meta[4].metric("Cost", format_cost(opened.cost))
 
         with st.form(f"hist_edit_{opened.id}", border=False):
+            new_shared = None if history.workspace == LOCAL_WORKSPACE else st.checkbox(  # a team server: per-user workspaces
+                "Shared with the team", value=opened.shared, key=f"hist_shared_{opened.id}",
+                help="Everyone on this server sees this run; only you can change or delete it.")
             e1, e2, e3 = st.columns([3, 3, 1], vertical_alignment="bottom")
             new_title = e1.text_input("Title", value=opened.title, key=f"hist_title_{opened.id}")
             new_tags = e2.text_input("Tags", value=", ".join(opened.tags), key=f"hist_tags_{opened.id}", help="Comma-separated.")
             if e3.form_submit_button("Save", use_container_width=True):
-                if history_action(lambda: history.update(opened.id, title=new_title, tags=new_tags.split(",")), "save the title and tags"):
+                if history_action(lambda: history.update(opened.id, title=new_title, tags=new_tags.split(","), shared=new_shared), "save the title and tags"):
                     st.toast("Saved title and tags.")
                     st.rerun()
 
