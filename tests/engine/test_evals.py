@@ -108,9 +108,11 @@ def test_hundred_rows_three_configurations_two_engines_cancel_resume_reopen(
 
 def test_fine_tuned_classifier_against_its_base(client: openai.OpenAI, engine_url: str) -> None:
     rows = sentiment_examples()
-    validation = [{"prompt": f"The {item} was {adj}.{SEPARATOR}", "completion": label}
-                  for item in ("salad", "train", "song", "lamp") for adj, label in
-                  (("superb", " positive"), ("awful", " negative"), ("wonderful", " positive"), ("terrible", " negative"))]
+    # held-out items, worded as the training reviews are
+    validation = [{"prompt": f"{opening} {item} was {adj}.{SEPARATOR}", "completion": label}
+                  for item in ("salad", "train", "song", "lamp") for opening, adj, label in
+                  (("The", "superb", " positive"), ("Honestly the", "awful", " negative"),
+                   ("The", "wonderful", " positive"), ("Honestly the", "terrible", " negative"))]
     valid_id = upload(client, validation, "valid.jsonl")
     job = client.fine_tuning.jobs.create(model="local-text", training_file=upload(client, rows), validation_file=valid_id,
                                          suffix="evals", seed=11, hyperparameters={"n_epochs": 3, "batch_size": 4})
