@@ -11,6 +11,8 @@ cannot be used the page says so once and works without it.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from typing import Any, Callable, Iterable, TypeVar
 
 import streamlit as st
@@ -20,6 +22,7 @@ from playground.code_export import public_url
 from playground.db import StorageError, database_url
 from playground.history import History, Run, default_path, run_jsonl, run_of_result
 from playground.runner import RunResult
+from playground.workspaces import identity_header, workspace_of
 
 T = TypeVar("T")
 ICON = ":material/history:"
@@ -32,13 +35,29 @@ def _history_at(where: str) -> History:
     return History(url=where) if where.startswith("postgres") else History(where)
 
 
+def current_workspace() -> str | None:
+    """Whose runs and presets this session sees: the user Streamlit's login names (when
+    st.login is configured), or the trusted proxy's header (PLAYGROUND_IDENTITY_HEADER),
+    else the one local workspace. None when a header is required but missing."""
+    user: dict[str, Any] = {}
+    with contextlib.suppress(Exception):  # st.user raises when no login is configured
+        if st.user.is_logged_in:
+            user = dict(st.user)
+    return workspace_of(dict(st.context.headers or {}), user, os.environ)
+
+
 def open_history() -> tuple[History | None, str | None]:
-    """(the history or None, a warning for the page or None), without drawing anything."""
+    """(this session's view of the history or None, a warning for the page or None), without drawing anything."""
+    workspace = current_workspace()
+    if workspace is None:
+        return None, (f"The run history is per user, and this request did not come with the {identity_header()} "
+                      "header the proxy sets: it is not shown and runs are not saved.")
     try:
         history = _history_at(database_url() or str(default_path()))
         history.check()
     except StorageError as exc:
         return None, f"{exc} The page works without it; runs are not saved meanwhile."
+    history = history.scoped(workspace)
     warnings = []
     if history.notice and st.session_state.get("_history_notice_seen") != history.notice:
         st.session_state["_history_notice_seen"] = history.notice  # an event: told once per session

@@ -17,7 +17,9 @@ from playground.counting import count_completion
 from playground.errors import Problem, explain
 from playground.logprobs import TokenInfo, echo_prompt_token_count, from_chat_logprobs, from_completion_logprobs
 from playground.requests import TextRequest
+from playground.structured import merge_tool_call_deltas
 from playground.tokens import encoding_for_model
+from playground.wire import Wire
 
 
 @dataclass
@@ -31,6 +33,8 @@ class ChoiceResult:
     raw_logprobs: dict[str, list[Any]] = field(default_factory=dict)
     # Azure: what its content filter said of this output (category -> {filtered, severity})
     content_filter_results: dict[str, Any] | None = None
+    # chat: the function calls of the reply ({"id", "type", "function": {"name", "arguments"}})
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -53,6 +57,7 @@ class RunResult:
     # with (an Azure deployment by the model it serves); None when the price is unknown.
     cost: float | None = None
     history_id: str | None = None  # the run's id in the history, once saved
+    wire: Wire | None = None  # the request and response as they crossed the wire
 
     def choice(self, index: int) -> ChoiceResult:
         while len(self.choices) <= index:
@@ -91,12 +96,14 @@ def run(
         result.prompt_tokens_echoed = prompt_tokens
     api = client.completions if request.endpoint == "completions" else client.chat.completions
     try:
+        result.wire = Wire(request.body())
         raw = api.with_raw_response.create(**request.body())
         result.rate_limit_headers = rate_limit_headers(raw.headers)
         if request.streamed:
             stream = raw.parse()
             try:
                 for chunk in stream:
+                    result.wire.add_chunk(chunk.model_dump(exclude_unset=True), time.perf_counter() - result.started)
                     _take_chunk(result, request, chunk)
                     if on_update is not None:
                         on_update(result)
@@ -105,7 +112,9 @@ def run(
             finally:
                 stream.close()
         else:
-            _take_response(result, request, raw.parse())
+            response = raw.parse()
+            result.wire.set_response(response.model_dump(exclude_unset=True))
+            _take_response(result, request, response)
             if on_update is not None:
                 on_update(result)
     except openai.OpenAIError as exc:
@@ -202,6 +211,8 @@ def _take_chunk(result: RunResult, request: TextRequest, chunk: Any) -> None:
             text = part.text or ""
         else:
             text = (part.delta.content if part.delta is not None else None) or ""
+            if part.delta is not None and part.delta.tool_calls:
+                merge_tool_call_deltas(choice.tool_calls, part.delta.tool_calls)
         if text and result.ttft_s is None:
             result.ttft_s = time.perf_counter() - result.started
         choice.text += text
@@ -223,6 +234,7 @@ def _take_response(result: RunResult, request: TextRequest, response: Any) -> No
             choice.text = part.text or ""
         else:
             choice.text = part.message.content or ""
+            choice.tool_calls = [call.model_dump(exclude_none=True) for call in part.message.tool_calls or []]
         _take_filter_results(result, choice, part)
         _add_logprobs(choice, request.endpoint, part.logprobs)
         choice.finish_reason = part.finish_reason

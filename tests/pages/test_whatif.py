@@ -45,3 +45,14 @@ def test_continue_from_an_alternative_sends_prompt_prefix_and_token_and_shows_th
     assert len(branches.options) == 2 and "└ at #2 of 0" in branches.options[1]
     # The branch's token view starts with the chosen alternative, then the continuation.
     assert branches.value == 1
+
+
+def test_compare_shows_where_two_configurations_part_token_by_token(open_app):
+    at = open_app("app_pages/compare.py")
+    at.number_input(key="cmp_max_tokens").set_value(12).run()
+    at.number_input(key="cmp0_seed").set_value(1)
+    at.number_input(key="cmp1_seed").set_value(2).run()
+    at.button(key="cmp_run").click().run(timeout=120)
+    assert not at.exception, [e.message for e in at.exception]
+    notes = " ".join(c.value for c in at.caption)
+    assert "tokens shared" in notes and ("they part at token #" in notes or "identical" in notes)
