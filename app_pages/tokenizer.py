@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from components.plain import inert
 from components.token_view import plain_tokens_html
 from playground.catalog import load_catalog
 from playground.tokenizer import (
@@ -30,7 +31,7 @@ if by == "Model":
     models = [m for m, info in load_catalog().models.items() if info.known and info.endpoints != ("image_variations",)]
     model = st.selectbox("Model", models, key="tok_model")
     encoding_name = encoding_name_for_model(model)
-    st.caption(f"{model} uses **{encoding_name}**.")
+    st.caption(f"{inert(model)} uses **{inert(encoding_name)}**.")
 else:
     encoding_name = st.selectbox(
         "Encoding", encoding_names(), key="tok_encoding",
