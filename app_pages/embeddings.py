@@ -341,7 +341,9 @@ def search_section() -> None:
                     get_client(), model, q_inputs, dimensions=index["dimensions"], cache=_embedding_cache(), provider=provider,
                 )
                 q_matrix = search.normalize(q_result.matrix()[0])
-                hits = search.top_k(index["matrix"], q_matrix, k, threshold if threshold > 0 else None)
+                with st.spinner("Building the approximate index (once for this corpus)…"):
+                    searcher = memo("searcher", index["signature"], lambda: search.Searcher(index["matrix"]))
+                hits = searcher.top_k(q_matrix, k, threshold if threshold > 0 else None)
                 serial = st.session_state.get("emb_search_serial", 0) + 1
                 st.session_state["emb_search_serial"] = serial
                 st.session_state["emb_results"] = {"queries": queries, "vectors": q_matrix, "hits": hits, "serial": serial}
@@ -397,6 +399,9 @@ index = st.session_state.get("emb_index")
 if index is not None and len(index["matrix"]):
     st.subheader("3. Search")
     st.caption(f"{len(index['matrix']):,} texts embedded with **{html.escape(index['model'] or 'an unknown model')}**.")
+    if len(index["matrix"]) >= search.APPROXIMATE_FROM:
+        st.caption("Searched with an approximate index (faiss IVF): the best matches, found among the nearest "
+                   "cells of the corpus; `python -m bench.bench_ann` measures its recall against exact search.")
     if index.get("partial"):
         st.info(f"Searching the {len(index['matrix']):,} texts embedded so far. Embed to add the rest.")
     search_section()

@@ -18,7 +18,7 @@ from .gate import Gate, GateState
 log = logging.getLogger("local_engine")
 
 # Order matters only for start-up: text models load first.
-ROUTE_MODULES = ("models", "text", "embeddings", "files", "fine_tuning", "images")
+ROUTE_MODULES = ("models", "text", "responses", "embeddings", "files", "fine_tuning", "images")
 
 
 def create_app(config: EngineConfig) -> FastAPI:
