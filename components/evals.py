@@ -7,6 +7,7 @@ views of a finished eval (summary, paired comparison, classification report, gri
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Callable
 
 import openai
@@ -35,6 +36,12 @@ PAGE = "app_pages/evals.py"
 WHERE = ["sidebar", "local", "openai", "azure", "compatible"]
 COLUMN_TEMPERATURES = [0.0, 1.0, 0.7, 0.3]  # columns start apart, so a first run shows a difference
 _WHERE_LABELS = {"sidebar": "The sidebar's connection", **PROVIDER_LABELS}
+
+
+def plain(text: object) -> str:
+    """User or server text inside a Markdown element, shown as itself (every ASCII punctuation
+    character escaped: nothing can link, load or format)."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(text))
 
 
 def open_eval(ev: Eval) -> None:
@@ -256,7 +263,7 @@ def classification_view(ev: Eval) -> None:
     for config, column in enumerate(st.columns(len(ev.configs))):
         with column:
             found = report.classification(ev, config, index)
-            st.markdown(f"**{ev.configs[config].label}**")
+            st.markdown(f"**{plain(ev.configs[config].label)}**")
             if found is None:
                 st.caption("No labels graded yet.")
                 continue
