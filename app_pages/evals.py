@@ -19,10 +19,10 @@ from components.evals import (
     graders_editor,
     grid_view,
     kept,
-    plain,
     summary_view,
 )
 from components.history import get_history
+from components.plain import plain
 from components.token_view import render_token_view
 from playground.counting import format_cost
 from playground.engine_process import EngineStartError, local_engine

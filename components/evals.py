@@ -7,7 +7,6 @@ views of a finished eval (summary, paired comparison, classification report, gri
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Callable
 
 import openai
@@ -18,6 +17,7 @@ import streamlit as st
 from components.connection import current_connection
 from components.errors import show_exception
 from components.models import model_picker, models_for
+from components.plain import plain
 from components.sampling_controls import declare, draw_control
 from components.state import keep, remember
 from playground.catalog import model_info
@@ -36,12 +36,6 @@ PAGE = "app_pages/evals.py"
 WHERE = ["sidebar", "local", "openai", "azure", "compatible"]
 COLUMN_TEMPERATURES = [0.0, 1.0, 0.7, 0.3]  # columns start apart, so a first run shows a difference
 _WHERE_LABELS = {"sidebar": "The sidebar's connection", **PROVIDER_LABELS}
-
-
-def plain(text: object) -> str:
-    """User or server text inside a Markdown element, shown as itself (every ASCII punctuation
-    character escaped: nothing can link, load or format)."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(text))
 
 
 def open_eval(ev: Eval) -> None:
