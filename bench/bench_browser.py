@@ -139,6 +139,7 @@ def bench_switches(page, runs: ScriptRuns, url: str, repeats: int) -> None:  # n
         baseline.append(runs.timed(lambda: page.keyboard.press("r")))
         runs.settle(0.3)
     times = []
+    by_page: dict[str, list[float]] = {}
     for round_number in range(repeats + 1):  # the first round warms imports and caches: not counted
         for path, heading in PAGES[1:] + PAGES[:1]:
             link = page.locator("[data-testid='stSidebarNav'] a", has_text=NAV_TITLES[path]).first
@@ -146,7 +147,9 @@ def bench_switches(page, runs: ScriptRuns, url: str, repeats: int) -> None:  # n
             page.get_by_role("heading", name=heading).first.wait_for()
             if round_number:
                 times.append(took)
+                by_page.setdefault(path or "home", []).append(took)
             runs.settle(0.3)
+    print("page switch medians (ms): " + ", ".join(f"{p} {ms(statistics.median(t))}" for p, t in by_page.items()), flush=True)
     base = statistics.median(baseline)
     median, p95 = statistics.median(times), percentile(times, 95)
     print(

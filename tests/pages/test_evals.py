@@ -40,6 +40,23 @@ def test_sample_eval_runs_saves_and_reopens_without_requests(open_app: Callable[
     assert "label: 95% CI" in summary.columns
     assert any(m.label == "Accuracy" for m in at.metric)
 
+    # re-run one cell, then one column: only those requests go out, the rest is kept
+    at.number_input(key="ev_ins_row").set_value(3)
+    at.selectbox(key="ev_ins_config").set_value(1)
+    at.run()
+    kept = at.session_state["evals_current"].cells[(0, 0, 0)]
+    sent = len(recorded_requests(engine_url, "/completions"))
+    at.button(key="ev_rerun_cell").click().run(timeout=120)
+    while any("of 1 cells" in (p.value.text or "") for p in at.get("progress")):
+        at.run(timeout=120)
+    again = recorded_requests(engine_url, "/completions")[sent:]
+    assert len(again) == 1 and again[0]["body"]["prompt"].startswith("Review: " + "The service was delightful.")
+    at.button(key="ev_rerun_column").click().run(timeout=120)
+    while any("of 24 cells" in (p.value.text or "") for p in at.get("progress")):
+        at.run(timeout=120)
+    assert len(recorded_requests(engine_url, "/completions")) == sent + 1 + 24
+    assert at.session_state["evals_current"].cells[(0, 0, 0)] is kept and len(at.session_state["evals_current"].cells) == 48
+
     saved = History(default_path()).search(RunFilter(endpoint="evals")).runs
     assert len(saved) == 1 and saved[0].title == "Eval: sentiment"
     ev = report.from_run(History(default_path()).get(saved[0].id))
