@@ -7,6 +7,7 @@ import streamlit as st
 
 from components.counts import live_prompt_count
 from components.history import record_run
+from components.plain import inert
 from components.presets import presets_bar, share_link
 from components.run_view import render_code, render_result, run_live, settle
 from components.sampling_controls import sampling_controls, wire_message
@@ -204,7 +205,7 @@ with main:
     request = build_request("chat", info, controls.values, messages=api_messages)
     problems = controls.problems + check_request(request, info, prompt_tokens=prompt_tokens)
     for problem in problems:
-        st.warning(str(problem), icon=":material/tune:")
+        st.warning(inert(problem), icon=":material/tune:")
 
     run_col, regenerate_col, clear_col, _ = st.columns([1, 2, 1, 1.5])
     clicked = run_col.button("Run", type="primary", icon=":material/play_arrow:", key="chat_run", disabled=bool(problems))

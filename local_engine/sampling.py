@@ -37,6 +37,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from .cancel import stop_if_client_gone
 from .constrained import Constraint
 from .constrained import top_k as allowed_top_k
 from .lm import NextDist, TextModel
@@ -284,6 +285,7 @@ class Generation:
         want_top = params.top_logprobs
         constraint = self.constraint
         for _ in range(params.max_tokens):
+            stop_if_client_gone()
             dist = model.next_dist(ctx)
             if constraint is not None:
                 dist = constraint.restrict(dist)

@@ -52,6 +52,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .. import chat_template, constrained, lm, structured
 from ..engine import Engine, ModelCard
 from ..errors import APIError, invalid
+from ..limits import check_generation_budget, check_logit_bias_size
+from ..request_body import parse_json
 from ..sampling import Generation, SamplingParams, rng_for, token_text
 from ..tool_calls import CallReader, new_call_id, read_calls
 
@@ -151,11 +153,7 @@ def _parse(model: type[BaseModel], data: Any) -> Any:
 
 
 async def _json(request: Request) -> Any:
-    raw = await request.body()
-    try:
-        return json.loads(raw or b"null")
-    except ValueError:
-        raise invalid("We could not parse the JSON body of your request. Send valid JSON.") from None
+    return parse_json(await request.body())
 
 
 def _text_model(request: Request, model_id: str) -> lm.TextModel:
@@ -182,6 +180,7 @@ def _stops(stop: Any) -> list[str]:
 
 
 def _logit_bias(bias: dict[str, Any] | None, vocab_size: int) -> dict[int, float]:
+    check_logit_bias_size(bias)
     out: dict[int, float] = {}
     for key, value in (bias or {}).items():
         try:
@@ -356,6 +355,7 @@ async def create_completion(request: Request) -> Any:
     max_tokens = body.max_tokens if body.max_tokens is not None else DEFAULT_COMPLETION_MAX_TOKENS
     for p in prompts:
         _context_check(len(p), max_tokens, "max_tokens")
+    check_generation_budget(len(prompts) * best_of, max_tokens, "best_of" if best_of > n else "n")
     params = SamplingParams(
         temperature=1.0 if body.temperature is None else body.temperature,
         top_p=1.0 if body.top_p is None else body.top_p,
@@ -557,6 +557,7 @@ async def create_chat_completion(request: Request) -> Any:
         top_logprobs=want_top,
     )
     n = body.n or 1
+    check_generation_budget(n, max_tokens)
     meta = {
         "id": _new_id("chatcmpl-"),
         "object": "chat.completion",

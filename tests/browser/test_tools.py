@@ -42,3 +42,20 @@ def test_structured_output_shows_its_verdict(page, app_url):
     page.keyboard.press("Enter")
     page.get_by_text("Valid: matches the schema.").wait_for(timeout=60_000)
     screenshot(page, "chat-structured-output")
+
+
+def test_responses_thread_with_raw_events(page, app_url):
+    open_page(page, app_url)
+    open_page(page, app_url, "responses")
+    page.get_by_role("heading", name="Responses").wait_for()
+    page.get_by_placeholder("Send a message").fill("What is a socket?")
+    page.keyboard.press("Enter")
+    page.get_by_text("Raw events").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    page.get_by_placeholder("Send a message").fill("And a pipe?")
+    page.keyboard.press("Enter")
+    page.get_by_text("after resp_").first.wait_for(timeout=60_000)  # the second turn names the first
+    wait_idle(page)
+    page.get_by_text("Raw events").last.click()
+    page.get_by_text("response.output_text.delta").last.wait_for()  # in the opened, last turn's view
+    screenshot(page, "responses")
