@@ -19,6 +19,7 @@ import streamlit as st
 
 from components.logit_bias import logit_bias_editor
 from components.models import model_picker, not_offered
+from components.plain import inert
 from components.state import owned, persistent
 from playground.catalog import ModelInfo
 from playground.params import Param, params_for
@@ -216,11 +217,11 @@ def draw_control(param: Param, prefix: str, info: ModelInfo, *, off: bool = Fals
     reason = info.why_unsupported(param.name)
     with st.expander(shown.section) if shown.section else st.container():
         if reason and shown.section:
-            st.caption(f":material/block: {reason}")
+            st.caption(f":material/block: {inert(reason)}")
             return param.unset, None
         value, problem = kind_of(param).draw(shown, key, info, off or reason is not None)
         if reason:
-            st.caption(f":material/block: {reason}")
+            st.caption(f":material/block: {inert(reason)}")
     return value, problem
 
 
@@ -239,7 +240,7 @@ def sampling_controls(endpoint: Endpoint, *, prefix: str, names: tuple[str, ...]
     if info is None:
         return None
     if info.note:
-        st.caption(info.note)
+        st.caption(inert(info.note))
     problems: list[ParamProblem] = []
     if reason := not_offered(endpoint, info.id):
         problems.append(ParamProblem("model", reason))
