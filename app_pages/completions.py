@@ -4,6 +4,7 @@ import streamlit as st
 
 from components.counts import live_prompt_count
 from components.history import record_run
+from components.plain import inert
 from components.presets import presets_bar, share_link
 from components.run_view import render_code, render_result, run_live, settle
 from components.sampling_controls import draw_control, sampling_controls
@@ -32,7 +33,7 @@ with main:
     request = build_request("completions", info, controls.values, prompt=prompt)
     problems = controls.problems + check_request(request, info, prompt_tokens=prompt_tokens)
     for problem in problems:
-        st.warning(str(problem), icon=":material/tune:")
+        st.warning(inert(problem), icon=":material/tune:")
     clicked = st.button("Run", type="primary", icon=":material/play_arrow:", key="completions_run", disabled=bool(problems))
 
     result = settle(RESULT_KEY)
