@@ -92,8 +92,7 @@ def presets_bar(page: str):  # noqa: ANN201 - a Streamlit container
 def share_link(page: str, slot) -> None:  # noqa: ANN001 - the container presets_bar returned
     """The controls as they are now, in the address bar and as the share link."""
     params = to_query_params(current_controls(page), page=page, secrets=current_connection().secrets)
-    if dict(st.query_params) != params:
-        st.query_params.from_dict(params)
+    st.query_params.from_dict(params)
     base = (st.context.url or "").split("?")[0].rstrip("/")
     if not base.endswith(f"/{page}"):
         base = f"{base}/{page}" if base else f"/{page}"

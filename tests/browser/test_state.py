@@ -1,0 +1,147 @@
+"""Nothing a user entered is lost: inputs survive provider and page switches, the address
+bar holds the controls from the first render, and "Open in Completions" sends exactly the
+saved request again. Chromium against `streamlit run app.py`."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from tests.browser.conftest import open_page, screenshot, wait_idle
+from tests.conftest import recorded_requests
+
+SYSTEM = "Answer in one short sentence."
+QUESTION = "What does len() return?"
+
+
+def nav(page, name: str, heading: str | None = None) -> None:  # noqa: ANN001
+    """Go to another page through the sidebar (the same session)."""
+    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=name, exact=True).click()
+    page.get_by_role("heading", name=heading or name).first.wait_for()
+    wait_idle(page)
+
+
+def choose(page, label: str, option: str) -> None:  # noqa: ANN001
+    """Pick `option` in the selectbox labelled `label`."""
+    page.get_by_label(label, exact=True).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_idle(page)
+
+
+def type_into(page, label: str, text: str, *, commit: str = "Control+Enter") -> None:  # noqa: ANN001
+    box = page.get_by_label(label, exact=True).first
+    box.fill(text)
+    box.press(commit)
+    wait_idle(page)
+
+
+def value_of(page, label: str) -> str:  # noqa: ANN001
+    return page.get_by_label(label, exact=True).first.input_value()
+
+
+def conversation(page) -> list[str]:  # noqa: ANN001
+    boxes = page.locator("[data-testid='stChatMessage'] textarea")
+    return [boxes.nth(i).input_value() for i in range(boxes.count())]
+
+
+def test_a_chat_survives_a_provider_round_trip_and_a_page_round_trip(page, app_url):  # noqa: ANN001
+    open_page(page, app_url)
+    nav(page, "Chat")
+    type_into(page, "System message", SYSTEM)
+    type_into(page, "Max tokens", "12", commit="Enter")
+    page.get_by_placeholder("Send a message").fill(QUESTION)
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Token probabilities").wait_for()
+    wait_idle(page)
+    before = conversation(page)
+    assert before[0] == QUESTION and len(before) == 2 and before[1]  # the question and the reply
+
+    choose(page, "Provider", "OpenAI")
+    page.get_by_text("Enter an API key, or set OPENAI_API_KEY.").wait_for()
+    choose(page, "Provider", "Local engine (offline)")
+    page.get_by_role("heading", name="Chat").wait_for()
+    assert value_of(page, "System message") == SYSTEM
+    assert conversation(page) == before
+    assert value_of(page, "Max tokens") == "12"
+
+    nav(page, "Completions")
+    nav(page, "Chat")
+    assert value_of(page, "System message") == SYSTEM
+    assert conversation(page) == before
+    assert value_of(page, "Max tokens") == "12"
+    screenshot(page, "chat-after-round-trips")
+
+
+def test_every_page_keeps_its_inputs_across_a_page_switch(page, app_url):  # noqa: ANN001
+    open_page(page, app_url)
+    typed = {
+        "Completions": ("Prompt", "def kept(prompt):"),
+        "Tokenizer": ("Text", "kept tokens"),
+        "Compare": ("Prompt", "def compared():"),
+        "History": ("Search", "kept search"),
+    }
+    for name, (label, text) in typed.items():
+        nav(page, name)
+        type_into(page, label, text, commit="Control+Enter" if label != "Search" else "Enter")
+    nav(page, "Image variations")
+    choose(page, "Size", "256x256")
+    nav(page, "Home", "OpenAI Playground")
+    for name, (label, text) in typed.items():
+        nav(page, name)
+        assert value_of(page, label) == text, name
+    nav(page, "Image variations")
+    assert "256x256" in page.locator("[data-testid='stSelectbox']", has_text="Size").inner_text()
+
+
+def test_the_address_holds_the_controls_from_the_first_render_and_a_reload_restores_them(page, app_url):  # noqa: ANN001
+    open_page(page, app_url)
+    nav(page, "Completions")
+    print("FIRST", page.url)
+    import time; time.sleep(3); print("LATER", page.url)
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["page"] == ["completions"] and query["model"] == ["local-text"]
+    assert query["max_tokens"] == ["256"] and query["prompt"][0].startswith("def median")
+
+    type_into(page, "Prompt", "def reloaded():")
+    type_into(page, "Max tokens", "77", commit="Enter")
+    type_into(page, "Stop sequences", "END")
+    page.wait_for_function("() => location.search.includes('max_tokens=77')")
+    link = page.url
+    page.goto(link)  # a reload, or the link pasted into a new tab: a new session
+    page.get_by_role("heading", name="Completions").wait_for()
+    wait_idle(page)
+    print("LINK", link, "NOW", page.url, value_of(page, "Max tokens"), value_of(page, "Prompt"))
+    assert value_of(page, "Prompt") == "def reloaded():"
+    assert value_of(page, "Max tokens") == "77"
+    assert value_of(page, "Stop sequences") == "END"
+
+
+def test_open_in_completions_sends_exactly_the_saved_request(page, app_url, engine_url):  # noqa: ANN001
+    open_page(page, app_url)
+    nav(page, "Completions")
+    type_into(page, "Prompt", "def saved(request):")
+    type_into(page, "Max tokens", "9", commit="Enter")
+    type_into(page, "Seed (optional)", "5", commit="Enter")
+    page.get_by_text("Logit bias", exact=True).click()
+    type_into(page, "Words or token ids", "1234")
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_role("heading", name="Token probabilities").wait_for()
+    wait_idle(page)
+    saved = recorded_requests(engine_url, "/v1/completions")[-1]["body"]
+    assert saved["seed"] == 5 and saved["logit_bias"] == {"1234": -100} and "stop" not in saved
+
+    # later work moves the controls, and sets one the saved run did not
+    type_into(page, "Seed (optional)", "6", commit="Enter")
+    type_into(page, "Stop sequences", "XYZ")
+    type_into(page, "Words or token ids", "")
+    type_into(page, "Prompt", "something else")
+
+    nav(page, "History")
+    page.get_by_role("button", name="Open in Completions").click()
+    page.get_by_role("heading", name="Completions").wait_for()
+    wait_idle(page)
+    assert value_of(page, "Stop sequences") == ""
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_role("heading", name="Token probabilities").wait_for()
+    wait_idle(page)
+    assert recorded_requests(engine_url, "/v1/completions")[-1]["body"] == saved
+    screenshot(page, "open-in-completions")
