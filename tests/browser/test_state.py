@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import open_page, screenshot, wait_idle
 from tests.conftest import recorded_requests
 
@@ -28,19 +30,26 @@ def choose(page, label: str, option: str) -> None:  # noqa: ANN001
 
 
 def type_into(page, label: str, text: str, *, commit: str = "Control+Enter") -> None:  # noqa: ANN001
-    box = page.get_by_label(label, exact=True).first
-    box.fill(text)
-    box.press(commit)
+    page.get_by_label(label, exact=True).first.fill(text)
+    page.keyboard.press(commit)  # to the focused input, even if the page redrew it meanwhile
     wait_idle(page)
 
 
-def value_of(page, label: str) -> str:  # noqa: ANN001
-    return page.get_by_label(label, exact=True).first.input_value()
+def shows(page, label: str, value: str) -> None:  # noqa: ANN001
+    """The input labelled `label` shows `value` (waiting for the page to finish drawing)."""
+    expect(page.get_by_label(label, exact=True).first).to_have_value(value, timeout=60_000)
 
 
 def conversation(page) -> list[str]:  # noqa: ANN001
     boxes = page.locator("[data-testid='stChatMessage'] textarea")
     return [boxes.nth(i).input_value() for i in range(boxes.count())]
+
+
+def shows_conversation(page, messages: list[str]) -> None:  # noqa: ANN001
+    boxes = page.locator("[data-testid='stChatMessage'] textarea")
+    expect(boxes).to_have_count(len(messages), timeout=60_000)
+    for i, text in enumerate(messages):
+        expect(boxes.nth(i)).to_have_value(text, timeout=60_000)
 
 
 def test_a_chat_survives_a_provider_round_trip_and_a_page_round_trip(page, app_url):  # noqa: ANN001
@@ -59,15 +68,15 @@ def test_a_chat_survives_a_provider_round_trip_and_a_page_round_trip(page, app_u
     page.get_by_text("Enter an API key, or set OPENAI_API_KEY.").wait_for()
     choose(page, "Provider", "Local engine (offline)")
     page.get_by_role("heading", name="Chat").wait_for()
-    assert value_of(page, "System message") == SYSTEM
-    assert conversation(page) == before
-    assert value_of(page, "Max tokens") == "12"
+    shows(page, "System message", SYSTEM)
+    shows_conversation(page, before)
+    shows(page, "Max tokens", "12")
 
     nav(page, "Completions")
     nav(page, "Chat")
-    assert value_of(page, "System message") == SYSTEM
-    assert conversation(page) == before
-    assert value_of(page, "Max tokens") == "12"
+    shows(page, "System message", SYSTEM)
+    shows_conversation(page, before)
+    shows(page, "Max tokens", "12")
     screenshot(page, "chat-after-round-trips")
 
 
@@ -87,16 +96,15 @@ def test_every_page_keeps_its_inputs_across_a_page_switch(page, app_url):  # noq
     nav(page, "Home", "OpenAI Playground")
     for name, (label, text) in typed.items():
         nav(page, name)
-        assert value_of(page, label) == text, name
+        shows(page, label, text)
     nav(page, "Image variations")
-    assert "256x256" in page.locator("[data-testid='stSelectbox']", has_text="Size").inner_text()
+    expect(page.locator("[data-testid='stSelectbox']", has_text="Size")).to_contain_text("256x256", timeout=60_000)
 
 
 def test_the_address_holds_the_controls_from_the_first_render_and_a_reload_restores_them(page, app_url):  # noqa: ANN001
     open_page(page, app_url)
     nav(page, "Completions")
-    print("FIRST", page.url)
-    import time; time.sleep(3); print("LATER", page.url)
+    page.wait_for_function("() => location.search.includes('model=')")
     query = parse_qs(urlsplit(page.url).query)
     assert query["page"] == ["completions"] and query["model"] == ["local-text"]
     assert query["max_tokens"] == ["256"] and query["prompt"][0].startswith("def median")
@@ -109,10 +117,9 @@ def test_the_address_holds_the_controls_from_the_first_render_and_a_reload_resto
     page.goto(link)  # a reload, or the link pasted into a new tab: a new session
     page.get_by_role("heading", name="Completions").wait_for()
     wait_idle(page)
-    print("LINK", link, "NOW", page.url, value_of(page, "Max tokens"), value_of(page, "Prompt"))
-    assert value_of(page, "Prompt") == "def reloaded():"
-    assert value_of(page, "Max tokens") == "77"
-    assert value_of(page, "Stop sequences") == "END"
+    shows(page, "Prompt", "def reloaded():")
+    shows(page, "Max tokens", "77")
+    shows(page, "Stop sequences", "END")
 
 
 def test_open_in_completions_sends_exactly_the_saved_request(page, app_url, engine_url):  # noqa: ANN001
@@ -139,7 +146,8 @@ def test_open_in_completions_sends_exactly_the_saved_request(page, app_url, engi
     page.get_by_role("button", name="Open in Completions").click()
     page.get_by_role("heading", name="Completions").wait_for()
     wait_idle(page)
-    assert value_of(page, "Stop sequences") == ""
+    shows(page, "Stop sequences", "")
+    shows(page, "Prompt", "def saved(request):")
     page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_role("heading", name="Token probabilities").wait_for()
     wait_idle(page)
