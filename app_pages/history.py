@@ -10,16 +10,20 @@ import pandas as pd
 import streamlit as st
 
 from components.connection import get_client
-from components.history import get_history, record_run
+from components.history import get_history, history_action, record_run
 from components.models import capabilities_of
 from components.presets import open_in_page
 from components.state import owned
+from components.token_diff_view import render_token_diff
 from components.token_view import render_choices
+from components.wire_view import render_wire
 from playground.counting import format_cost
 from playground.history import RunFilter, choice_tokens
+from playground.migrations import LOCAL_WORKSPACE
 from playground.params import controls_from_request
 from playground.requests import TextRequest
 from playground.runner import run
+from playground.wire import Wire
 
 PAGE_SIZE = 50
 ENDPOINT_LABELS = {"completions": "Completions", "chat": "Chat", "embeddings": "Embeddings", "image_variations": "Image variations"}
@@ -103,6 +107,14 @@ else:
     selected_rows = list(getattr(getattr(picked, "selection", None), "rows", []) or [])
     selected_ids = [found.runs[i].id for i in selected_rows if i < len(found.runs)]
 
+    if len(selected_ids) == 2:
+        pair = [history.get(run_id) for run_id in selected_ids]
+        tokens = [(choice_tokens(run) or [[]])[0] if run and run.endpoint in ("completions", "chat") else [] for run in pair]
+        if all(tokens):
+            with st.expander("Token diff of the two selected runs", expanded=True):
+                st.text(f"A: {pair[0].title}\nB: {pair[1].title}")  # plain text: titles hold user and model text
+                render_token_diff(tokens[0], tokens[1], ("A", "B"))
+
     # --- selected runs: export, delete ---------------------------------------------------
     ids_for_bulk = selected_ids or [r.id for r in found.runs]
     scope = f"the {len(selected_ids)} selected" if selected_ids else f"the {len(ids_for_bulk)} shown"
@@ -118,10 +130,11 @@ else:
     with b2.popover(f"Delete {scope}…", icon=":material/delete:"):
         st.write(f"Delete {len(ids_for_bulk)} run(s) from the history? This cannot be undone; export them first to keep a copy.")
         if st.button("Yes, delete", key="hist_delete_confirm", type="primary"):
-            removed = history.delete(ids_for_bulk)
-            st.session_state.pop("hist_open", None)
-            st.toast(f"Deleted {removed} run(s).")
-            st.rerun()
+            removed = history_action(lambda: history.delete(ids_for_bulk), "delete the runs")
+            if removed is not None:
+                st.session_state.pop("hist_open", None)
+                st.toast(f"Deleted {removed} run(s).")
+                st.rerun()
 
     # --- one run: open, edit, re-run, open in its page ----------------------------------
     st.divider()
@@ -145,13 +158,16 @@ else:
         meta[4].metric("Cost", format_cost(opened.cost))
 
         with st.form(f"hist_edit_{opened.id}", border=False):
+            new_shared = None if history.workspace == LOCAL_WORKSPACE else st.checkbox(  # a team server: per-user workspaces
+                "Shared with the team", value=opened.shared, key=f"hist_shared_{opened.id}",
+                help="Everyone on this server sees this run; only you can change or delete it.")
             e1, e2, e3 = st.columns([3, 3, 1], vertical_alignment="bottom")
             new_title = e1.text_input("Title", value=opened.title, key=f"hist_title_{opened.id}")
             new_tags = e2.text_input("Tags", value=", ".join(opened.tags), key=f"hist_tags_{opened.id}", help="Comma-separated.")
             if e3.form_submit_button("Save", use_container_width=True):
-                history.update(opened.id, title=new_title, tags=new_tags.split(","))
-                st.toast("Saved title and tags.")
-                st.rerun()
+                if history_action(lambda: history.update(opened.id, title=new_title, tags=new_tags.split(","), shared=new_shared), "save the title and tags"):
+                    st.toast("Saved title and tags.")
+                    st.rerun()
 
         text_run = opened.endpoint in ("completions", "chat")
         a1, a2, _ = st.columns([2, 2, 4])
@@ -175,6 +191,8 @@ else:
 
         if opened.response.get("stopped"):
             st.caption("This run was stopped before the end: what arrived is shown.")
+            if cut_by := (opened.response.get("error") or {}).get("title"):
+                st.text(f"It was cut short by an error: {cut_by}")  # plain text: may quote the server
         if text_run:
             try:
                 choices = choice_tokens(opened)
@@ -186,6 +204,8 @@ else:
                     st.text(choice.get("text") or "")
             if any(choices):
                 render_choices(choices, key=f"hist_view_{opened.id}")
+        if isinstance(opened.response.get("wire"), dict):
+            render_wire(Wire.from_json(opened.response["wire"]), key=f"hist_wire_{opened.id}")
         with st.expander("Request and response (JSON)"):
             st.json({"request": opened.request, "usage": opened.usage, "provider": opened.provider}, expanded=False)
 
@@ -194,7 +214,8 @@ st.divider()
 with st.expander("Import runs (JSONL)", icon=":material/upload:"):
     upload = st.file_uploader("A file exported from this page", type=["jsonl", "json", "txt"], key="hist_import_file")
     if upload is not None and st.button("Import", key="hist_import"):
-        report = history.import_jsonl(upload.getvalue())
-        st.success(f"Imported {report.added} run(s); {report.duplicates} already here and skipped.")
-        if report.problems:
+        report = history_action(lambda: history.import_jsonl(upload.getvalue()), "import the runs")
+        if report is not None:
+            st.success(f"Imported {report.added} run(s); {report.duplicates} already here and skipped.")
+        if report is not None and report.problems:
             st.warning(f"{len(report.problems)} line(s) refused:\n\n" + "\n".join(f"- {p}" for p in report.problems[:20]))

@@ -1,14 +1,21 @@
 """The 2-D map of a corpus' embeddings: points coloured by a column or a cluster, the text on
-hover (escaped: it is user data), queries as stars and their neighbours ringed."""
+hover (escaped: it is user data), queries as stars and their neighbours ringed.
+
+What does not change between runs is kept per session (the sample, the PCA axes, the
+clusters, the hover texts, the figure itself): a search moves only the queries and their
+neighbours, placed with the axes already fitted."""
 
 from __future__ import annotations
 
 import html
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
+
+from playground.embeddings import projection
+from playground.embeddings.corpus import TEXT
 
 HOVER_CHARS = 200
 
@@ -29,7 +36,7 @@ def hover_text(text: str, limit: int = HOVER_CHARS) -> str:
 def map_figure(
     points: np.ndarray,
     colours: Sequence[str],
-    texts: Sequence[str],
+    hovers: Sequence[str],
     *,
     colour_title: str,
     queries: Sequence[str] = (),
@@ -37,10 +44,11 @@ def map_figure(
     neighbours: Sequence[Sequence[int]] = (),
     axis_titles: tuple[str, str] = ("", ""),
 ) -> go.Figure:
-    """`neighbours[q]` are positions in `points` of query q's matches."""
+    """`hovers` are hover_text() of each point's text; `neighbours[q]` are positions in
+    `points` of query q's matches."""
     fig = go.Figure()
     colours = np.asarray([str(c) for c in colours])
-    hovers = np.asarray([hover_text(t) for t in texts])
+    hovers = np.asarray(hovers)
     for value in sorted(set(colours.tolist()), key=lambda v: (len(v), v)):
         mask = colours == value
         fig.add_trace(
@@ -87,3 +95,53 @@ def map_figure(
 
 def show_map(fig: go.Figure, key: str) -> None:
     st.plotly_chart(fig, key=key, config={"displaylogo": False})
+
+
+def _kept(name: str, key: Any, compute: Callable[[], Any]) -> Any:
+    slot = f"_emb_map:{name}"
+    held = st.session_state.get(slot)
+    if held is None or held[0] != key:
+        held = (key, compute())
+        st.session_state[slot] = held
+    return held[1]
+
+
+def corpus_map(index: dict, results: dict | None, *, method: str, colour_by: str, clusters: int, key: str) -> int:
+    """Draw the map of `index` (the page's searchable corpus) with the last search's queries
+    and matches; returns how many points it shows."""
+    matrix, documents, signature = index["matrix"], index["documents"], index["signature"]
+    base = _kept("base", signature, lambda: projection.sample_positions(len(matrix)))
+    matched = np.unique([h.position for hits in results["hits"] for h in hits]) if results else np.zeros(0, np.int64)
+    extra = np.setdiff1d(matched, base).astype(np.int64)  # matches outside the sample join it
+    shown = np.concatenate([base, extra])
+    queries = results["vectors"] if results else None
+    search_key = results["serial"] if results else None
+    if method == projection.PCA:
+        pca = _kept("pca", signature, lambda: projection.fit_pca(matrix[base]))
+        base_points = _kept("pca_points", signature, lambda: pca.apply(matrix[base]))
+        points = np.vstack([base_points, pca.apply(matrix[extra])])
+        query_points = pca.apply(queries) if queries is not None else None
+        explained = pca.explained
+    else:
+        mapped = _kept("other", (signature, method, search_key), lambda: projection.project(matrix[shown], method, queries))
+        points, query_points, explained = mapped.points, mapped.extra, None
+    if colour_by == "k-means cluster":
+        labels, centres = _kept("kmeans", (signature, clusters), lambda: projection.fit_kmeans(matrix[base], clusters))
+        numbers = np.concatenate([labels, projection.nearest_centre(centres, matrix[extra])])
+        colours = [f"cluster {c + 1}" for c in numbers]
+    else:
+        colours = documents[colour_by].iloc[shown].astype(str).tolist()
+    base_hovers = _kept("hovers", signature, lambda: [hover_text(t) for t in documents[TEXT].iloc[base]])
+    hovers = base_hovers + [hover_text(t) for t in documents[TEXT].iloc[extra]]
+    where = {int(p): i for i, p in enumerate(shown)}
+
+    def figure() -> go.Figure:
+        return map_figure(
+            points, colours, hovers, colour_title=colour_by,
+            queries=results["queries"] if results else (), query_points=query_points,
+            neighbours=[[where[h.position] for h in hits] for hits in results["hits"]] if results else (),
+            axis_titles=(f"PC1 ({explained[0]:.0%})", f"PC2 ({explained[1]:.0%})") if explained else ("", ""),
+        )
+
+    show_map(_kept("figure", (signature, method, colour_by, clusters, search_key), figure), key=key)
+    return len(shown)

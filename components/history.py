@@ -1,38 +1,105 @@
-"""The run history as the pages use it: one shared History per database path, and
-`record_run`, the one line a page adds after a run. Saving never breaks a run: a failure
-becomes a warning beside the result."""
+"""The run history as the pages use it. The history is optional to every page: when it
+cannot be used the page says so once and works without it.
+
+- `get_history()`: the shared History, or None; either way one warning when something is
+  wrong (set aside and recovered, read-only, unavailable, runs waiting for a lock).
+- `record_run(...)`: the one line a page adds after a run. Saving never costs the user a
+  run: one that cannot be saved is said to be unsaved, with a button to export it.
+- `history_action(...)`: a write the user asked for (edit, delete, import, presets); a
+  failure becomes a warning, not a traceback.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+import contextlib
+import os
+from typing import Any, Callable, Iterable, TypeVar
 
 import streamlit as st
 
 from components.connection import current_connection
 from playground.code_export import public_url
-from playground.history import History, HistoryUnavailable, Run, default_path, run_of_result
+from playground.db import StorageError, database_url
+from playground.history import History, Run, default_path, run_jsonl, run_of_result
 from playground.runner import RunResult
+from playground.workspaces import identity_header, workspace_of
+
+T = TypeVar("T")
+ICON = ":material/history:"
 
 
 @st.cache_resource(show_spinner=False)
-def _history_at(path: str) -> History:
-    return History(path)  # holds no connection: safe to share between sessions
+def _history_at(where: str) -> History:
+    # Holds no connection between calls: safe to share between sessions. Not cached when
+    # it raises, so an unavailable history is tried again on the next run.
+    return History(url=where) if where.startswith("postgres") else History(where)
+
+
+def current_workspace() -> str | None:
+    """Whose runs and presets this session sees: the user Streamlit's login names (when
+    st.login is configured), or the trusted proxy's header (PLAYGROUND_IDENTITY_HEADER),
+    else the one local workspace. None when a header is required but missing."""
+    user: dict[str, Any] = {}
+    with contextlib.suppress(Exception):  # st.user raises when no login is configured
+        if st.user.is_logged_in:
+            user = dict(st.user)
+    return workspace_of(dict(st.context.headers or {}), user, os.environ)
+
+
+def open_history() -> tuple[History | None, str | None]:
+    """(this session's view of the history or None, a warning for the page or None), without drawing anything."""
+    workspace = current_workspace()
+    if workspace is None:
+        return None, (f"The run history is per user, and this request did not come with the {identity_header()} "
+                      "header the proxy sets: it is not shown and runs are not saved.")
+    try:
+        history = _history_at(database_url() or str(default_path()))
+        history.check()
+    except StorageError as exc:
+        return None, f"{exc} The page works without it; runs are not saved meanwhile."
+    history = history.scoped(workspace)
+    warnings = []
+    if history.notice and st.session_state.get("_history_notice_seen") != history.notice:
+        st.session_state["_history_notice_seen"] = history.notice  # an event: told once per session
+        warnings.append(history.notice)
+    if history.read_only:
+        warnings.append(f"The run history at {history.where()} is read-only: {history.read_only}.")
+    if waiting := len(history.pending()):
+        warnings.append(f"{waiting} run{'s wait' if waiting != 1 else ' waits'} for the run history, locked by another "
+                        "process; saved as soon as it is free.")
+    return history, " ".join(warnings) or None
 
 
 def get_history() -> History | None:
-    """The history at the configured path; None (with a message) when it cannot be opened."""
-    try:
-        history = _history_at(str(default_path()))
-    except HistoryUnavailable as exc:
-        st.error(f"{exc} Runs are not being saved. Set PLAYGROUND_HISTORY_DB to a writable file.", icon=":material/history:")
-        return None
-    if history.notice:
-        st.warning(history.notice, icon=":material/history:")
+    """The history (None when it cannot be used), with one warning when something is wrong."""
+    history, warning = open_history()
+    if warning:
+        st.warning(warning, icon=ICON)
     return history
 
 
+def history_action(action: Callable[[], T | None], what: str) -> T | bool | None:
+    """Do a write the user asked for: its result (True for an action that returns nothing),
+    or None when it failed, with a warning saying `what` did not happen."""
+    try:
+        result = action()
+    except StorageError as exc:
+        st.warning(f"Could not {what}: {exc}", icon=ICON)
+        return None
+    return True if result is None else result
+
+
+def _unsaved(run: Run, secrets: list[str | None], reason: str) -> None:
+    st.warning(f"This run is not saved to the history: {reason}", icon=ICON)
+    st.download_button(
+        "Export this run (JSONL; History → Import takes it back)", data=run_jsonl(run, secrets),
+        file_name=f"playground-run-{run.id}.jsonl", mime="application/jsonl", key=f"unsaved_export:{run.id}",
+        icon=":material/download:",
+    )
+
+
 def record_run(result: RunResult | None = None, *, tags: Iterable[str] = (), **fields: Any) -> str | None:
-    """Save a run to the history; returns its id, or None when nothing was saved. A
+    """Save a run to the history; returns its id, or None when it is not saved. A
     RunResult is saved once, however often a page calls this with it.
 
     Text pages pass the RunResult: `record_run(result)`. Other pages pass the fields of a
@@ -45,17 +112,21 @@ def record_run(result: RunResult | None = None, *, tags: Iterable[str] = (), **f
             return saved_as
         if not result.done or result.error is not None and not any(c.text for c in result.choices):
             return None  # still arriving, or a failed call with nothing to come back to
-        run = run_of_result(result, provider=provider, tags=tags)
+        run = getattr(result, "history_run", None) or run_of_result(result, provider=provider, tags=tags)
+        result.history_run = run  # type: ignore[attr-defined]  # the same id when tried again on a rerun
     else:
         run = Run(provider=provider, tags=list(tags), **fields)
-    history = get_history()
+    history, problem = open_history()  # the page's get_history() shows the warning, if any
     if history is None:
+        _unsaved(run, connection.secrets, problem or "the history is not available.")
         return None
     try:
-        run_id = history.add(run, secrets=connection.secrets)
-    except Exception as exc:  # a full disk or a locked file must not cost the user the result on screen
-        st.warning(f"This run was not saved to the history: {type(exc).__name__}: {exc}", icon=":material/history:")
+        saved_now = history.save(run, secrets=connection.secrets)
+    except StorageError as exc:
+        _unsaved(run, connection.secrets, str(exc))
         return None
+    if not saved_now:
+        st.info("The run history is locked by another process: this run waits and is saved as soon as it is free.", icon=ICON)
     if result is not None:
-        result.history_id = run_id  # type: ignore[attr-defined]
-    return run_id
+        result.history_id = run.id  # type: ignore[attr-defined]
+    return run.id

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from components.connection import current_connection
-from components.history import get_history
+from components.history import get_history, history_action
 from components.models import choose_first
 from components.sampling_controls import put_controls, read_controls
 from playground.params import complete
@@ -91,12 +91,12 @@ def presets_bar(page: str):  # noqa: ANN201 - a Streamlit container
             c1, c2 = st.columns(2)
             c1.button("Load", key=f"preset_load:{page}", on_click=load, disabled=not chosen, use_container_width=True)
             if c2.button("Delete", key=f"preset_delete:{page}", disabled=not chosen, use_container_width=True):
-                history.delete_preset(page, chosen)  # type: ignore[arg-type]
-                st.rerun()
+                if history_action(lambda: history.delete_preset(page, chosen), "delete the preset"):  # type: ignore[arg-type]
+                    st.rerun()
             name = st.text_input("Save as", key=f"preset_name:{page}", placeholder="a name for these settings")
             if st.button("Save preset", key=f"preset_save:{page}", disabled=not name.strip(), use_container_width=True):
-                history.save_preset(page, name, current_controls(page))
-                st.toast(f"Saved the preset “{name.strip()}”.")
+                if history_action(lambda: history.save_preset(page, name, current_controls(page)), "save the preset"):
+                    st.toast(f"Saved the preset “{name.strip()}”.")
         return st.empty()
 
 

@@ -16,12 +16,15 @@ from components.connection import current_connection, get_client
 from components.counts import render_counts
 from components.errors import show_problem
 from components.token_view import render_choices
+from components.whatif import render_whatif
+from components.wire_view import render_wire
 from playground.catalog import ModelInfo
 from playground.code_export import curl_command, json_body, python_code
 from playground.requests import TextRequest
 from playground.runner import RunResult, completion_tokens, finish, run
 
 REDRAW_EVERY_S = 0.05  # live text redraw interval: redrawing per token is quadratic
+REDRAW_CHARS_PER_S = 100_000  # and longer as the text grows: each redraw sends it whole
 PER_ROW = 4
 
 
@@ -34,13 +37,17 @@ def settle(result_key: str) -> RunResult | None:
 
 
 def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> RunResult:
-    """Send the request, showing each choice's text as it arrives and a Stop button."""
-    result = RunResult(request, prompt_tokens_local=prompt_tokens)
-    st.session_state[result_key] = result
+    """Send the request, showing each choice's text as it arrives and a Stop button.
+
+    The Stop button is the first thing drawn; the text goes into one placeholder per
+    choice, redrawn at most every REDRAW_EVERY_S (more rarely as it grows), never the page;
+    the token view is built once, by the caller, when the run has ended."""
     stop_slot = st.empty()
     if request.streamed:
         stop_slot.button("Stop", key=f"{result_key}_stop", icon=":material/stop_circle:",
                          help="Keep what arrived and stop generating.")
+    result = RunResult(request, prompt_tokens_local=prompt_tokens)
+    st.session_state[result_key] = result
     n = int(request.params.get("n", 1))
     placeholders = []
     for row in range(0, n, PER_ROW):
@@ -52,7 +59,8 @@ def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> Ru
     def draw(current: RunResult, force: bool = False) -> None:
         nonlocal last_draw
         now = time.perf_counter()
-        if not force and now - last_draw < REDRAW_EVERY_S:
+        longest = max((len(c.text) for c in current.choices), default=0)
+        if not force and now - last_draw < max(REDRAW_EVERY_S, longest / REDRAW_CHARS_PER_S):
             return
         last_draw = now
         for choice in current.choices:
@@ -111,10 +119,13 @@ def render_result(result: RunResult, info: ModelInfo, *, key: str, show_text: bo
                 with st.expander("Plain text (copy)"):
                     for choice in result.choices:
                         st.code(choice.text or " ", language=None, wrap_lines=True)
+            if result.done and result.error is None:
+                render_whatif(result, info, key=f"{key}:whatif")
         st.subheader("Counts", divider="gray")
         max_tokens = result.request.params.get(info.max_tokens_param)
         render_counts(result.prompt_tokens_local or 0, completion_tokens(result), result.usage, info, max_tokens, result.cost)
     render_content_filters(result)
+    render_wire(result.wire, key=f"{key}:wire")
 
 
 def render_content_filters(result: RunResult) -> None:

@@ -2,56 +2,59 @@
 
 What training means for this model
 ----------------------------------
-The local text model is an n-gram model (`lm.TextModel`). A fine-tuned model is the base
-model plus one *adaptation layer* (`lm.Adaptation`): a Witten-Bell n-gram model of the
-training examples (contexts of up to ADAPT_ORDER - 1 = 7 tokens) mixed over the base,
+A fine-tuned model is the model it started from (local-text, or an earlier fine-tune) plus
+two layers, applied in this order over its next-token distribution (`lm.TextModel`):
 
-    lambda_k = weight * c(h_k) / (weight * c(h_k) + T(h_k)),
-    p_k(w)   = (1 - lambda_k) p_{k-1}(w) + lambda_k c(h_k, w) / c(h_k),
+1. memory: a Witten-Bell n-gram model of the training completions (`lm.Adaptation`,
+   contexts of up to ADAPT_ORDER - 1 = 7 tokens, weight = learning_rate_multiplier). It
+   reproduces the wording of the examples where their context recurs exactly.
+2. head (`local_engine.head`): a small network over the WordLlama embedding of the context
+   and its last tokens, with a softmax over the tokens the completions use and a gate g,
+   p = (1 - g) p_below + g q. This is the part that generalizes: a post worded unlike any
+   training post still embeds near the training posts on its subject. It is trained by
+   minibatch gradient descent (Adam, linear decay) on -ln p(target), with its content
+   weights imprinted from the class means first (see `head.Head.initial`).
 
-(the formula of `TextModel.adapted`). Only completion tokens are counted: the legacy
-`completion`, or each assistant message of a chat example (`weight: 0` leaves it out); the
-prompt is context only. An example is `[<|endoftext|>] + prompt + completion + [<|endoftext|>]`,
-tokenized exactly as the completions/chat routes tokenize a request (chat through
-`chat_template`), so the model learns to continue that prompt with that completion and stop.
+Only completion tokens are targets: the legacy `completion`, or each assistant message of a
+chat example (`weight: 0` leaves it out); the prompt is context only. An example is
+`[<|endoftext|>] + prompt + completion + [<|endoftext|>]`, tokenized exactly as the
+completions/chat routes tokenize a request (chat through `chat_template`), so chat files train
+the same way as prompt/completion files.
 
-A training step takes the next `batch_size` examples (shuffled each epoch with the job's
-seed), computes the *current* model's predictions on their completion tokens (teacher
-forcing), reports
+While training, p_below of a training example comes from a memory of the *other* FOLDS - 1
+folds of the examples (cross-fitting): the head and its gate learn how far the memory can be
+trusted on a prompt it has not seen, instead of learning to copy a memory that already holds
+the answer. The served model's memory holds every example.
+
+A training step takes the next `batch_size` examples (shuffled each epoch with the job's seed),
+computes the current head's predictions on their completion tokens, reports
 
     train_loss                 = mean over the batch's completion tokens of -ln p(token)
     train_mean_token_accuracy  = fraction of those tokens that are the model's argmax
+                                 (over the whole vocabulary)
 
-and then adds the batch's counts to the adaptation layer. Later steps therefore see a model
-that learned from the earlier batches, and the first epoch's loss is measured on examples
-the model has not seen yet (as with a real fine-tune's forward pass before the update).
-With a validation file, each step also scores the next `batch_size` validation examples
-(valid_loss, valid_mean_token_accuracy), and each epoch's end scores all of them
-(full_valid_loss, full_valid_mean_token_accuracy).
+(the loss that step minimizes, before its update), and then takes one gradient step. With a
+validation file, each step also scores the next `batch_size` validation examples (valid_loss,
+valid_mean_token_accuracy) and each epoch's end scores all of them (full_valid_loss,
+full_valid_mean_token_accuracy), with the full memory: exactly the model a checkpoint serves.
 
 The hyperparameters, for this model
 -----------------------------------
-- n_epochs: passes over the training data. Every pass adds the examples' counts again, so
-  c(h) grows with the epochs and lambda moves towards 1: the model copies its examples more
-  surely (and generalises less). "auto": 3 epochs, or more/fewer so that
-  n_examples * n_epochs lands in [100, 25000] (clamped to 1..25) — the rule OpenAI's
-  data-preparation cookbook gives for its default.
-- batch_size: examples per step. The final model does not depend on it (counts add up the
-  same); it sets the number of steps (ceil(n / batch_size) per epoch), the granularity of the
-  metrics, and how stale the model is when it predicts a batch (examples of one batch do not
-  learn from each other). "auto": 0.2% of the examples, clamped to 1..256 (OpenAI's rule).
-- learning_rate_multiplier: the adaptation's `weight`. lambda depends on weight * c(h), so
-  2.0 trains as strongly as twice the epochs; small values keep the base model's
-  distribution (less overfitting). "auto": 1.0.
+- n_epochs: passes over the training data (gradient steps = n_epochs * ceil(n / batch_size)).
+  "auto": 3 epochs, or more/fewer so that n_examples * n_epochs lands in [100, 25000]
+  (clamped to 1..25), the rule of OpenAI's data-preparation cookbook.
+- batch_size: examples per gradient step (the loss is the mean over their tokens). "auto":
+  0.2% of the examples, clamped to 1..256 (OpenAI's rule).
+- learning_rate_multiplier: Adam's step size is BASE_LEARNING_RATE (0.01) times it, decaying
+  linearly to 0 over the job; it also weights the memory layer. "auto": 1.0.
 
-After epoch e every example has been counted e times, which is exactly the layer "examples
-once, weight = learning_rate_multiplier * e" (lambda sees only weight * counts). Checkpoints
-and the final model are saved in that compact form.
+Checkpoints (the last 3 epochs) are the head's weights at that step, saved beside the model.
 
 Jobs and models on disk
 -----------------------
 `data_dir/fine_tuning/jobs/<job id>.json` (the job, its checkpoints) and `<job id>.events.jsonl`;
-`data_dir/fine_tuning/models/<job id>[.ckpt-step-N].json` (the adaptation layers). Models
+`data_dir/fine_tuning/models/<job id>[.ckpt-step-N].json` (the layers; the memory inline, each
+head as `<that name>.head<i>.npz` beside it). Models
 are re-registered at start-up. A job that was queued (or validating) when the engine
 stopped is queued again; one that was running is marked failed ("the engine restarted
 during training") — never left running.
@@ -76,19 +79,22 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from . import chat_template, lm
+from . import chat_template, embedder, lm
 from .engine import Engine, ModelCard
 from .errors import APIError, invalid
+from .head import BASE_LEARNING_RATE, Featurizer, Head, Positions, Trainer
 from .jsonl import read_jsonl
 
 log = logging.getLogger("local_engine.fine_tune")
 
 BASE_MODEL = "local-text"
 ADAPT_ORDER = 8
+FOLDS = 5
+MAX_TOTAL_PAUSE = 20.0  # seconds of watching pauses per job, whatever the number of steps
 MAX_EXAMPLE_TOKENS = 8192  # the text routes' context window; longer examples are truncated
 MIN_EXAMPLES = 10  # as the API requires
 KEPT_CHECKPOINTS = 3
@@ -223,22 +229,6 @@ def parse_examples(content: bytes, encoding) -> tuple[list[Example], int, int]:
     return examples, lines, tokens
 
 
-def evaluate(model: lm.TextModel, examples: Sequence[Example]) -> tuple[float, float]:
-    """(mean -ln p, fraction argmax == target) over the examples' target tokens."""
-    nll = 0.0
-    correct = total = 0
-    for ex in examples:
-        context = list(ex.context)
-        for token in ex.target:
-            dist = model.next_dist(context)
-            best, _ = model.top_k(dist, 1)
-            nll -= math.log(max(float(dist.probs[token]), 1e-30))
-            correct += int(best[0] == token)
-            total += 1
-            context.append(token)
-    return (nll / total, correct / total) if total else (0.0, 0.0)
-
-
 # --------------------------------------------------------------------------- jobs
 
 
@@ -283,7 +273,7 @@ class FineTuning:
         for path in sorted(self.models_dir.glob("*.json")):
             try:
                 saved = json.loads(path.read_text(encoding="utf-8"))
-                layers = [lm.Adaptation.from_json(a) for a in saved["adaptations"]]
+                layers = [self._layer(a, base) for a in saved["adaptations"]]
             except (OSError, ValueError, KeyError) as exc:
                 log.warning("ignoring damaged model file %s: %s", path, exc)
                 continue
@@ -291,6 +281,11 @@ class FineTuning:
                 saved["id"], kind="text", owned_by=saved.get("owned_by", "user"), created=saved["created"],
                 served_by=base.with_adaptations(layers),
             ))
+
+    def _layer(self, saved: dict[str, Any], base: lm.TextModel) -> lm.Adaptation | Head:
+        if saved.get("kind") == "head":
+            return Head.load(self.models_dir / Path(saved["file"]).name, _featurizer(base))
+        return lm.Adaptation.from_json(saved)
 
     def _load_jobs(self) -> None:
         entries = []
@@ -438,6 +433,8 @@ class FineTuning:
             raise APIError(403, f"You cannot delete the model `{card.id}`: only fine-tuned models can be deleted.",
                            param="model", code="model_not_deletable", type="invalid_request_error")
         for path in paths:
+            for head in self.models_dir.glob(f"{path.stem}.head*.npz"):
+                head.unlink(missing_ok=True)
             path.unlink(missing_ok=True)
         self.engine.unregister(model_id)
         return {"id": model_id, "object": "model", "deleted": True}
@@ -504,7 +501,6 @@ class FineTuning:
     def _train(self, job_id: str) -> None:
         job = self.get(job_id)
         cancel = self._cancel[job_id]
-        pace = float(self.engine.config.fine_tune_pace)
         try:
             base = self.engine.card(job["model"], "text").served_by
         except APIError:
@@ -516,11 +512,9 @@ class FineTuning:
         batch = min(hyper["batch_size"], len(train))
         per_epoch = math.ceil(len(train) / batch)
         total = per_epoch * epochs
+        # Pauses (to watch a job) add up to at most MAX_TOTAL_PAUSE seconds.
+        pace = min(float(self.engine.config.fine_tune_pace), MAX_TOTAL_PAUSE / total)
         rng = np.random.default_rng(job["seed"])
-        base_layers = list(base.adaptations)
-        layer = lm.Adaptation([], lr, ADAPT_ORDER, train_from=[])
-        model = base
-        rows: list[dict[str, Any]] = []
         with self._lock:
             if cancel.is_set():
                 raise Cancelled
@@ -528,6 +522,12 @@ class FineTuning:
         self._event(job_id, f"Fine-tuning job started: {len(train)} training sequences, {epochs} epochs, "
                             f"batch size {batch}, {total} steps")
         started = time.monotonic()
+        memory = _memory(train, lr)
+        below, train_pos, valid_pos, outputs = _positions(base, memory, train, valid, rng, cancel)
+        head = Head.initial(outputs, train_pos.x, train_pos.target, job["seed"])
+        head.featurizer = _featurizer(base)
+        trainer = Trainer(head, BASE_LEARNING_RATE * lr, total)
+        rows: list[dict[str, Any]] = []
         step = 0
         for epoch in range(epochs):
             order = rng.permutation(len(train))
@@ -535,23 +535,21 @@ class FineTuning:
                 if cancel.is_set():
                     raise Cancelled
                 step += 1
-                chosen = [train[i] for i in order[b * batch:(b + 1) * batch]]
-                loss, accuracy = evaluate(model, chosen)
+                chosen = order[b * batch:(b + 1) * batch]
+                loss, accuracy = trainer.step(train_pos.take(chosen))
                 metrics: dict[str, Any] = {"step": step, "train_loss": loss, "train_mean_token_accuracy": accuracy}
                 if valid:
                     start = ((step - 1) * batch) % len(valid)
-                    window = [valid[(start + i) % len(valid)] for i in range(min(batch, len(valid)))]
-                    metrics["valid_loss"], metrics["valid_mean_token_accuracy"] = evaluate(model, window)
-                layer = layer.extended([e.tokens for e in chosen], [len(e.context) for e in chosen])
-                model = base.with_adaptations([*base_layers, layer])
+                    window = np.array([(start + i) % len(valid) for i in range(min(batch, len(valid)))])
+                    metrics["valid_loss"], metrics["valid_mean_token_accuracy"] = trainer.evaluate(valid_pos.take(window))
                 epoch_end = b == per_epoch - 1
                 if epoch_end and valid:
-                    metrics["full_valid_loss"], metrics["full_valid_mean_token_accuracy"] = evaluate(model, valid)
+                    metrics["full_valid_loss"], metrics["full_valid_mean_token_accuracy"] = trainer.evaluate(valid_pos)
                 metrics["total_steps"] = total
                 rows.append(metrics)
                 self._event(job_id, _metrics_message(metrics), data=metrics, kind="metrics")
                 if epoch_end and epoch >= epochs - KEPT_CHECKPOINTS:
-                    self._checkpoint(job_id, job, base, train, lr * (epoch + 1), step, metrics,
+                    self._checkpoint(job_id, job, [*below, memory, head.copy()], step, metrics,
                                      final=epoch == epochs - 1)
                 elapsed = time.monotonic() - started
                 with self._lock:
@@ -569,19 +567,15 @@ class FineTuning:
         self._event(job_id, f"New fine-tuned model created: {model_id(job)}")
         self._event(job_id, "The job has successfully completed")
 
-    def _checkpoint(self, job_id: str, job: dict, base: lm.TextModel, train: list[Example], weight: float,
-                    step: int, metrics: dict, final: bool) -> None:
-        # After e epochs the layer equals the examples counted once with weight lr * e.
-        layer = lm.Adaptation([e.tokens for e in train], weight, ADAPT_ORDER, train_from=[len(e.context) for e in train])
-        layers = [*base.adaptations, layer]
+    def _checkpoint(self, job_id: str, job: dict, layers: list, step: int, metrics: dict, final: bool) -> None:
+        base = self.engine.card(BASE_MODEL, "text").served_by
         served = base.with_adaptations(layers)
         ids = [(f"{model_id(job)}:ckpt-step-{step}", f"{job_id}.ckpt-step-{step}.json")]
         if final:
             ids.append((model_id(job), f"{job_id}.json"))
         created = int(time.time())
         for model, filename in ids:
-            _write_json(self.models_dir / filename, {"id": model, "created": created, "job": job_id, "owned_by": "user",
-                                                     "adaptations": [a.to_json() for a in layers]})
+            self._save_model(filename, {"id": model, "created": created, "job": job_id, "owned_by": "user"}, layers)
             self.engine.register(ModelCard(model, kind="text", owned_by="user", created=created, served_by=served))
         from .routes.files import new_id
 
@@ -594,6 +588,80 @@ class FineTuning:
             self._jobs[job_id]["checkpoints"].append(checkpoint)
             self._save(job_id)
         self._event(job_id, f"Checkpoint created at step {step}")
+
+    def _save_model(self, filename: str, meta: dict[str, Any], layers: list) -> None:
+        """The model's JSON (its layers in order); each head's weights beside it as .npz."""
+        saved = []
+        stem = filename.removesuffix(".json")
+        for i, layer in enumerate(layers):
+            if isinstance(layer, Head):
+                name = f"{stem}.head{i}.npz"
+                layer.save(self.models_dir / name)
+                saved.append({"kind": "head", "file": name})
+            else:
+                saved.append(layer.to_json())
+        _write_json(self.models_dir / filename, {**meta, "adaptations": saved})
+
+
+# --------------------------------------------------------------------------- training data
+
+
+def _featurizer(model: lm.TextModel) -> Featurizer:
+    return Featurizer(model.encoding, embedder.base_embedder())
+
+
+def _memory(train: list[Example], weight: float) -> lm.Adaptation:
+    """The Witten-Bell layer of the training completions (see the module docstring)."""
+    return lm.Adaptation([e.tokens for e in train], weight, ADAPT_ORDER, train_from=[len(e.context) for e in train])
+
+
+def _positions(base: lm.TextModel, memory: lm.Adaptation, train: list[Example], valid: list[Example],
+               rng: np.random.Generator, cancel: threading.Event) -> tuple[list, Positions, Positions, np.ndarray]:
+    """The layers below the head, and the training and validation positions.
+
+    A training position's p_below comes from the base and a Witten-Bell layer of the *other*
+    folds' examples (FOLDS-fold cross-fitting): the head learns how far to trust that layer on
+    prompts it has not memorized. Validation positions see the layer of all training examples,
+    exactly as the fine-tuned model will.
+    """
+    below = list(base.adaptations)
+    outputs = np.unique(np.fromiter((t for e in train for t in e.target), dtype=np.int64))
+    folds = min(FOLDS, len(train))
+    fold_of = rng.permutation(len(train)) % folds
+    models = []
+    for f in range(folds):
+        others = [i for i in range(len(train)) if fold_of[i] != f]
+        layer = lm.Adaptation([train[i].tokens for i in others], memory.weight, ADAPT_ORDER,
+                              train_from=[len(train[i].context) for i in others])
+        models.append(base.with_adaptations([*below, layer]))
+    train_pos = _collect([(models[fold_of[i]], e) for i, e in enumerate(train)], outputs, base, cancel)
+    full = base.with_adaptations([*below, memory])
+    valid_pos = _collect([(full, e) for e in valid], outputs, base, cancel)
+    return below, train_pos, valid_pos, outputs
+
+
+def _collect(pairs: list[tuple[lm.TextModel, Example]], outputs: np.ndarray, base: lm.TextModel,
+             cancel: threading.Event) -> Positions:
+    contexts, fields = [], {k: [] for k in ("p_target", "p_outputs", "p_best", "best", "target_id", "example")}
+    index = {int(t): i for i, t in enumerate(outputs.tolist())}
+    for n, (model, ex) in enumerate(pairs):
+        if cancel.is_set():
+            raise Cancelled
+        context = list(ex.context)
+        for token in ex.target:
+            probs = model.next_dist(context).probs
+            contexts.append(list(context))
+            best = int(np.argmax(probs))
+            for key, value in (("p_target", probs[token]), ("p_outputs", probs[outputs]), ("p_best", probs[best]),
+                               ("best", best), ("target_id", token), ("example", n)):
+                fields[key].append(value)
+            context.append(token)
+    x, b1, b2 = _featurizer(base)(contexts) if contexts else (np.zeros((0, 512), np.float32),) + (np.zeros(0, np.int64),) * 2
+    target = np.array([index.get(int(t), -1) for t in fields["target_id"]], dtype=np.int64)
+    p_outputs = np.array(fields["p_outputs"], dtype=np.float32).reshape(len(target), len(outputs))
+    return Positions(x, b1, b2, target, np.array(fields["p_target"], np.float64), p_outputs,
+                     np.array(fields["p_best"], np.float64), np.array(fields["best"], np.int64),
+                     np.array(fields["target_id"], np.int64), np.array(fields["example"], np.int64))
 
 
 class _JobError(Exception):

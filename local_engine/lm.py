@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import logging
 import os
 import time
@@ -273,6 +274,10 @@ class Adaptation:
         return Adaptation(self.examples + added.examples, self.weight, self.order, table=table,
                           train_from=mine + theirs)
 
+    @property
+    def signature(self) -> str:
+        return json.dumps([self.weight, self.order, len(self.examples)])
+
     def to_json(self) -> dict:
         data = {"examples": self.examples, "weight": self.weight, "order": self.order}
         if self.train_from is not None:
@@ -364,8 +369,13 @@ class TextModel:
     # -- the distribution ------------------------------------------------------------------
 
     @property
+    def signature(self) -> str:
+        """What identifies this model's weights (for system_fingerprint)."""
+        return "|".join([self.fingerprint, *(layer.signature for layer in self.adaptations)])
+
+    @property
     def order(self) -> int:
-        return max([self.kn_order, *(a.order for a in self.adaptations)])
+        return max([self.kn_order, *(getattr(a, "order", 0) for a in self.adaptations)])
 
     def steps(self, context: Sequence[int]) -> list[Step]:
         """The mixing steps for this context, lowest order first (see the module docstring)."""
@@ -379,8 +389,8 @@ class TextModel:
             if step is None:
                 break  # unseen context: no longer one was seen either
             out.append(step)
-        for adaptation in self.adaptations:
-            out.extend(adaptation.steps(ctx))
+        for layer in self.adaptations:  # each reads as much of the context as it needs
+            out.extend(layer.steps(context))
         return out
 
     def next_dist(self, context: Sequence[int]) -> NextDist:

@@ -1,154 +1,89 @@
-"""Every run, saved to a local SQLite database: searchable, exportable, never holding a key.
+"""Every run, saved to a database: searchable, exportable, never holding a key.
 
-One connection per call (sqlite3 connections are not shared across threads); WAL mode and
-a busy timeout so two browser sessions writing at once both get their runs in. The schema
-grows by an ordered list of migrations (PRAGMA user_version counts the ones applied), so a
-database written by an older app opens in a newer one. A file that is not a database is
-renamed aside (`history.sqlite3.corrupt-<timestamp>`), never deleted, and a fresh one
-started, with a notice the page shows.
+The database is a local SQLite file, or PostgreSQL when PLAYGROUND_DATABASE_URL names one
+(playground/db.py); one list of migrations builds the schema on both
+(playground/migrations.py). The history is optional to the app, and never loses a run
+quietly:
+- a file that is not a database, or fails SQLite's integrity check, is renamed aside
+  (`history.sqlite3.corrupt-<timestamp>`, never deleted) and what can still be read from it
+  is recovered into the new file (playground/recovery.py);
+- a file written by a newer app, or one that cannot be written, is used read-only and
+  left as it is; `read_only` says why;
+- a file locked by another process is waited for: `add` retries for a minute; `save`
+  queues the run and a background thread saves it as soon as the lock is gone;
+- anything else raises a StorageError whose message says what happened.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import copy
 import json
 import os
 import re
-import sqlite3
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from playground.db import (
+    Conn,
+    Damaged,
+    Locked,
+    PostgresDatabase,
+    ReadOnly,
+    SqliteDatabase,
+    StorageError,
+    database_url,
+)
 from playground.errors import scrub
 from playground.logprobs import Alternative, TokenInfo
+from playground.migrations import (
+    LOCAL_WORKSPACE,
+    MIGRATIONS,
+    PG_SEARCH_TEXT,
+    SCHEMA_VERSION,
+    clean_tags,
+    fts5_available,
+    migrate,
+    read_version,
+)
 from playground.paths import app_data_dir
+from playground.recovery import recover
 from playground.runner import RunResult
 
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "fts5_available", "History", "HistoryUnavailable", "Locked", "ReadOnly", "Run",
+           "RunFilter", "StorageError"]
+
 BUSY_TIMEOUT_MS = 15_000
+OPEN_WAIT_MS = 2_000  # opening (and its one-time migration) waits this long for a lock, then says "busy"
+QUICK_WAIT_MS = 1_000  # save(): a lock held longer than this queues the run instead of holding up the page
+LOCK_WAIT_S = 60.0  # add(): retries on a lock for this long before it gives up
 FULL_CHECK_MAX_BYTES = 32_000_000  # larger files get only the cheap checks when opened
-ENDPOINTS = ("completions", "chat", "embeddings", "image_variations")
+ENDPOINTS = ("completions", "chat", "embeddings", "image_variations", "evals")
 # Keys that may hold credentials or transport details: dropped from anything saved.
 _DROPPED_KEYS = frozenset({"headers", "extra_headers", "api_key", "authorization", "api-key", "rate_limit", "ratelimit"})
 
 
-class HistoryUnavailable(RuntimeError):
-    """Neither the configured database nor a fresh one could be opened."""
+class HistoryUnavailable(StorageError):
+    """The history cannot be used now (cannot be created, read, or reached); nothing was changed."""
+
+
+class PresetExists(StorageError):
+    """A preset of that name is already saved (and overwrite was not asked for)."""
+
+
+class HistoryBusy(HistoryUnavailable):
+    """Opening needed a write (a migration) while another process held the lock: try again."""
 
 
 def default_path() -> Path:
     """PLAYGROUND_HISTORY_DB, else <app data dir>/history.sqlite3."""
     chosen = os.environ.get("PLAYGROUND_HISTORY_DB")
     return Path(chosen) if chosen else app_data_dir() / "history.sqlite3"
-
-
-# --- the schema, as migrations -------------------------------------------------------
-
-
-def _m001_runs(db: sqlite3.Connection) -> None:
-    db.execute(
-        """CREATE TABLE runs (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            id TEXT NOT NULL UNIQUE,
-            created REAL NOT NULL,
-            endpoint TEXT NOT NULL,
-            model TEXT NOT NULL,
-            provider TEXT NOT NULL,
-            request TEXT NOT NULL,
-            response TEXT NOT NULL,
-            usage TEXT,
-            latency REAL,
-            cost REAL,
-            title TEXT NOT NULL DEFAULT '',
-            tags TEXT NOT NULL DEFAULT '[]'
-        )"""
-    )
-
-
-def _m002_ttft_search_text_indexes(db: sqlite3.Connection) -> None:
-    """Time to first token; the prompt and response text as columns (search, list preview)."""
-    db.execute("ALTER TABLE runs ADD COLUMN ttft REAL")
-    db.execute("ALTER TABLE runs ADD COLUMN prompt_text TEXT NOT NULL DEFAULT ''")
-    db.execute("ALTER TABLE runs ADD COLUMN response_text TEXT NOT NULL DEFAULT ''")
-    rows = db.execute("SELECT seq, request, response FROM runs").fetchall()
-    for seq, request, response in rows:
-        db.execute(
-            "UPDATE runs SET prompt_text = ?, response_text = ? WHERE seq = ?",
-            (prompt_text_of(json.loads(request)), response_text_of(json.loads(response)), seq),
-        )
-    db.execute("CREATE INDEX runs_created ON runs(created)")
-    db.execute("CREATE INDEX runs_model_created ON runs(model, created)")
-    db.execute("CREATE INDEX runs_endpoint_created ON runs(endpoint, created)")
-
-
-def _m003_tag_table(db: sqlite3.Connection) -> None:
-    """Tags move from a JSON column to a table, so a tag filter uses an index."""
-    db.execute("CREATE TABLE run_tags (run_seq INTEGER NOT NULL REFERENCES runs(seq) ON DELETE CASCADE, tag TEXT NOT NULL, PRIMARY KEY (run_seq, tag))")
-    db.execute("CREATE INDEX run_tags_tag ON run_tags(tag)")
-    for seq, tags in db.execute("SELECT seq, tags FROM runs").fetchall():
-        for tag in _clean_tags(json.loads(tags or "[]")):
-            db.execute("INSERT OR IGNORE INTO run_tags VALUES (?, ?)", (seq, tag))
-    db.execute("ALTER TABLE runs DROP COLUMN tags")
-
-
-def _m004_full_text(db: sqlite3.Connection) -> None:
-    """An FTS5 index (trigram: substring matches, like LIKE) when this SQLite has FTS5."""
-    if not fts5_available(db):
-        return
-    db.execute(
-        "CREATE VIRTUAL TABLE runs_fts USING fts5(title, prompt_text, response_text, "
-        "content='runs', content_rowid='seq', tokenize='trigram')"
-    )
-    db.execute("INSERT INTO runs_fts(runs_fts) VALUES ('rebuild')")
-    # One statement per execute: executescript() would commit the migration's transaction.
-    db.execute(
-        """CREATE TRIGGER runs_fts_insert AFTER INSERT ON runs BEGIN
-            INSERT INTO runs_fts(rowid, title, prompt_text, response_text)
-            VALUES (new.seq, new.title, new.prompt_text, new.response_text);
-        END"""
-    )
-    db.execute(
-        """CREATE TRIGGER runs_fts_delete AFTER DELETE ON runs BEGIN
-            INSERT INTO runs_fts(runs_fts, rowid, title, prompt_text, response_text)
-            VALUES ('delete', old.seq, old.title, old.prompt_text, old.response_text);
-        END"""
-    )
-    db.execute(
-        """CREATE TRIGGER runs_fts_update AFTER UPDATE OF title, prompt_text, response_text ON runs BEGIN
-            INSERT INTO runs_fts(runs_fts, rowid, title, prompt_text, response_text)
-            VALUES ('delete', old.seq, old.title, old.prompt_text, old.response_text);
-            INSERT INTO runs_fts(rowid, title, prompt_text, response_text)
-            VALUES (new.seq, new.title, new.prompt_text, new.response_text);
-        END"""
-    )
-
-
-def _m005_presets(db: sqlite3.Connection) -> None:
-    db.execute(
-        """CREATE TABLE presets (
-            page TEXT NOT NULL,
-            name TEXT NOT NULL,
-            controls TEXT NOT NULL,
-            updated REAL NOT NULL,
-            PRIMARY KEY (page, name)
-        )"""
-    )
-
-
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _m001_runs,
-    _m002_ttft_search_text_indexes,
-    _m003_tag_table,
-    _m004_full_text,
-    _m005_presets,
-]
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def fts5_available(db: sqlite3.Connection) -> bool:
-    options = {row[0] for row in db.execute("PRAGMA compile_options")}
-    return "ENABLE_FTS5" in options
 
 
 # --- records ---------------------------------------------------------------------------
@@ -172,6 +107,7 @@ class Run:
     tags: list[str] = field(default_factory=list)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     created: float = field(default_factory=time.time)
+    shared: bool = False  # visible to the whole team, not only to its workspace
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -303,9 +239,12 @@ def run_of_result(result: RunResult, *, provider: dict[str, Any], tags: Iterable
                 {"index": c.index, "text": c.text, "finish_reason": c.finish_reason, "tokens": tokens_to_json(c.tokens)}
                 for c in result.choices
             ],
-            "stopped": result.stopped,
+            # a stream cut short (the server went away mid-answer) is kept as stopped, with its error
+            "stopped": result.stopped or (result.error is not None and any(c.text for c in result.choices)),
+            **({"error": {"title": result.error.title, "detail": result.error.detail}} if result.error is not None else {}),
             "prompt_tokens_echoed": result.prompt_tokens_echoed,
             "raw": {"choices": [{"index": c.index, "logprobs": c.raw_logprobs} for c in result.choices]},
+            **({"wire": result.wire.to_json()} if result.wire is not None else {}),
         },
         usage=usage,
         latency=result.latency_s,
@@ -342,27 +281,28 @@ def safe_json(value: Any, secrets: Iterable[str | None] = ()) -> str:
     return cleaned
 
 
-def _clean_tags(tags: Iterable[Any]) -> list[str]:
-    seen: list[str] = []
-    for tag in tags:
-        tag = str(tag).strip().lower()
-        if tag and tag not in seen:
-            seen.append(tag[:40])
-    return seen
-
-
 # --- the database ----------------------------------------------------------------------
 
+Row = tuple[tuple[Any, ...], list[str]]
+_INSERT = (
+    "INSERT INTO runs (id, created, endpoint, model, provider, request, response, usage, latency, ttft, cost, title, "
+    "prompt_text, response_text, workspace, shared) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
 
-def _row(run: Run, secrets: list[str | None]) -> tuple[tuple[Any, ...], list[str]]:
+
+def _text(value: str) -> str:
+    return value.replace("\x00", "")  # PostgreSQL text cannot hold NUL; SQLite's search ignores it
+
+
+def _row(run: Run, secrets: list[str | None], workspace: str) -> Row:
     """The runs-table row of `run`, every JSON field scrubbed, and its tags."""
     request = safe_json(run.request, secrets)
     response = safe_json(run.response, secrets)
     row = (
-        run.id,
+        _text(run.id),
         float(run.created),
-        run.endpoint,
-        run.model,
+        _text(run.endpoint),
+        _text(run.model),
         safe_json(run.provider, secrets),
         request,
         response,
@@ -370,69 +310,205 @@ def _row(run: Run, secrets: list[str | None]) -> tuple[tuple[Any, ...], list[str
         run.latency,
         run.ttft,
         run.cost,
-        scrub(run.title, secrets),
-        prompt_text_of(json.loads(request)),
-        response_text_of(json.loads(response)),
+        _text(scrub(run.title, secrets)),
+        _text(prompt_text_of(json.loads(request))),
+        _text(response_text_of(json.loads(response))),
+        workspace,
+        int(bool(run.shared)),
     )
-    return row, _clean_tags(run.tags)
+    return row, clean_tags(run.tags)
 
 
-def _insert(db: sqlite3.Connection, row: tuple[Any, ...], tags: list[str]) -> None:
-    seq = db.execute(
-        "INSERT INTO runs (id, created, endpoint, model, provider, request, response, usage, latency, ttft, cost, title, "
-        "prompt_text, response_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        row,
-    ).lastrowid
-    db.executemany("INSERT OR IGNORE INTO run_tags VALUES (?, ?)", [(seq, t) for t in tags])
+def _insert(db: Conn, row: tuple[Any, ...], tags: list[str], *, if_absent: bool = False) -> bool:
+    """Insert one run and its tags; with `if_absent`, a run whose id is already saved is
+    skipped (False), so a retried batch never saves a run twice."""
+    found = db.execute(_INSERT + (" ON CONFLICT (id) DO NOTHING" if if_absent else "") + " RETURNING seq", row).fetchone()
+    if found is None:
+        return False
+    db.executemany("INSERT INTO run_tags VALUES (?, ?) ON CONFLICT DO NOTHING", [(found[0], t) for t in tags])
+    return True
+
+
+def _run_of_row(row: dict[str, Any]) -> Run | None:
+    """A Run from a runs-table row read back from a damaged file; None when it is not whole."""
+    try:
+        return Run(
+            id=str(row["id"]), created=float(row["created"]), endpoint=str(row["endpoint"]), model=str(row["model"]),
+            provider=json.loads(row.get("provider") or "{}"), request=json.loads(row["request"]),
+            response=json.loads(row["response"]), usage=json.loads(row["usage"]) if row.get("usage") else None,
+            latency=row.get("latency"), ttft=row.get("ttft"), cost=row.get("cost"), title=str(row.get("title") or ""),
+            tags=list(row.get("tags") or []),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+@dataclass
+class _Outbox:
+    """Runs waiting for another process's lock to go, saved in order by one thread."""
+
+    rows: list[Row] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    flusher: threading.Thread | None = None
 
 
 class History:
-    """The run history at `path`. Holds no open connection: safe to share between threads
-    and sessions. `notice` says what happened when the file had to be set aside."""
+    """The run history: a SQLite file at `path` (default: default_path()), or PostgreSQL at
+    `url` (or a `path` that is a postgresql:// URL; when neither is given:
+    PLAYGROUND_DATABASE_URL). Holds no connection
+    between calls that another thread could trip on: safe to share between sessions.
 
-    def __init__(self, path: Path | str | None = None) -> None:
-        self.path = Path(path) if path is not None else default_path()
+    `notice`: what happened when it was opened, once (a damaged file set aside and what was
+    recovered from it). `read_only`: why runs are not saved to it, while that lasts.
+    Raises HistoryUnavailable when it cannot be used at all."""
+
+    def __init__(self, path: Path | str | None = None, *, url: str | None = None) -> None:
+        if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+            path, url = None, path
+        self.url = url if url is not None else (database_url() if path is None else None)
+        self.path: Path | None = None
+        self.db: SqliteDatabase | PostgresDatabase
+        if self.url:
+            self.db = PostgresDatabase(self.url)
+        else:
+            self.path = Path(path) if path is not None else default_path()
+            self.db = SqliteDatabase(self.path, busy_ms=BUSY_TIMEOUT_MS)
+        self.backend = self.db.dialect.name
         self.notice: str | None = None
-        self.has_fts = False
-        self._open_or_replace()
+        self.read_only: str | None = None
+        self.has_fts = False  # SQLite's FTS5 index (PostgreSQL: the trigram index, see has_trigram)
+        self.has_trigram = False
+        self._version = 0
+        self._reopen = threading.RLock()
+        self.workspace = LOCAL_WORKSPACE
+        self._queue = _Outbox()  # shared by every workspace's view
+        self._open()
 
-    # connections
+    def where(self) -> str:
+        return self.db.describe()
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        try:
-            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            db.execute("PRAGMA foreign_keys = ON")
-            yield db
-        finally:
-            db.close()
+    def scoped(self, workspace: str) -> History:
+        """The same history as `workspace` sees it: its own runs and presets, and those
+        shared with the team; what it saves belongs to it."""
+        view = copy.copy(self)
+        view.workspace = workspace
+        return view
 
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction taken at once (BEGIN IMMEDIATE): no lock upgrade deadlock."""
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
+    def _visible(self, alias: str = "r") -> tuple[str, list[Any]]:
+        return f"({alias}.workspace = ? OR {alias}.shared = 1)", [self.workspace]
+
+    # opening ---------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        with self._reopen:
+            if isinstance(self.db, PostgresDatabase):
+                self._open_postgres()
+                return
             try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
+                self._open_sqlite()
+                return
+            except Damaged as exc:
+                reason = str(exc)
+            except Locked as exc:
+                raise HistoryBusy(f"The run history at {self.path} is busy: {exc}. It is tried again on the next page.") from exc
+            except HistoryUnavailable:
                 raise
-            db.execute("COMMIT")
+            except (StorageError, OSError) as exc:
+                raise HistoryUnavailable(f"The run history at {self.path} could not be opened: {exc}") from exc
+            self._set_aside_and_recover(reason)
 
-    def _open_or_replace(self) -> None:
+    def _open_postgres(self) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._prepare()
-            return
-        except (sqlite3.DatabaseError, OSError) as exc:
-            reason = str(exc) or type(exc).__name__
-        if not self.path.exists():
-            raise HistoryUnavailable(f"The run history could not be created at {self.path}: {reason}.")
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+            with self.db.write() as db:
+                found = migrate(db)
+            with self.db.connect() as db:
+                self.has_trigram = db.execute("SELECT to_regclass('runs_search_trgm')").fetchone()[0] is not None
+        except StorageError as exc:
+            raise HistoryUnavailable(f"The run history at {self.where()} could not be opened: {exc}") from exc
+        self._version = max(found, SCHEMA_VERSION)
+        if found > SCHEMA_VERSION:
+            self.read_only = self._newer(found)
+            self._check_reads()
+
+    @staticmethod
+    def _newer(version: int) -> str:
+        return (f"it was written by a newer version of the app (schema {version}; this one knows {SCHEMA_VERSION}), "
+                "so it is shown read-only and new runs are not saved to it")
+
+    def _open_sqlite(self) -> None:
+        """Open, check and migrate the file; a damaged one raises Damaged (and nothing else
+        does: locked, read-only and missing files are never taken for damaged ones)."""
+        assert self.path is not None
+        path, folder = self.path, self.path.parent
+        if path.is_dir():
+            raise Damaged("a folder is in the database's place")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HistoryUnavailable(f"The run history cannot be created at {path}: {exc.strerror or exc}.") from exc
+        effective = {"effective_ids": True} if os.access in os.supports_effective_ids else {}
+        exists = path.exists()
+        if exists and not os.access(path, os.R_OK, **effective):
+            raise HistoryUnavailable(f"The run history at {path} cannot be read (permission denied).")
+        writable = os.access(folder, os.W_OK, **effective) and (not exists or os.access(path, os.W_OK, **effective))
+        if not exists and not writable:
+            raise HistoryUnavailable(f"The run history cannot be created at {path}: its folder cannot be written.")
+        self.db.read_only = not writable
+        self.read_only = None
+        with self.db.connect(busy_ms=OPEN_WAIT_MS) as db:
+            version = read_version(db)  # reads the header: "file is not a database" shows here
+            self._check_pages(db)
+            journal = str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+        if version > SCHEMA_VERSION:
+            self.db.read_only = True  # left exactly as it is
+            self.read_only = self._newer(version)
+            self._check_reads()
+        elif not writable:
+            if version < SCHEMA_VERSION:
+                raise HistoryUnavailable(f"The run history at {path} cannot be written, and this app needs to upgrade it first.")
+            self.read_only = "its file or folder cannot be written, so it is shown read-only and new runs are not saved to it"
+        else:
+            if journal != "wal":
+                with self.db.connect(busy_ms=OPEN_WAIT_MS) as db:
+                    db.execute("PRAGMA journal_mode = WAL")
+            if version < SCHEMA_VERSION:
+                with self.db.write(busy_ms=OPEN_WAIT_MS) as db:
+                    version = max(migrate(db), SCHEMA_VERSION)
+        self._version = version
+        with self.db.connect() as db:
+            self.has_fts = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'runs_fts'").fetchone() is not None
+
+    def _check_pages(self, db: Conn) -> None:
+        assert self.path is not None
+        size = self.path.stat().st_size if self.path.exists() else 0
+        page_size = db.execute("PRAGMA page_size").fetchone()[0]
+        page_count = db.execute("PRAGMA page_count").fetchone()[0]
+        wal = self.path.with_name(self.path.name + "-wal")
+        if page_count * page_size > size and not (wal.exists() and wal.stat().st_size):
+            raise Damaged("the file is shorter than its header says: truncated")
+        if size <= FULL_CHECK_MAX_BYTES:  # the full check reads every page: seconds on a large history
+            check = db.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise Damaged(f"integrity check failed: {check}")
+
+    def _check_reads(self) -> None:
+        """A newer app's database is read with this app's queries: they must still work."""
+        try:
+            self.search(limit=1)
+            self.models()
+            self.tags()
+            self.presets("completions")
+        except StorageError as exc:
+            raise HistoryUnavailable(f"The run history at {self.where()} was written by a newer version of the app "
+                                     f"that this one cannot read ({exc}). It was left as it is.") from exc
+
+    def _set_aside_and_recover(self, reason: str) -> None:
+        assert self.path is not None
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
         n = 1
         while aside.exists():
-            aside = aside.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
             n += 1
         try:
             self.path.rename(aside)
@@ -440,99 +516,170 @@ class History:
                 side = self.path.with_name(self.path.name + suffix)
                 if side.exists():
                     side.rename(aside.with_name(aside.name + suffix))
-            self._prepare()
-        except (sqlite3.DatabaseError, OSError) as exc:
+            self._open_sqlite()
+        except (StorageError, OSError) as exc:
             raise HistoryUnavailable(f"The run history at {self.path} could not be opened ({reason}) nor replaced ({exc}).") from exc
-        self.notice = (
-            f"The run history at {self.path} could not be opened ({reason}). It was kept as "
-            f"{aside.name} and a new, empty history started."
-        )
+        recovered = recover(aside) if aside.is_file() else None
+        runs = [run for run in (_run_of_row(r) for r in (recovered.runs if recovered else [])) if run is not None]
+        added, _ = self.add_many(runs)
+        presets = 0
+        for preset in recovered.presets if recovered else []:
+            with contextlib.suppress(KeyError, TypeError, ValueError, StorageError):
+                self._put_preset(str(preset["page"]), str(preset["name"]), json.loads(preset["controls"]), overwrite=True)
+                presets += 1
+        if added or presets:
+            saved = f"{added} run{'s' if added != 1 else ''}" + (f" and {presets} preset{'s' if presets != 1 else ''}" if presets else "")
+            what = f"{saved} were recovered from it into a new history ({recovered.how})."  # type: ignore[union-attr]
+        else:
+            what = "nothing in it could be read, so a new, empty history started."
+        self.notice = f"The run history at {self.path} could not be opened ({reason}). It was kept as {aside.name}; {what}"
 
-    def _prepare(self) -> None:
-        """Open, check, switch to WAL and apply the migrations this file lacks."""
-        if self.path.is_dir():
-            raise sqlite3.DatabaseError("a directory is in the database's place")
-        with self._connect() as db:
-            db.execute("PRAGMA user_version").fetchone()  # reads the header: "file is not a database"
-            size = self.path.stat().st_size if self.path.exists() else 0
-            page_size = db.execute("PRAGMA page_size").fetchone()[0]
-            page_count = db.execute("PRAGMA page_count").fetchone()[0]
-            wal = self.path.with_name(self.path.name + "-wal")
-            if page_count * page_size > size and not (wal.exists() and wal.stat().st_size):
-                raise sqlite3.DatabaseError("the file is shorter than its header says: truncated")
-            if size <= FULL_CHECK_MAX_BYTES:  # the full check reads every page: seconds on a large history
-                check = db.execute("PRAGMA quick_check").fetchone()[0]
-                if check != "ok":
-                    raise sqlite3.DatabaseError(f"integrity check failed: {check}")
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("BEGIN IMMEDIATE")
+    def check(self) -> None:
+        """A cheap look before a page uses the history: a file deleted, replaced or damaged
+        since it was opened is dealt with now (recreated, or set aside and recovered), not
+        in the middle of the page. Raises HistoryUnavailable when it cannot be used."""
+        if self.path is None:
+            return
+        with self._reopen:
             try:
-                version = db.execute("PRAGMA user_version").fetchone()[0]
-                if version > SCHEMA_VERSION:
-                    raise sqlite3.DatabaseError(f"written by a newer app (schema {version}, this app knows {SCHEMA_VERSION})")
-                for migration in MIGRATIONS[version:]:
-                    migration(db)
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-            self.has_fts = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'runs_fts'").fetchone() is not None
+                with self.db.connect(busy_ms=OPEN_WAIT_MS) as db:
+                    version = read_version(db)
+                    db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except Locked:
+                return  # readers do not wait in WAL mode; a lock here passes
+            except StorageError:
+                version = -1
+            if version != self._version or not self.path.exists():
+                self._open()
 
     def schema_version(self) -> int:
-        with self._connect() as db:
-            return db.execute("PRAGMA user_version").fetchone()[0]
+        with self.db.connect() as db:
+            return read_version(db)
 
-    # writing
+    # writing ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _write(self, *, busy_ms: int | None = None) -> Iterator[Conn]:
+        if self.read_only:
+            raise ReadOnly(f"The run history at {self.where()} is read-only: {self.read_only}.")
+        with self.db.write(busy_ms=busy_ms) as db:
+            yield db
+
+    def _write_waiting(self, work: Callable[[Conn], Any], wait_s: float = LOCK_WAIT_S) -> Any:
+        """Run `work` in a write transaction, retrying while another process holds the lock."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                with self._write(busy_ms=int(max(0.1, min(remaining, 5.0)) * 1000)) as db:
+                    return work(db)
+            except Locked:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
 
     def add(self, run: Run, *, secrets: Iterable[str | None] = ()) -> str:
-        """Save `run` (scrubbed of `secrets` and key-like text); returns its id."""
-        row, tags = _row(run, list(secrets))
-        with self._write() as db:
-            _insert(db, row, tags)
+        """Save `run` (scrubbed of `secrets` and key-like text), waiting up to LOCK_WAIT_S
+        for another process's lock; returns its id."""
+        row, tags = _row(run, list(secrets), self.workspace)
+        self._write_waiting(lambda db: _insert(db, row, tags))
         return run.id
+
+    def save(self, run: Run, *, secrets: Iterable[str | None] = ()) -> bool:
+        """Save `run` now (True), or, when another process holds the lock, queue it and save
+        it in the background as soon as the lock is gone (False; `pending()` lists it).
+        Raises StorageError when it cannot be saved at all (read-only, unreachable): the
+        caller still has the run."""
+        prepared = _row(run, list(secrets), self.workspace)
+        queue = self._queue
+        with queue.lock:
+            if not queue.rows:  # runs already waiting go first: the order is kept
+                try:
+                    with self._write(busy_ms=QUICK_WAIT_MS) as db:
+                        _insert(db, *prepared, if_absent=True)
+                    return True
+                except Locked:
+                    pass
+            queue.rows.append(prepared)
+            if queue.flusher is None:
+                queue.flusher = threading.Thread(target=self._flush_loop, name="history-outbox", daemon=True)
+                queue.flusher.start()
+                atexit.register(self.flush, LOCK_WAIT_S)
+        return False
+
+    def pending(self) -> list[str]:
+        """Ids of runs queued by save() and not written yet."""
+        with self._queue.lock:
+            return [row[0] for row, _ in self._queue.rows]
+
+    def flush(self, timeout: float = LOCK_WAIT_S) -> bool:
+        """Wait until every queued run is written (True) or `timeout` passes (False)."""
+        deadline = time.monotonic() + timeout
+        while self.pending():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def _flush_loop(self) -> None:
+        while True:
+            with self._queue.lock:
+                batch = list(self._queue.rows)
+                if not batch:
+                    self._queue.flusher = None
+                    return
+            try:
+                with self._write(busy_ms=5_000) as db:
+                    for row, tags in batch:
+                        _insert(db, row, tags, if_absent=True)
+            except StorageError:
+                time.sleep(0.5)  # still locked (or worse): the runs stay queued and are tried again
+                continue
+            with self._queue.lock:
+                del self._queue.rows[: len(batch)]  # runs queued meanwhile stay
 
     def add_many(self, runs: Iterable[Run], *, secrets: Iterable[str | None] = ()) -> tuple[int, int]:
         """Save runs in one transaction, skipping ids already here: (added, skipped)."""
         secrets = list(secrets)
-        prepared = [_row(run, secrets) for run in runs]
-        added = 0
-        with self._write() as db:
-            for row, tags in prepared:
-                if db.execute("SELECT 1 FROM runs WHERE id = ?", (row[0],)).fetchone() is None:
-                    _insert(db, row, tags)
-                    added += 1
+        prepared = [_row(run, secrets, self.workspace) for run in runs]
+        added = self._write_waiting(lambda db: sum(_insert(db, row, tags, if_absent=True) for row, tags in prepared))
         return added, len(prepared) - added
 
-    def update(self, run_id: str, *, title: str | None = None, tags: Iterable[str] | None = None) -> None:
+    def update(self, run_id: str, *, title: str | None = None, tags: Iterable[str] | None = None,
+               shared: bool | None = None) -> None:
+        """Change a run of this workspace (KeyError: no such run; ReadOnly: another's)."""
         with self._write() as db:
-            found = db.execute("SELECT seq FROM runs WHERE id = ?", (run_id,)).fetchone()
+            found = db.execute("SELECT seq, workspace FROM runs WHERE id = ?", (run_id,)).fetchone()
             if found is None:
                 raise KeyError(run_id)
+            if found[1] != self.workspace:
+                raise ReadOnly("this run belongs to another workspace: only its owner can change it")
+            if shared is not None:
+                db.execute("UPDATE runs SET shared = ? WHERE seq = ?", (int(shared), found[0]))
             if title is not None:
-                db.execute("UPDATE runs SET title = ? WHERE seq = ?", (scrub(title.strip()), found[0]))
+                db.execute("UPDATE runs SET title = ? WHERE seq = ?", (_text(scrub(title.strip())), found[0]))
             if tags is not None:
                 db.execute("DELETE FROM run_tags WHERE run_seq = ?", (found[0],))
-                db.executemany("INSERT OR IGNORE INTO run_tags VALUES (?, ?)", [(found[0], t) for t in _clean_tags(tags)])
+                db.executemany("INSERT INTO run_tags VALUES (?, ?) ON CONFLICT DO NOTHING", [(found[0], t) for t in clean_tags(tags)])
 
     def delete(self, run_ids: Iterable[str]) -> int:
         ids = list(run_ids)
         with self._write() as db:
-            return db.executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in ids]).rowcount
+            return sum(db.execute("DELETE FROM runs WHERE id = ? AND workspace = ?", (i, self.workspace)).rowcount for i in ids)
 
-    # reading
+    # reading ---------------------------------------------------------------------------
 
     def get(self, run_id: str) -> Run | None:
-        with self._connect() as db:
+        with self.db.connect() as db:
             row = db.execute(
-                "SELECT seq, id, created, endpoint, model, provider, request, response, usage, latency, ttft, cost, title "
-                "FROM runs WHERE id = ?",
-                (run_id,),
+                "SELECT seq, id, created, endpoint, model, provider, request, response, usage, latency, ttft, cost, title, shared "
+                f"FROM runs r WHERE id = ? AND {self._visible()[0]}",
+                (run_id, self.workspace),
             ).fetchone()
             if row is None:
                 return None
-            tags = [t for (t,) in db.execute("SELECT tag FROM run_tags WHERE run_seq = ? ORDER BY tag", (row[0],))]
-        _, id_, created, endpoint, model, provider, request, response, usage, latency, ttft, cost, title = row
+            tags = sorted(t for (t,) in db.execute("SELECT tag FROM run_tags WHERE run_seq = ?", (row[0],)))
+        _, id_, created, endpoint, model, provider, request, response, usage, latency, ttft, cost, title, shared = row
         return Run(
             id=id_,
             created=created,
@@ -547,30 +694,38 @@ class History:
             cost=cost,
             title=title,
             tags=tags,
+            shared=bool(shared),
         )
 
     def count(self) -> int:
-        with self._connect() as db:
-            return db.execute("SELECT count(*) FROM runs").fetchone()[0]
+        visible, args = self._visible()
+        with self.db.connect() as db:
+            return db.execute(f"SELECT count(*) FROM runs r WHERE {visible}", args).fetchone()[0]
 
     def models(self) -> list[str]:
-        with self._connect() as db:
-            return [m for (m,) in db.execute("SELECT DISTINCT model FROM runs ORDER BY model")]
+        visible, args = self._visible()
+        with self.db.connect() as db:
+            return sorted(m for (m,) in db.execute(f"SELECT DISTINCT model FROM runs r WHERE {visible}", args))
 
     def tags(self) -> list[str]:
-        with self._connect() as db:
-            return [t for (t,) in db.execute("SELECT DISTINCT tag FROM run_tags ORDER BY tag")]
+        visible, args = self._visible()
+        with self.db.connect() as db:
+            return sorted(t for (t,) in db.execute(
+                f"SELECT DISTINCT t.tag FROM run_tags t JOIN runs r ON r.seq = t.run_seq WHERE {visible}", args))
 
     def search(self, where: RunFilter = RunFilter(), *, limit: int = 50, offset: int = 0) -> SearchPage:
         """Matching runs, newest first, one page of them, and how many match in all."""
         clauses, args = self._conditions(where)
         sql_where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self._connect() as db:
+        dialect = self.db.dialect
+        tags = dialect.group_concat.format(expr="tag", sep=",")
+        total_tokens = dialect.json_int.format(column="r.usage", field="total_tokens")
+        with self.db.connect() as db:
             total = db.execute(f"SELECT count(*) FROM runs r {sql_where}", args).fetchone()[0]
             rows = db.execute(
                 "SELECT r.seq, r.id, r.created, r.endpoint, r.model, r.title, substr(r.prompt_text, 1, 200), "
-                "substr(r.response_text, 1, 200), r.latency, r.cost, json_extract(r.usage, '$.total_tokens'), "
-                "(SELECT group_concat(tag, ',') FROM run_tags WHERE run_seq = r.seq) "
+                f"substr(r.response_text, 1, 200), r.latency, r.cost, {total_tokens}, "
+                f"(SELECT {tags} FROM run_tags WHERE run_seq = r.seq) "
                 f"FROM runs r {sql_where} ORDER BY r.created DESC, r.seq DESC LIMIT ? OFFSET ?",
                 [*args, int(limit), int(offset)],
             ).fetchall()
@@ -578,7 +733,8 @@ class History:
             [
                 RunSummary(
                     id=r[1], created=r[2], endpoint=r[3], model=r[4], title=r[5], prompt=r[6], response=r[7],
-                    latency=r[8], cost=r[9], total_tokens=r[10], tags=tuple(sorted((r[11] or "").split(","))) if r[11] else (),
+                    latency=r[8], cost=r[9], total_tokens=None if r[10] is None else int(r[10]),
+                    tags=tuple(sorted(r[11].split(","))) if r[11] else (),
                 )
                 for r in rows
             ],
@@ -586,8 +742,8 @@ class History:
         )
 
     def _conditions(self, where: RunFilter) -> tuple[list[str], list[Any]]:
-        clauses: list[str] = []
-        args: list[Any] = []
+        visible, args = self._visible()
+        clauses: list[str] = [visible]
         if where.model:
             clauses.append("r.model = ?")
             args.append(where.model)
@@ -604,11 +760,14 @@ class History:
             clauses.append("r.created < ?")
             args.append(where.until)
         fts_terms: list[str] = []
-        for term in where.text.split():
-            if self.has_fts and len(term) >= 3:  # trigram index: three characters or more
+        for term in _text(where.text).split():
+            pattern = "%" + re.sub(r"([%_\\])", r"\\\1", term) + "%"
+            if self.backend == "postgresql":  # pg_trgm's GIN index serves ILIKE on this expression
+                clauses.append(f"{PG_SEARCH_TEXT} ILIKE ? ESCAPE '\\'")
+                args.append(pattern)
+            elif self.has_fts and len(term) >= 3:  # trigram index: three characters or more
                 fts_terms.append('"' + term.replace('"', '""') + '"')
             else:
-                pattern = "%" + re.sub(r"([%_\\])", r"\\\1", term) + "%"
                 clauses.append("(r.prompt_text LIKE ? ESCAPE '\\' OR r.response_text LIKE ? ESCAPE '\\' OR r.title LIKE ? ESCAPE '\\')")
                 args += [pattern, pattern, pattern]
         if fts_terms:
@@ -616,16 +775,11 @@ class History:
             args.append(" AND ".join(fts_terms))
         return clauses, args
 
-    # export and import
+    # export and import -------------------------------------------------------------------
 
     def export_jsonl(self, run_ids: Iterable[str]) -> str:
         """The runs as JSON Lines, one run per line, in the order given."""
-        lines = []
-        for run_id in run_ids:
-            run = self.get(run_id)
-            if run is not None:
-                lines.append(json.dumps(run.to_json(), ensure_ascii=False, separators=(",", ":")))
-        return "".join(line + "\n" for line in lines)
+        return "".join(run_jsonl(run) for run in (self.get(i) for i in run_ids) if run is not None)
 
     def import_jsonl(self, text: str | bytes) -> ImportReport:
         """Add the runs of a JSONL export; lines that are not valid runs are refused with
@@ -654,31 +808,59 @@ class History:
         report.duplicates = skipped + len(runs) - len(unique)
         return report
 
-    # presets
+    # presets -----------------------------------------------------------------------------
 
-    def save_preset(self, page: str, name: str, controls: dict[str, Any]) -> None:
+    def _put_preset(self, page: str, name: str, controls: dict[str, Any], *, overwrite: bool) -> None:
+        with self._write() as db:
+            upsert = "DO UPDATE SET controls = excluded.controls, updated = excluded.updated" if overwrite else "DO NOTHING"
+            added = db.execute(
+                "INSERT INTO presets (workspace, page, name, controls, updated) VALUES (?, ?, ?, ?, ?) "
+                f"ON CONFLICT (workspace, page, name) {upsert} RETURNING name",
+                (self.workspace, page, _text(name), safe_json(controls), time.time()),
+            ).fetchone()
+        if added is None:
+            raise PresetExists(f"a preset named “{name}” already exists here: choose another name, or delete that one first")
+
+    def save_preset(self, page: str, name: str, controls: dict[str, Any], *, overwrite: bool = False) -> None:
+        """Save a preset of this workspace. A name already taken raises PresetExists unless
+        `overwrite` says to replace it: nothing is replaced silently."""
         name = name.strip()
         if not name:
             raise ValueError("A preset needs a name.")
-        with self._write() as db:
-            db.execute(
-                "INSERT INTO presets (page, name, controls, updated) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (page, name) DO UPDATE SET controls = excluded.controls, updated = excluded.updated",
-                (page, name, safe_json(controls), time.time()),
-            )
+        self._put_preset(page, name, controls, overwrite=overwrite)
 
     def presets(self, page: str) -> list[str]:
-        with self._connect() as db:
-            return [n for (n,) in db.execute("SELECT name FROM presets WHERE page = ? ORDER BY name", (page,))]
+        """This workspace's presets and those shared with the team."""
+        visible, args = self._visible("p")
+        with self.db.connect() as db:
+            return sorted({n for (n,) in db.execute(f"SELECT name FROM presets p WHERE page = ? AND {visible}", [page, *args])})
 
     def load_preset(self, page: str, name: str) -> dict[str, Any] | None:
-        with self._connect() as db:
-            row = db.execute("SELECT controls FROM presets WHERE page = ? AND name = ?", (page, name)).fetchone()
+        visible, args = self._visible("p")
+        with self.db.connect() as db:
+            row = db.execute(
+                f"SELECT controls FROM presets p WHERE page = ? AND name = ? AND {visible} "
+                "ORDER BY CASE WHEN workspace = ? THEN 0 ELSE 1 END, updated DESC",  # one's own first
+                [page, name, *args, self.workspace],
+            ).fetchone()
         return None if row is None else json.loads(row[0])
 
     def delete_preset(self, page: str, name: str) -> None:
         with self._write() as db:
-            db.execute("DELETE FROM presets WHERE page = ? AND name = ?", (page, name))
+            db.execute("DELETE FROM presets WHERE workspace = ? AND page = ? AND name = ?", (self.workspace, page, name))
+
+    def share_preset(self, page: str, name: str, shared: bool = True) -> None:
+        """Show this workspace's preset to the team (or stop)."""
+        with self._write() as db:
+            changed = db.execute("UPDATE presets SET shared = ? WHERE workspace = ? AND page = ? AND name = ?",
+                                 (int(shared), self.workspace, page, name)).rowcount
+        if not changed:
+            raise KeyError(name)
+
+
+def run_jsonl(run: Run, secrets: Iterable[str | None] = ()) -> str:
+    """One run as a line of the JSONL export (what import_jsonl reads back)."""
+    return safe_json(run.to_json(), secrets) + "\n"
 
 
 def run_from_json(data: Any) -> Run:

@@ -218,8 +218,7 @@ def _new_id(prefix: str) -> str:
 
 
 def _fingerprint(model: lm.TextModel) -> str:
-    parts = [model.fingerprint] + [json.dumps([a.weight, a.order, len(a.examples)]) for a in model.adaptations]
-    return "fp_" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:10]
+    return "fp_" + hashlib.sha256(model.signature.encode()).hexdigest()[:10]
 
 
 def _sse(obj: Any) -> bytes:

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 import numpy as np
 import openai
 
-from playground.embeddings.cache import EmbeddingCache, text_hash
+from playground.embeddings.cache import EmbeddingCache, digest
 from playground.errors import retry_after_seconds
 
 MAX_INPUTS = 2048
@@ -52,19 +52,26 @@ class Inputs:
 
 
 def prepare_inputs(texts: Sequence[str], encoding, max_input_tokens: int = MAX_INPUT_TOKENS, truncate: bool = True) -> Inputs:  # noqa: ANN001
-    """Count tokens; cut texts over the limit (or refuse them with InputsTooLong)."""
-    ids = encoding.encode_batch(list(texts), disallowed_special=())
-    over = [i for i, t in enumerate(ids) if len(t) > max_input_tokens]
+    """Count tokens (each distinct text once); cut texts over the limit (or refuse them with
+    InputsTooLong). Special-token text is counted as plain text, as the API does.
+
+    A plain loop over encode_ordinary: tiktoken's encode_ordinary_batch spends about four
+    times the CPU in its thread pool, which on a busy 2-core machine is also the wall time."""
+    texts = list(texts)
+    counts: dict[str, int] = {}
+    for text in texts:
+        if text not in counts:
+            counts[text] = len(encoding.encode_ordinary(text))
+    tokens = [counts[t] for t in texts]
+    over = [i for i, n in enumerate(tokens) if n > max_input_tokens]
     if over and not truncate:
         raise InputsTooLong(over, max_input_tokens)
-    out = list(texts)
     for i in over:
-        out[i] = encoding.decode(ids[i][:max_input_tokens])
-    tokens = [min(len(t), max_input_tokens) for t in ids]
-    for i in over:  # decoding may re-tokenize a cut multi-byte character differently
-        while len(encoding.encode(out[i], disallowed_special=())) > max_input_tokens:
-            out[i] = out[i][:-1]
-    return Inputs(out, tokens, over)
+        texts[i] = encoding.decode(encoding.encode_ordinary(texts[i])[:max_input_tokens])
+        while len(encoding.encode_ordinary(texts[i])) > max_input_tokens:  # a cut multi-byte character re-tokenizes
+            texts[i] = texts[i][:-1]
+        tokens[i] = max_input_tokens
+    return Inputs(texts, tokens, over)
 
 
 def plan_batches(tokens: Sequence[int], max_inputs: int = MAX_INPUTS, max_request_tokens: int = MAX_REQUEST_TOKENS) -> list[list[int]]:
@@ -98,7 +105,8 @@ class Progress:
 
 @dataclass
 class EmbedResult:
-    vectors: list[np.ndarray | None]  # per input text; None where cancelled before it was done
+    rows: np.ndarray  # (texts, dimensions) float32, filled as batches finish; zeros where not done
+    done: np.ndarray  # bool per text: its row is filled
     requests: int = 0
     from_cache: int = 0  # distinct texts found in the cache
     embedded: int = 0  # distinct texts embedded by this run
@@ -108,14 +116,49 @@ class EmbedResult:
 
     @property
     def complete(self) -> bool:
-        return all(v is not None for v in self.vectors)
+        return bool(self.done.all())
 
     def matrix(self) -> tuple[np.ndarray, np.ndarray]:
         """(vectors of the done texts as float32 rows, their positions)."""
-        done = np.array([i for i, v in enumerate(self.vectors) if v is not None], dtype=np.int64)
-        if not len(done):
-            return np.zeros((0, 0), np.float32), done
-        return np.vstack([self.vectors[i] for i in done]).astype(np.float32), done
+        positions = np.flatnonzero(self.done)
+        return self.rows[positions], positions
+
+    def fill(self, positions: list[int], vector: np.ndarray) -> None:
+        if self.rows.shape[1] == 0:  # nothing came from the cache: the first vector gives the width
+            self.rows = np.zeros((len(self.rows), len(vector)), np.float32)
+        self.rows[positions] = vector
+        self.done[positions] = True
+
+
+@dataclass
+class Plan:
+    """What embedding `inputs` will cost now: which texts the cache holds, what is left to send."""
+
+    inputs: Inputs
+    digests: list[bytes]
+    cached: np.ndarray  # bool per text
+    todo: dict[bytes, list[int]]  # each distinct text to send -> its positions, in corpus order
+
+    @property
+    def todo_tokens(self) -> list[int]:
+        return [self.inputs.tokens[where[0]] for where in self.todo.values()]
+
+    @property
+    def tokens_to_send(self) -> int:
+        return sum(self.todo_tokens)
+
+    @property
+    def requests(self) -> int:
+        return len(plan_batches(self.todo_tokens))
+
+
+def plan(inputs: Inputs, cache: EmbeddingCache | None, provider: str, model: str, dimensions: int | None) -> Plan:
+    digests = [digest(t) for t in inputs.texts]
+    cached = cache.cached(provider, model, dimensions, digests) if cache else np.zeros(len(digests), bool)
+    todo: dict[bytes, list[int]] = {}
+    for position in np.flatnonzero(~cached).tolist():
+        todo.setdefault(digests[position], []).append(position)
+    return Plan(inputs, digests, cached, todo)
 
 
 def backoff_seconds(exc: openai.RateLimitError, attempt: int) -> float:
@@ -148,22 +191,21 @@ def embed_texts(
     """Embed every input: cached vectors first, the rest in batches. Each finished batch goes
     to the cache before anything else happens, so a cancel (or an interrupted page) keeps it.
     Errors other than rate limits propagate (finished batches are already cached)."""
-    hashes = [text_hash(t) for t in inputs.texts]
-    known = cache.get_many(provider, model, dimensions, hashes) if cache else {}
-    result = EmbedResult([known.get(h) for h in hashes], from_cache=len(set(hashes) & set(known)))
-
-    # Each distinct missing text once, in corpus order.
-    places: dict[str, list[int]] = {}
-    for position, digest in enumerate(hashes):
-        if digest not in known:
-            places.setdefault(digest, []).append(position)
+    digests = [digest(t) for t in inputs.texts]
+    if cache:
+        rows, done = cache.get_matrix(provider, model, dimensions, digests)
+    else:
+        rows, done = np.zeros((len(digests), 0), np.float32), np.zeros(len(digests), bool)
+    result = EmbedResult(rows, done, from_cache=len({digests[p] for p in np.flatnonzero(done).tolist()}))
+    places: dict[bytes, list[int]] = {}  # each distinct missing text once, in corpus order
+    for position in np.flatnonzero(~done).tolist():
+        places.setdefault(digests[position], []).append(position)
     positions = [where[0] for where in places.values()]
     batches = plan_batches([inputs.tokens[p] for p in positions])
 
     def report() -> None:
         if on_progress:
-            finished = sum(v is not None for v in result.vectors)
-            on_progress(Progress(finished, len(inputs.texts), result.requests, result.waits))
+            on_progress(Progress(int(result.done.sum()), len(inputs.texts), result.requests, result.waits))
 
     report()
     for batch in batches:
@@ -187,12 +229,11 @@ def embed_texts(
                 sleep(wait)
         result.requests += 1
         data = sorted(response.data, key=lambda d: d.index)
-        fresh = {hashes[p]: np.asarray(d.embedding, dtype=np.float32) for p, d in zip(chosen, data)}
+        fresh = {digests[p]: np.asarray(d.embedding, dtype=np.float32) for p, d in zip(chosen, data)}
         if cache:
             cache.put_many(provider, model, dimensions, fresh)
-        for digest, vector in fresh.items():
-            for position in places[digest]:
-                result.vectors[position] = vector
+        for key, vector in fresh.items():
+            result.fill(places[key], vector)
         result.embedded += len(fresh)
         result.tokens_sent += sum(inputs.tokens[p] for p in chosen)
         report()

@@ -143,14 +143,26 @@ def _parse(text: str, kind: str, filename: str) -> pd.DataFrame:
     return frame
 
 
+def _texts(values: pd.Series) -> pd.Series:
+    """Each value as stripped text; None and NaN become "" (vectorized: a 100k-row corpus is common)."""
+    if not len(values):
+        return pd.Series([], dtype=object, index=values.index)
+    if values.dtype == object or not pd.api.types.is_string_dtype(values):
+        values = values.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v))
+    return values.fillna("").astype(str).str.strip()
+
+
 def text_columns(frame: pd.DataFrame) -> list[str]:
     """Columns holding text (some non-empty value that is not a number), most text first."""
     lengths: dict[str, float] = {}
     for column in frame.columns:
         values = frame[column]
-        strings = values[values.map(lambda v: isinstance(v, str) and bool(v.strip()))].astype(str)
-        words = strings[pd.to_numeric(strings, errors="coerce").isna()]
-        if len(words):
+        if values.dtype == object:  # JSONL: numbers and lists stay what they are, only strings count
+            values = values[values.map(lambda v: isinstance(v, str))]
+        strings = _texts(values)
+        strings = strings[strings != ""]
+        # Any word in the first thousand values decides it; only a column of numbers is read whole.
+        if any(pd.to_numeric(part, errors="coerce").isna().any() for part in (strings.head(1000), strings.iloc[1000:])):
             lengths[column] = float(strings.str.len().sum())
     return sorted(lengths, key=lambda c: -lengths[c])
 
@@ -183,9 +195,11 @@ def build_documents(frame: pd.DataFrame, columns: Sequence[str], separator: str 
             f"The column{'s' if len(columns) > 1 else ''} {', '.join(map(repr, columns))} hold"
             f"{'' if len(columns) > 1 else 's'} no text. Choose a column with text in it."
         )
-    parts = frame[list(columns)].map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v).strip())
-    texts = parts.apply(lambda row: separator.join(p for p in row if p), axis=1) if len(frame) else pd.Series([], dtype=str)
-    keep = texts.str.strip().astype(bool)
+    texts = pd.Series("", index=frame.index, dtype=object)
+    for column in columns:  # joined with the separator, skipping empty parts
+        part = _texts(frame[column])
+        texts = texts.where(part == "", texts.where(texts == "", texts + separator) + part)
+    keep = texts != ""
     out = frame.loc[keep].copy()
     out = out.rename(columns={c: f"{c} (original)" for c in (SOURCE_ROW, CHUNK, TEXT) if c in out.columns})
     out.insert(0, TEXT, texts[keep].astype(str))

@@ -40,13 +40,25 @@ class Map:
     explained: tuple[float, float] | None = None  # PCA: share of variance on each axis
 
 
-def pca_2d(matrix: np.ndarray, extra: np.ndarray | None = None, seed: int = 0) -> Map:
-    """The rows on their first two principal components (randomized SVD: cheap for wide rows);
-    `extra` rows are placed with the same projection."""
+@dataclass
+class Pca:
+    """Two principal axes fitted on some rows; any other rows are placed with them."""
+
+    mean: np.ndarray
+    axes: np.ndarray  # (dimensions, 2)
+    explained: tuple[float, float] | None
+
+    def apply(self, rows: np.ndarray | None) -> np.ndarray:
+        if rows is None or not len(rows):
+            return np.zeros((0, 2))
+        return (np.asarray(rows, dtype=np.float64) - self.mean) @ self.axes
+
+
+def fit_pca(matrix: np.ndarray, seed: int = 0) -> Pca:
+    """The first two principal components (randomized SVD: cheap for wide rows), in a fixed orientation."""
     x = np.asarray(matrix, dtype=np.float64)
-    extra = np.zeros((0, x.shape[1])) if extra is None else np.asarray(extra, dtype=np.float64)
     if len(x) < 2:
-        return Map(np.zeros((len(x), 2)), np.zeros((len(extra), 2)))
+        return Pca(np.zeros(x.shape[1]), np.zeros((x.shape[1], 2)), None)
     mean = x.mean(axis=0)
     centered = x - mean
     rng = np.random.default_rng(seed)
@@ -64,7 +76,13 @@ def pca_2d(matrix: np.ndarray, extra: np.ndarray | None = None, seed: int = 0) -
     axes = axes * np.where(signs == 0, 1, signs)
     total = float((centered**2).sum()) or 1.0
     explained = tuple(float(v) for v in (s[:2] ** 2 / total)) if len(s) >= 2 else None
-    return Map(centered @ axes, (extra - mean) @ axes, explained)  # type: ignore[arg-type]
+    return Pca(mean, axes, explained)  # type: ignore[arg-type]
+
+
+def pca_2d(matrix: np.ndarray, extra: np.ndarray | None = None, seed: int = 0) -> Map:
+    """The rows on their first two principal components; `extra` rows placed with the same projection."""
+    pca = fit_pca(matrix, seed)
+    return Map(pca.apply(matrix), pca.apply(extra), pca.explained)
 
 
 def project(matrix: np.ndarray, method: str = PCA, extra: np.ndarray | None = None, seed: int = 0) -> Map:
@@ -92,11 +110,17 @@ def project(matrix: np.ndarray, method: str = PCA, extra: np.ndarray | None = No
 
 def kmeans(matrix: np.ndarray, k: int, seed: int = 0, iterations: int = 50) -> np.ndarray:
     """Cluster labels 0..k-1 (k-means++ start, Lloyd's iterations), deterministic for a seed."""
+    return fit_kmeans(matrix, k, seed, iterations)[0]
+
+
+def fit_kmeans(matrix: np.ndarray, k: int, seed: int = 0, iterations: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, centres): labels numbered by cluster size, largest first, so they read the
+    same across runs; centre j is the mean of cluster j."""
     x = np.asarray(matrix, dtype=np.float64)
     n = len(x)
     k = max(1, min(k, n))
     if n == 0:
-        return np.zeros(0, np.int64)
+        return np.zeros(0, np.int64), np.zeros((0, x.shape[1] if x.ndim == 2 else 0))
     rng = np.random.default_rng(seed)
     squared = (x**2).sum(axis=1)
     centers = [x[rng.integers(n)]]
@@ -118,8 +142,15 @@ def kmeans(matrix: np.ndarray, k: int, seed: int = 0, iterations: int = 50) -> n
             members = x[labels == j]
             if len(members):
                 c[j] = members.mean(axis=0)
-    # Number clusters by size, largest first, so labels read the same across runs.
     order = np.argsort(-np.bincount(labels, minlength=k), kind="stable")
     rank = np.empty(k, np.int64)
     rank[order] = np.arange(k)
-    return rank[labels]
+    return rank[labels], c[order]
+
+
+def nearest_centre(centres: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The label of the centre closest to each row."""
+    if not len(rows):
+        return np.zeros(0, np.int64)
+    x = np.asarray(rows, dtype=np.float64)
+    return ((x[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)

@@ -250,3 +250,22 @@ def test_cancel_stops_a_running_job(start_engine) -> None:
         root = url.removesuffix("/v1")
         jobs = httpx.get(f"{root}/v1/fine_tuning/jobs", headers={"Authorization": f"Bearer {TEST_KEY}"}).json()
         assert jobs["object"] == "list" and jobs["data"][0]["id"] == job.id
+
+
+def test_a_fine_tune_labels_posts_worded_unlike_its_training_posts(client: openai.OpenAI) -> None:
+    """OpenAI's Cookbook set-up (baseball or hockey, 100 posts, default hyperparameters), judged on
+    100 posts whose sentence patterns and sport words never occur in training."""
+    from bench.bench_fine_tune import label_scores
+    from bench.data.baseball_hockey import held_out_posts, training_posts
+
+    job = client.fine_tuning.jobs.create(model="local-text", training_file=upload(client, training_posts()),
+                                         suffix="sport", seed=1)
+    job = wait_for(client, job.id, ("succeeded", "failed"))
+    assert job.status == "succeeded", job.error
+    held_out = held_out_posts(100, seed=3)
+    accuracy, p_right = label_scores(client, job.fine_tuned_model, held_out)
+    base_accuracy, base_p = label_scores(client, "local-text", held_out)
+    print(f"new wording: fine-tuned {accuracy:.0%} (mean p of the right label {p_right:.2f}); "
+          f"base {base_accuracy:.0%} (p {base_p:.3f})")
+    assert accuracy >= 0.9 and p_right >= 0.8
+    assert base_accuracy <= 0.6

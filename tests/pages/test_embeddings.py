@@ -129,3 +129,23 @@ def test_saved_embeddings_load_and_search_without_embedding_the_corpus(open_app:
 
     at.file_uploader(key="emb_saved").set_value(("notes.csv", b"title,text\na,b\n", "text/csv")).run()
     assert "not an embeddings export" in " ".join(texts_of(at, "error"))
+
+
+def test_inputs_and_the_index_survive_a_page_switch(open_app: Callable[..., AppTest]) -> None:
+    at = upload(open_app(PAGE), "notes.csv", b"title,text\nA,The cat sat on the mat.\nB,Stocks fell sharply today.\nC,A dog slept.\n")
+    at.multiselect(key="emb_columns").set_value(["text", "title"]).run()
+    at.button(key="emb_embed").click().run()
+    at.text_area(key="emb_queries").input("a cat on a mat").run()
+    at.slider(key="emb_k").set_value(2).run()
+    at.button(key="emb_search").click().run()
+
+    at.switch_page("app_pages/tokenizer.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.segmented_control(key="emb_source").value == "Upload"
+    assert any("“notes.csv”, uploaded earlier" in c for c in texts_of(at, "caption"))
+    assert at.multiselect(key="emb_columns").value == ["text", "title"]
+    assert metrics(at)["Texts"] == "3" and metrics(at)["Already cached"] == "3"
+    assert at.text_area(key="emb_queries").value == "a cat on a mat" and at.slider(key="emb_k").value == 2
+    table = next(d.value for d in at.dataframe if "similarity" in d.value.columns)
+    assert len(table) == 2 and table.iloc[0]["text"] == "The cat sat on the mat."

@@ -125,7 +125,7 @@ def test_controls_of_a_saved_request() -> None:
 def test_presets_are_saved_by_page_and_name(tmp_path: Path) -> None:
     history = History(tmp_path / "h.sqlite3")
     history.save_preset("completions", "cold", {"temperature": 0.1})
-    history.save_preset("completions", "cold", {"temperature": 0.2})  # same name: replaced
+    history.save_preset("completions", "cold", {"temperature": 0.2}, overwrite=True)  # same name: replaced when asked
     history.save_preset("chat", "cold", {"temperature": 1.9})
     assert history.presets("completions") == ["cold"]
     assert history.load_preset("completions", "cold") == {"temperature": 0.2}

@@ -1,0 +1,332 @@
+"""What a user waits for, measured in Chromium (Playwright) against `streamlit run app.py`
+on the local engine.
+
+One BENCH line per figure, each with a baseline measured in the same run (8 helpers may
+share the machine's 2 cores, so absolute times move with its load; the ratios move less):
+
+- page_switch: click on a sidebar link until the new page's script has finished
+  (Streamlit's `script_finished` message on the websocket), cycling through every page;
+  median and p95. Baseline: a rerun of the Home page (the app's round trip, nothing else).
+- stop_visible: click on Run (Completions, streamed) until the Stop button is on screen.
+- stream: a 4,000-token streamed completion, Run until the page is fully drawn (the run's
+  script finished: text, token view, counts), divided by the engine's own time for the
+  same request (the body the engine recorded, sent again with the SDK in this process).
+- upload: a 100,000-row CSV (made here, deterministically) from choosing the file until
+  the cost estimate is on screen. Baseline: pandas.read_csv of the same bytes here.
+- embed: the same corpus embedded through the page (the local engine's time included).
+- interaction: editing the query (Ctrl+Enter) on that corpus until the rerun finished;
+  search: the Search click until its matches are on screen (search_page_done: until the
+  page's last run after it finished, map included). Baseline for search: the exact numpy
+  search over a matrix of the same shape, in this process.
+- cache: bytes on disk of the embedding cache per byte of the vectors it holds.
+
+Run: .venv/bin/python -m bench.bench_browser [--rows 100000] [--repeats 3] [--only switch,stream,corpus]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+import httpx
+import numpy as np
+import openai
+import pandas as pd
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from playground.embeddings import search
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, serve_app
+from tests.conftest import TEST_KEY
+from tests.enginerunner import running_engine
+
+PAGES = [  # (url path, a heading on the page)
+    ("", "OpenAI Playground"), ("completions", "Completions"), ("chat", "Chat"), ("tokenizer", "Tokenizer"),
+    ("embeddings", "Embeddings"), ("fine_tuning", "Fine-tuning"), ("images", "Image variations"),
+    ("history", "History"), ("compare", "Compare"),
+]
+NAV_TITLES = {
+    "": "Home", "completions": "Completions", "chat": "Chat", "tokenizer": "Tokenizer",
+    "embeddings": "Embeddings search", "fine_tuning": "Fine-tuning", "images": "Image variations",
+    "history": "History", "compare": "Compare",
+}
+STREAM_TOKENS = 4000
+WORDS = (
+    "parse read write open close socket thread process queue file path json csv xml http url date time zone "
+    "number string list dict set tuple bytes buffer stream encode decode compress archive hash random sort "
+    "search match pattern format print log error warning test mock import module class function method value"
+).split()
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}"
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values), q))
+
+
+def make_corpus(rows: int) -> bytes:
+    """A CSV of `rows` rows (id, title, category, text of 25-45 words), the same every time."""
+    rng = np.random.default_rng(18)
+    vocabulary = np.array(WORDS)
+    lengths = rng.integers(25, 46, size=rows)
+    words = vocabulary[rng.integers(0, len(vocabulary), size=int(lengths.sum()))]
+    ends = np.cumsum(lengths)
+    texts = [" ".join(words[end - n : end]) for end, n in zip(ends, lengths)]
+    frame = pd.DataFrame({
+        "id": np.arange(rows),
+        "title": [f"Document {i}: {t[:30]}" for i, t in enumerate(texts)],
+        "category": vocabulary[rng.integers(0, 12, size=rows)],
+        "text": texts,
+    })
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+class ScriptRuns:
+    """Times of Streamlit's `script_finished` messages, read off the page's websocket."""
+
+    def __init__(self, page) -> None:  # noqa: ANN001 - playwright Page
+        self.page = page
+        self.finished: list[tuple[float, int]] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def _frame(self, payload: bytes | str) -> None:
+        if not isinstance(payload, bytes):
+            return
+        message = ForwardMsg()
+        try:
+            message.ParseFromString(payload)
+        except Exception:  # noqa: BLE001 - not a ForwardMsg: not ours to read
+            return
+        if message.WhichOneof("type") == "script_finished":
+            self.finished.append((time.perf_counter(), message.script_finished))
+
+    def timed(self, action: Callable[[], None], timeout: float = 120.0) -> float:
+        """Seconds from `action` until a script run it caused has finished (not one cut short by a rerun)."""
+        seen = len(self.finished)
+        start = time.perf_counter()
+        action()
+        deadline = start + timeout
+        while time.perf_counter() < deadline:
+            for at, status in self.finished[seen:]:
+                if status != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    return at - start
+            self.page.wait_for_timeout(5)
+        raise TimeoutError("the app did not finish its run")
+
+    def settle(self, quiet: float = 0.6) -> None:
+        """Wait until no script run has finished for `quiet` seconds."""
+        while True:
+            count = len(self.finished)
+            self.page.wait_for_timeout(int(quiet * 1000))
+            if len(self.finished) == count and self.page.locator("[data-testid='stStatusWidget']").count() == 0:
+                return
+
+
+def bench_switches(page, runs: ScriptRuns, url: str, repeats: int) -> None:  # noqa: ANN001
+    page.goto(url)
+    page.wait_for_selector("[data-testid='stSidebarNav']")
+    runs.settle()
+    page.get_by_role("heading", name="OpenAI Playground").first.click()  # focus the page: "r" reruns it
+    baseline = []
+    for _ in range(5):
+        baseline.append(runs.timed(lambda: page.keyboard.press("r")))
+        runs.settle(0.3)
+    times = []
+    by_page: dict[str, list[float]] = {}
+    for round_number in range(repeats + 1):  # the first round warms imports and caches: not counted
+        for path, heading in PAGES[1:] + PAGES[:1]:
+            link = page.locator("[data-testid='stSidebarNav'] a", has_text=NAV_TITLES[path]).first
+            took = runs.timed(link.click)
+            page.get_by_role("heading", name=heading).first.wait_for()
+            if round_number:
+                times.append(took)
+                by_page.setdefault(path or "home", []).append(took)
+            runs.settle(0.3)
+    print("page switch medians (ms): " + ", ".join(f"{p} {ms(statistics.median(t))}" for p, t in by_page.items()), flush=True)
+    base = statistics.median(baseline)
+    median, p95 = statistics.median(times), percentile(times, 95)
+    print(
+        f"BENCH browser_page_switch median_ms={ms(median)} p95_ms={ms(p95)} switches={len(times)} "
+        f"baseline_rerun_ms={ms(base)} median_ratio={median / base:.1f} p95_ratio={p95 / base:.1f}",
+        flush=True,
+    )
+
+
+def bench_stream(page, runs: ScriptRuns, url: str, engine_url: str, repeats: int) -> None:  # noqa: ANN001
+    page.goto(f"{url}/completions")
+    page.wait_for_selector("[data-testid='stSidebarNav']")
+    runs.settle()
+    box = page.get_by_role("spinbutton", name="Max tokens")
+    box.fill(str(STREAM_TOKENS))
+    runs.timed(lambda: box.press("Enter"))
+    runs.settle()
+    # Ban <|endoftext|> (o200k_base id 199999) so the model writes all 4,000 tokens.
+    page.get_by_text("Logit bias", exact=True).click()
+    bias = page.get_by_role("textbox", name="Words or token ids")
+    bias.fill("199999")
+    runs.timed(lambda: bias.press("Control+Enter"))
+    runs.settle()
+    client = openai.OpenAI(base_url=engine_url, api_key=TEST_KEY, max_retries=0)
+    stops, drawn, engine, tokens = [], [], [], []
+    for _ in range(repeats):
+        run_button = page.get_by_role("button", name="Run", exact=True)
+        stop_button = page.get_by_role("button", name="Stop")
+        seen = len(runs.finished)
+        start = time.perf_counter()
+        run_button.click()
+        stop_button.wait_for(state="visible", timeout=60_000)
+        stops.append(time.perf_counter() - start)
+        while not any(s != ForwardMsg.FINISHED_EARLY_FOR_RERUN for _, s in runs.finished[seen:]):
+            page.wait_for_timeout(5)
+        drawn.append(next(t for t, s in runs.finished[seen:] if s != ForwardMsg.FINISHED_EARLY_FOR_RERUN) - start)
+        page.get_by_text("Token probabilities").first.wait_for()
+        runs.settle()
+        body = recorded(engine_url, "/completions")[-1]["body"]
+        start = time.perf_counter()
+        count = 0
+        for chunk in client.completions.create(**body):
+            count += sum(1 for c in chunk.choices if c.text)
+        engine.append(time.perf_counter() - start)
+        tokens.append(count)
+    stop, draw, own = statistics.median(stops), statistics.median(drawn), statistics.median(engine)
+    print(
+        f"BENCH browser_stop_visible median_ms={ms(stop)} max_ms={ms(max(stops))} runs={repeats}",
+        flush=True,
+    )
+    print(
+        f"BENCH browser_stream drawn_s={draw:.2f} engine_s={own:.2f} ratio={draw / own:.2f} "
+        f"chunks={statistics.median(tokens):.0f} max_tokens={STREAM_TOKENS} runs={repeats}",
+        flush=True,
+    )
+
+
+def recorded(engine_url: str, suffix: str) -> list[dict]:
+    data = httpx.get(engine_url.removesuffix("/v1") + "/local/requests", timeout=10).json()["data"]
+    return [entry for entry in data if entry["path"].endswith(suffix)]
+
+
+def bench_corpus(page, runs: ScriptRuns, url: str, data_dir: Path, rows: int, repeats: int) -> None:  # noqa: ANN001
+    data = make_corpus(rows)
+    csv_path = data_dir / f"corpus_{rows}.csv"
+    csv_path.write_bytes(data)
+    start = time.perf_counter()
+    pd.read_csv(io.BytesIO(data))
+    read_csv_s = time.perf_counter() - start
+
+    page.goto(f"{url}/embeddings")
+    page.wait_for_selector("[data-testid='stSidebarNav']")
+    runs.settle()
+    runs.timed(lambda: page.get_by_test_id("stButtonGroup").get_by_text("Upload", exact=True).click())
+    runs.settle()
+    # The estimate of this corpus (the sample's was on screen before): its row count, then the cost beside it.
+    texts = page.get_by_test_id("stMetric").filter(has_text="Texts").filter(has_text=f"{rows:,}")
+    start = time.perf_counter()
+    page.locator("input[type='file']").first.set_input_files(str(csv_path))
+    texts.wait_for(timeout=600_000)
+    page.get_by_test_id("stMetric").filter(has_text="Cost").wait_for()
+    upload_s = time.perf_counter() - start
+    runs.settle()
+    print(
+        f"BENCH browser_upload rows={rows} mb={len(data) / 1e6:.1f} upload_to_estimate_s={upload_s:.2f} "
+        f"baseline_read_csv_s={read_csv_s:.2f} ratio={upload_s / read_csv_s:.1f}",
+        flush=True,
+    )
+
+    start = time.perf_counter()
+    page.get_by_role("button", name="Embed", exact=True).click()
+    page.get_by_label("Queries, one per line").wait_for(timeout=1_800_000)
+    runs.settle()
+    embed_s = time.perf_counter() - start
+    print(f"BENCH browser_embed rows={rows} embed_s={embed_s:.1f}", flush=True)
+
+    box = page.get_by_label("Queries, one per line")
+    queries = ["parse a JSON document", "open a socket and read bytes", "sort a list of numbers",
+               "compress an archive", "format a date and time zone"]
+    edits, searches, finished = [], [], []
+    for i in range(repeats):
+        query = queries[i % len(queries)]
+        box.fill(query)
+        edits.append(runs.timed(lambda: box.press("Control+Enter")))
+        runs.settle(0.3)
+        button = page.get_by_test_id("stBaseButton-primary").filter(has_text="Search")
+        seen = len(runs.finished)
+        start = time.perf_counter()
+        button.click()
+        page.get_by_text(f"{query} — ").first.wait_for()  # its matches are on screen
+        searches.append(time.perf_counter() - start)
+        runs.settle(0.3)  # the map and exports follow
+        finished.append(runs.finished[-1][0] - start if len(runs.finished) > seen else float("nan"))
+
+    rng = np.random.default_rng(0)
+    matrix = search.normalize(rng.standard_normal((rows, 256), dtype=np.float32))
+    query = search.normalize(rng.standard_normal((1, 256), dtype=np.float32))
+    numpy_times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        search.top_k(matrix, query, 5)
+        numpy_times.append(time.perf_counter() - start)
+    edit, found, exact = statistics.median(edits), statistics.median(searches), statistics.median(numpy_times)
+    print(
+        f"BENCH browser_corpus_interaction rows={rows} edit_query_ms={ms(edit)} search_ms={ms(found)} "
+        f"search_page_done_ms={ms(statistics.median(finished))} "
+        f"baseline_numpy_search_ms={exact * 1000:.1f} search_ratio={found / exact:.0f} runs={repeats}",
+        flush=True,
+    )
+
+    cache_dir = data_dir / "app" / "embeddings"
+    cache_bytes = sum(f.stat().st_size for f in cache_dir.rglob("*") if f.is_file())
+    vector_bytes = rows * 256 * 4
+    print(
+        f"BENCH browser_cache rows={rows} cache_mb={cache_bytes / 1e6:.1f} vectors_mb={vector_bytes / 1e6:.1f} "
+        f"ratio={cache_bytes / vector_bytes:.2f}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", default="switch,stream,corpus", help="comma-separated: switch, stream, corpus")
+    args = parser.parse_args()
+    parts = set(args.only.split(","))
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"Chromium is not at {CHROMIUM}.")
+    from playwright.sync_api import sync_playwright
+
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "engine").mkdir()
+        (root / "app").mkdir()
+        with (
+            running_engine("--api-key", TEST_KEY, "--record-requests", data_dir=root / "engine") as engine_url,
+            serve_app(engine_url, root / "app") as url,
+            sync_playwright() as playwright,
+        ):
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                page = context.new_page()
+                page.set_default_timeout(60_000)
+                runs = ScriptRuns(page)
+                if "switch" in parts:
+                    bench_switches(page, runs, url, args.repeats)
+                if "stream" in parts:
+                    bench_stream(page, runs, url, engine_url, args.repeats)
+                if "corpus" in parts:
+                    bench_corpus(page, runs, url, root, args.rows, args.repeats)
+            finally:
+                browser.close()
+    print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

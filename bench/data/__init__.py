@@ -1,0 +1,1 @@
+"""Hand-written data sets for the benchmarks."""
