@@ -32,6 +32,7 @@ def choose(page, label: str, option: str) -> None:  # noqa: ANN001
 def type_into(page, label: str, text: str, *, commit: str = "Control+Enter") -> None:  # noqa: ANN001
     page.get_by_label(label, exact=True).first.fill(text)
     page.keyboard.press(commit)  # to the focused input, even if the page redrew it meanwhile
+    page.wait_for_timeout(1500)  # the rerun that takes the value starts; wait_idle then waits for its end
     wait_idle(page)
 
 
