@@ -81,27 +81,6 @@ def test_a_chat_survives_a_provider_round_trip_and_a_page_round_trip(page, app_u
     screenshot(page, "chat-after-round-trips")
 
 
-def test_every_page_keeps_its_inputs_across_a_page_switch(page, app_url):  # noqa: ANN001
-    open_page(page, app_url)
-    typed = {
-        "Completions": ("Prompt", "def kept(prompt):"),
-        "Tokenizer": ("Text", "kept tokens"),
-        "Compare": ("Prompt", "def compared():"),
-        "History": ("Search", "kept search"),
-    }
-    for name, (label, text) in typed.items():
-        nav(page, name)
-        type_into(page, label, text, commit="Control+Enter" if label != "Search" else "Enter")
-    nav(page, "Image variations")
-    choose(page, "Size", "256x256")
-    nav(page, "Home", "OpenAI Playground")
-    for name, (label, text) in typed.items():
-        nav(page, name)
-        shows(page, label, text)
-    nav(page, "Image variations")
-    expect(page.locator("[data-testid='stSelectbox']", has_text="Size")).to_contain_text("256x256", timeout=60_000)
-
-
 def test_the_address_holds_the_controls_from_the_first_render_and_a_reload_restores_them(page, app_url):  # noqa: ANN001
     open_page(page, app_url)
     nav(page, "Completions")
