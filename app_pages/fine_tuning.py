@@ -29,6 +29,7 @@ from playground.fine_tuning.forecast import duration, eta, forecast, job_pace
 from playground.fine_tuning.logs import Run, from_content, load_path
 from playground.fine_tuning.metrics import MetricsError
 from playground.fine_tuning.validate import Report, check_file
+from playground.objects import read
 
 REFRESH_SECONDS = 2.0
 HYPER_HELP = {
@@ -335,7 +336,7 @@ with jobs_tab:
             row = st.columns([2, 3, 4, 2])
             row[0].badge(job.status, color=color, icon=icon)
             row[1].text(job.id)
-            row[2].text(job.fine_tuned_model or f"{job.model} · {job.user_provided_suffix or '—'}")
+            row[2].text(read(job, "fine_tuned_model") or f"{job.model} · {read(job, 'user_provided_suffix') or '—'}")
             row[3].caption(when(job.created_at))
         by_job = {j.id: j for j in current}
         if KEYS.get("job") not in by_job:
@@ -354,9 +355,10 @@ with jobs_tab:
             return
         color, icon = jobs.STATUS_BADGES.get(job.status, ("gray", None))
         st.badge(job.status, color=color, icon=icon)
-        if job.error and job.error.message:
-            st.error(f"**{plain(job.error.code)}** {plain(job.error.message)}"
-                     + (f" (param: {plain(job.error.param)})" if job.error.param else ""))
+        if read(job, "error", "message"):
+            param = read(job, "error", "param")
+            st.error(f"**{plain(read(job, 'error', 'code', default=''))}** {plain(job.error.message)}"
+                     + (f" (param: {plain(param)})" if param else ""))
         steps = [e.data for e in job_events if e.type == "metrics" and e.data]
         if steps and job.status in jobs.ACTIVE:
             last = steps[-1]
@@ -364,12 +366,9 @@ with jobs_tab:
             st.progress(min(last["step"] / max(last.get("total_steps") or 1, 1), 1.0),
                         text=f"step {last['step']} of {last.get('total_steps', '?')}"
                         + (f" · about {duration(left)} left" if left is not None else ""))
-        hyper = job.hyperparameters
         numbers = st.columns(4)
-        numbers[0].metric("n_epochs", hyper.n_epochs, help=HYPER_HELP["n_epochs"])
-        numbers[1].metric("batch_size", hyper.batch_size, help=HYPER_HELP["batch_size"])
-        numbers[2].metric("learning_rate_multiplier", hyper.learning_rate_multiplier,
-                          help=HYPER_HELP["learning_rate_multiplier"])
+        for column, name in zip(numbers, ("n_epochs", "batch_size", "learning_rate_multiplier")):
+            column.metric(name, read(job, "hyperparameters", name, default="—"), help=HYPER_HELP[name])
         numbers[3].metric("Trained tokens", f"{job.trained_tokens:,}" if job.trained_tokens else "—")
         st.text(f"Base model: {job.model} · Fine-tuned model: {job.fine_tuned_model or '—'}\n"
                 f"Training file: {job.training_file} · Validation file: {job.validation_file or '—'} · "

@@ -10,8 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from components.connection import get_client
+from components.errors import show_problem
 from components.history import get_history, history_action, record_run
 from components.models import capabilities_of
+from components.plain import inert
 from components.presets import open_in_page
 from components.state import owned
 from components.token_diff_view import render_token_diff
@@ -183,7 +185,7 @@ else:
                 request = TextRequest(opened.endpoint, opened.model, params, capabilities_of(opened.model))  # type: ignore[arg-type]
                 result = run(get_client(), request)
             if result.error is not None:
-                st.error(f"**{result.error.title}** {result.error.action}\n\n> {result.error.detail}")
+                show_problem(result.error)
             else:
                 record_run(result, tags=["re-run"])
                 st.success("Ran again and saved as a new run (newest in the list).")
@@ -218,4 +220,4 @@ with st.expander("Import runs (JSONL)", icon=":material/upload:"):
         if report is not None:
             st.success(f"Imported {report.added} run(s); {report.duplicates} already here and skipped.")
         if report is not None and report.problems:
-            st.warning(f"{len(report.problems)} line(s) refused:\n\n" + "\n".join(f"- {p}" for p in report.problems[:20]))
+            st.warning(f"{len(report.problems)} line(s) refused:\n\n" + "\n".join(f"- {inert(p)}" for p in report.problems[:20]))

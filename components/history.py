@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, TypeVar
 import streamlit as st
 
 from components.connection import current_connection
+from components.plain import inert
 from playground.code_export import public_url
 from playground.db import StorageError, database_url
 from playground.history import History, Run, default_path, run_jsonl, run_of_result
@@ -74,7 +75,7 @@ def get_history() -> History | None:
     """The history (None when it cannot be used), with one warning when something is wrong."""
     history, warning = open_history()
     if warning:
-        st.warning(warning, icon=ICON)
+        st.warning(inert(warning), icon=ICON)
     return history
 
 
@@ -84,13 +85,13 @@ def history_action(action: Callable[[], T | None], what: str) -> T | bool | None
     try:
         result = action()
     except StorageError as exc:
-        st.warning(f"Could not {what}: {exc}", icon=ICON)
+        st.warning(f"Could not {what}: {inert(exc)}", icon=ICON)
         return None
     return True if result is None else result
 
 
 def _unsaved(run: Run, secrets: list[str | None], reason: str) -> None:
-    st.warning(f"This run is not saved to the history: {reason}", icon=ICON)
+    st.warning(f"This run is not saved to the history: {inert(reason)}", icon=ICON)
     st.download_button(
         "Export this run (JSONL; History → Import takes it back)", data=run_jsonl(run, secrets),
         file_name=f"playground-run-{run.id}.jsonl", mime="application/jsonl", key=f"unsaved_export:{run.id}",

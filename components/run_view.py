@@ -15,6 +15,7 @@ import streamlit as st
 from components.connection import current_connection, get_client
 from components.counts import render_counts
 from components.errors import show_problem
+from components.plain import inert
 from components.token_view import render_choices
 from components.whatif import render_whatif
 from components.wire_view import render_wire
@@ -95,7 +96,7 @@ def _status(result: RunResult) -> None:
     if result.stopped:
         st.warning("Stopped: the text that arrived before Stop is kept below.", icon=":material/stop_circle:")
     if parts:
-        st.caption(" · ".join(parts))
+        st.caption(inert(" · ".join(parts)))
 
 
 def render_result(result: RunResult, info: ModelInfo, *, key: str, show_text: bool = True) -> None:
