@@ -21,6 +21,7 @@ import streamlit as st
 
 from components.connection import base_models, current_connection, forget_models, get_client
 from components.errors import show_exception
+from components.evals import evaluate_fine_tune
 from components.fine_tune_charts import advisor_panel, metrics_panel, plain
 from components.state import owned
 from playground.catalog import model_info
@@ -374,7 +375,7 @@ with jobs_tab:
                 f"Training file: {job.training_file} · Validation file: {job.validation_file or '—'} · "
                 f"Results: {', '.join(job.result_files) or '—'}\n"
                 f"Seed: {job.seed} · Created: {when(job.created_at)} · Finished: {when(job.finished_at)}")
-        buttons = st.columns(3)
+        buttons = st.columns(4)
         if job.status in jobs.ACTIVE and buttons[0].button("Cancel job", key=f"ft_cancel_{job_id}"):
             try:
                 jobs.cancel(client, job_id)
@@ -387,6 +388,11 @@ with jobs_tab:
                 try_it(job.fine_tuned_model, "completions")
             if buttons[2].button("Try it in Chat", key=f"ft_try_chat_{job_id}"):
                 try_it(job.fine_tuned_model, "chat")
+            if job.validation_file and buttons[3].button(
+                "Evaluate", key=f"ft_evaluate_{job_id}", icon=":material/fact_check:",
+                help="A classification eval of this model against its base model on the validation file, on the Evals page.",
+            ):
+                evaluate_fine_tune(job)
         if steps:
             try:
                 run = jobs.job_run(client, job, job_events, checkpoints)

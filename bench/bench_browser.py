@@ -121,10 +121,12 @@ class ScriptRuns:
         raise TimeoutError("the app did not finish its run")
 
     def settle(self, quiet: float = 0.6) -> None:
-        """Wait until no script run has finished for `quiet` seconds."""
+        """Wait until no script run has finished for `quiet` seconds and the browser has drawn
+        what it got (a map in software WebGL can hold its main thread for seconds)."""
         while True:
             count = len(self.finished)
             self.page.wait_for_timeout(int(quiet * 1000))
+            self.page.evaluate("() => new Promise(done => requestAnimationFrame(() => setTimeout(done, 0)))")
             if len(self.finished) == count and self.page.locator("[data-testid='stStatusWidget']").count() == 0:
                 return
 
@@ -246,7 +248,8 @@ def bench_corpus(page, runs: ScriptRuns, url: str, data_dir: Path, rows: int, re
     embed_s = time.perf_counter() - start
     print(f"BENCH browser_embed rows={rows} embed_s={embed_s:.1f}", flush=True)
 
-    box = page.get_by_label("Queries, one per line")
+    # The live query box (a rerun may still show a stale copy of it for a moment).
+    box = page.locator("[data-stale='false'] textarea[aria-label='Queries, one per line']").first
     queries = ["parse a JSON document", "open a socket and read bytes", "sort a list of numbers",
                "compress an archive", "format a date and time zone"]
     edits, searches, finished = [], [], []

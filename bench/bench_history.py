@@ -128,8 +128,8 @@ def measure(runs: int, backend: str, url: str | None) -> None:
     from tests.conftest import TEST_KEY
     from tests.enginerunner import running_engine
 
-    with running_engine("--api-key", TEST_KEY, data_dir=work) as url:
-        os.environ["PLAYGROUND_ENGINE_URL"] = url
+    with running_engine("--api-key", TEST_KEY, data_dir=work) as engine_url:
+        os.environ["PLAYGROUND_ENGINE_URL"] = engine_url
         os.environ["PLAYGROUND_ENGINE_KEY"] = TEST_KEY
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         at.run()
