@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from components.plain import inert
 from components.state import owned
 from components.token_view import plain_tokens_html
 from playground.catalog import load_catalog
@@ -33,7 +34,7 @@ if by == "Model":
     models = [m for m, info in load_catalog().models.items() if info.known and info.endpoints != ("image_variations",)]
     model = KEYS.widget(st.selectbox, "Model", "model", options=models)
     encoding_name = encoding_name_for_model(model)
-    st.caption(f"{model} uses **{encoding_name}**.")
+    st.caption(f"{inert(model)} uses **{inert(encoding_name)}**.")
 else:
     encoding_name = KEYS.widget(
         st.selectbox, "Encoding", "encoding", options=encoding_names(),

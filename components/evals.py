@@ -17,7 +17,7 @@ import streamlit as st
 from components.connection import current_connection
 from components.errors import show_exception
 from components.models import model_picker, models_for
-from components.plain import plain
+from components.plain import inert, plain
 from components.sampling_controls import declare, draw_control
 from components.state import keep, remember
 from playground.catalog import model_info
@@ -107,7 +107,7 @@ def _listed_models(connection: Connection) -> list[str] | None:
                 cache[connection] = list_models(client)
         except openai.OpenAIError as exc:
             problem = explain(exc, secrets=connection.secrets, where=connection.where)
-            st.caption(f"Could not list models: {problem.title}")
+            st.caption(f"Could not list models: {inert(problem.title)}")
             cache[connection] = None
     return cache[connection]
 

@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from components.plain import inert
 from playground.catalog import ModelInfo
 from playground.logit_bias import BAN, FORCE, MAX_BIAS, MAX_ENTRIES, MIN_BIAS, resolve
 from playground.tokens import get_encoding
@@ -43,11 +44,11 @@ def logit_bias_editor(model_info: ModelInfo, *, key: str) -> dict[str, int] | No
     try:
         encoding = get_encoding(model_info.encoding)
     except Exception as exc:  # a missing BPE file must not break the page
-        st.error(f"The {model_info.encoding} tokenizer is not available ({exc}); logit bias cannot be edited.")
+        st.error(f"The {inert(model_info.encoding)} tokenizer is not available ({inert(exc)}); logit bias cannot be edited.")
         return None
     parsed = resolve(raw, encoding, default_bias=int(default), biases=biases, with_space_variant=with_space)
     if not parsed.rows and not parsed.errors:
-        st.caption(f"No tokens biased. Token ids are those of {encoding.name}, the encoding of {model_info.id}.")
+        st.caption(f"No tokens biased. Token ids are those of {inert(encoding.name)}, the encoding of {inert(model_info.id)}.")
         return {}
 
     # Short labels: the editor often sits in a narrow controls column.

@@ -12,6 +12,7 @@ import streamlit as st
 
 from components.connection import get_client
 from components.errors import show_problem
+from components.plain import inert
 from components.token_view import render_token_view, token_html, token_label
 from playground.catalog import ModelInfo
 from playground.params import controls_from_request, params_for
@@ -102,9 +103,9 @@ def _continue(result: RunResult, info: ModelInfo, *, key: str) -> None:
     if request.endpoint == "chat":
         st.caption("The chat API has no assistant prefill, so a reply cannot be continued from a token there.")
         if "completions" not in info.endpoints:
-            st.info(f"{info.id} does not serve the completions endpoint, which continuing needs.")
+            st.info(f"{inert(info.id)} does not serve the completions endpoint, which continuing needs.")
             return
-        st.caption(f"{info.id} also serves completions: a branch continues there, from a plain transcript of the "
+        st.caption(f"{inert(info.id)} also serves completions: a branch continues there, from a plain transcript of the "
                    "conversation (`role: content` lines), which is not the model's own chat template.")
     prompt = request.params.get("prompt") if request.endpoint == "completions" else transcript_prompt(request.params.get("messages") or [])
     tree = _tree(key, result.choices[0].tokens, prompt if isinstance(prompt, str) else "")

@@ -28,7 +28,7 @@ def hostile_app(engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
 def test_no_page_fetches_anything_a_server_wrote(browser, hostile_app: str) -> None:  # noqa: ANN001
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     fetched: list[str] = []
-    context.on("request", lambda request: fetched.append(request.url) if urlsplit(request.url).hostname == PAYLOAD_HOST else None)
+    context.on("request", lambda request: fetched.append(f"{request.url} on {request.frame.url}") if urlsplit(request.url).hostname == PAYLOAD_HOST else None)
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
@@ -43,7 +43,6 @@ def test_no_page_fetches_anything_a_server_wrote(browser, hostile_app: str) -> N
         page.get_by_role("button", name="Run", exact=True).click()
         wait_idle(page)
         page.get_by_text(f"http://{PAYLOAD_HOST}/completion", exact=False).first.wait_for()
-        screenshot(page, "hostile-completions")
 
         page.get_by_role("textbox", name="Prompt").fill("please FAIL")  # the server answers with a hostile error
         page.keyboard.press("Control+Enter")
@@ -51,7 +50,7 @@ def test_no_page_fetches_anything_a_server_wrote(browser, hostile_app: str) -> N
         page.get_by_role("button", name="Run", exact=True).click()
         wait_idle(page)
         page.get_by_text(f"http://{PAYLOAD_HOST}/error", exact=False).first.wait_for()
-        screenshot(page, "hostile-error")
+        screenshot(page, "hostile-error")  # the red box with the server's words as text
 
         open_page(page, hostile_app, "chat")
         page.get_by_placeholder("Send a message").fill("hello")
@@ -69,7 +68,6 @@ def test_no_page_fetches_anything_a_server_wrote(browser, hostile_app: str) -> N
             if path == "compare":
                 page.get_by_role("button", name="Run all").click()
                 wait_idle(page)
-            screenshot(page, f"hostile-{path or 'home'}")
         page.wait_for_timeout(1000)
     finally:
         context.close()
