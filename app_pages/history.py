@@ -15,6 +15,7 @@ from components.history import get_history, history_action, record_run
 from components.models import capabilities_of
 from components.plain import inert
 from components.presets import open_in_page
+from components.state import owned
 from components.token_diff_view import render_token_diff
 from components.token_view import render_choices
 from components.wire_view import render_wire
@@ -35,12 +36,23 @@ if history is None:
     st.stop()
 
 # --- filters ---------------------------------------------------------------------------
+KEYS = owned("hist", text="", model="All", endpoint="All", tag="All", dates=(), page=1)
+models, tags = ["All", *history.models()], ["All", *history.tags()]
+for name, options in (("model", models), ("tag", tags)):
+    if KEYS.get(name) not in options:  # its last run was deleted
+        KEYS.put(name, "All")
 f1, f2, f3, f4, f5 = st.columns([3, 2, 2, 2, 2])
-text = f1.text_input("Search", key="hist_text", placeholder="words in the prompt, the response or the title")
-model = f2.selectbox("Model", ["All", *history.models()], key="hist_model")
-endpoint = f3.selectbox("Endpoint", ["All", *ENDPOINT_LABELS], key="hist_endpoint", format_func=lambda e: ENDPOINT_LABELS.get(e, e))
-tag = f4.selectbox("Tag", ["All", *history.tags()], key="hist_tag")
-dates = f5.date_input("Dates", value=(), key="hist_dates", format="YYYY-MM-DD", help="A day, or a first and a last day.")
+with f1:
+    text = KEYS.widget(st.text_input, "Search", "text", placeholder="words in the prompt, the response or the title")
+with f2:
+    model = KEYS.widget(st.selectbox, "Model", "model", options=models)
+with f3:
+    endpoint = KEYS.widget(st.selectbox, "Endpoint", "endpoint", options=["All", *ENDPOINT_LABELS],
+                           format_func=lambda e: ENDPOINT_LABELS.get(e, e))
+with f4:
+    tag = KEYS.widget(st.selectbox, "Tag", "tag", options=tags)
+with f5:
+    dates = KEYS.widget(st.date_input, "Dates", "dates", format="YYYY-MM-DD", help="A day, or a first and a last day.")
 
 since = until = None
 if dates:
@@ -60,7 +72,8 @@ total = history.search(where, limit=0).total
 pages = max(1, -(-total // PAGE_SIZE))
 page_number = 1
 if pages > 1:
-    page_number = int(st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1, key="hist_page"))
+    KEYS.put("page", min(KEYS.get("page"), pages))
+    page_number = int(KEYS.widget(st.number_input, f"Page (of {pages})", "page", min_value=1, max_value=pages, step=1))
 found = history.search(where, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE)
 
 if not found.runs:

@@ -9,6 +9,7 @@ from components.errors import show_exception
 from components.history import record_run
 from components.models import model_picker
 from components.plain import inert
+from components.state import owned
 from playground.catalog import load_catalog
 from playground.images import (
     ANCHORS,
@@ -28,7 +29,10 @@ from playground.images import (
 
 RUNS = "images_runs"  # every run of this session, oldest first
 FROM_RESULT = "images_from_result"  # (name, png) of a result chosen as the next source
+UPLOADED = "images_uploaded"  # (name, bytes) of the last upload: an uploader forgets its file on a page switch
 UPLOAD, SAMPLE, RESULT = "Upload a picture", "Use a sample", "A result"
+KEYS = owned("images", fit="crop", anchor="center", focus_x=50, focus_y=50, pad_clear=False, pad_colour="#ffffff",
+             n=4, size="512x512", source=SAMPLE, sample=None)
 
 
 @st.cache_data(max_entries=8, show_spinner="Preparing the picture…")
@@ -40,9 +44,9 @@ def prepare(data: bytes, fit: str, anchor: str, focus: tuple[float, float] | Non
     return kind, picture.notes, preview_png(picture.image), prepared
 
 
-def vary(name: str, png: bytes) -> None:
+def vary(name: str, png: bytes) -> None:  # a button's callback: runs before the widgets are drawn
     st.session_state[FROM_RESULT] = (name, png)
-    st.session_state["images_source"] = RESULT
+    KEYS.put("source", RESULT)
 
 
 st.title("Image variations")
@@ -61,22 +65,22 @@ with settings:
             "variations path, which the local engine's Azure layout answers; a real Azure "
             "resource answers 'not found'."
         )
-    fit = st.radio("Make it square by", ["crop", "pad"], horizontal=True, key="images_fit",
-                   format_func={"crop": "cropping", "pad": "padding"}.get)
+    fit = KEYS.widget(st.radio, "Make it square by", "fit", options=["crop", "pad"], horizontal=True,
+                      format_func={"crop": "cropping", "pad": "padding"}.get)
     focus, pad = None, (255, 255, 255, 255)
     if fit == "crop":
-        anchor = st.selectbox("Keep the part at", [*ANCHORS, "focal point"], key="images_anchor")
+        anchor = KEYS.widget(st.selectbox, "Keep the part at", "anchor", options=[*ANCHORS, "focal point"])
         if anchor == "focal point":
-            across = st.slider("Focal point, across (%)", 0, 100, 50, key="images_focus_x")
-            down = st.slider("Focal point, down (%)", 0, 100, 50, key="images_focus_y")
+            across = KEYS.widget(st.slider, "Focal point, across (%)", "focus_x", min_value=0, max_value=100)
+            down = KEYS.widget(st.slider, "Focal point, down (%)", "focus_y", min_value=0, max_value=100)
             anchor, focus = "center", (across / 100, down / 100)
     else:
         anchor = "center"
-        transparent = st.checkbox("Transparent padding", key="images_pad_clear")
-        colour = st.color_picker("Padding colour", "#ffffff", key="images_pad_colour", disabled=transparent)
+        transparent = KEYS.widget(st.checkbox, "Transparent padding", "pad_clear")
+        colour = KEYS.widget(st.color_picker, "Padding colour", "pad_colour", disabled=transparent)
         pad = (*(int(colour[i:i + 2], 16) for i in (1, 3, 5)), 0 if transparent else 255)
-    n = st.slider("Variations (n)", 1, 10, 4, key="images_n")
-    size = st.selectbox("Size", SIZES, index=1, key="images_size")
+    n = KEYS.widget(st.slider, "Variations (n)", "n", min_value=1, max_value=10)
+    size = KEYS.widget(st.selectbox, "Size", "size", options=SIZES)
     if model is not None:
         cost = variation_cost(model, size, n)
         if cost is None:
@@ -89,17 +93,23 @@ with settings:
 
 with main:
     sources = [UPLOAD, SAMPLE] + ([RESULT] if FROM_RESULT in st.session_state else [])
-    if st.session_state.get("images_source") not in sources:
-        st.session_state["images_source"] = SAMPLE
-    source = st.radio("Picture", sources, horizontal=True, key="images_source", label_visibility="collapsed")
+    if KEYS.get("source") not in sources:
+        KEYS.put("source", SAMPLE)
+    source = KEYS.widget(st.radio, "Picture", "source", options=sources, horizontal=True, label_visibility="collapsed")
     name, data = None, None
     if source == UPLOAD:
         upload = st.file_uploader("A picture: PNG, JPEG, WebP or GIF", type=["png", "jpg", "jpeg", "webp", "gif"],
-                                  key="images_upload")
+                                  key="images_upload", on_change=lambda: st.session_state.pop(UPLOADED, None))
         if upload is not None:
-            name, data = upload.name, upload.getvalue()
+            st.session_state[UPLOADED] = (upload.name, upload.getvalue())
+        elif UPLOADED in st.session_state:
+            st.caption(f"Kept from before: {st.session_state[UPLOADED][0]}. Upload another to replace it.")
+        if UPLOADED in st.session_state:
+            name, data = st.session_state[UPLOADED]
     elif source == SAMPLE:
-        name = st.selectbox("Sample", list(sample_pictures()), key="images_sample")
+        if KEYS.get("sample") not in sample_pictures():
+            KEYS.put("sample", next(iter(sample_pictures())))
+        name = KEYS.widget(st.selectbox, "Sample", "sample", options=list(sample_pictures()))
         data = sample_pictures()[name]
     else:
         name, data = st.session_state[FROM_RESULT]

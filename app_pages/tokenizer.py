@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from components.plain import inert
+from components.state import owned
 from components.token_view import plain_tokens_html
 from playground.catalog import load_catalog
 from playground.tokenizer import (
@@ -26,15 +27,17 @@ def _available(name: str) -> bool:
     return load_encoding(name) is not None
 
 
-by = st.segmented_control("Choose", ["Encoding", "Model"], default="Encoding", key="tok_by")
+KEYS = owned("tok", by="Encoding", model="local-text", encoding="o200k_base", text="", show_ids=False, ids="")
+
+by = KEYS.widget(st.segmented_control, "Choose", "by", options=["Encoding", "Model"])
 if by == "Model":
     models = [m for m, info in load_catalog().models.items() if info.known and info.endpoints != ("image_variations",)]
-    model = st.selectbox("Model", models, key="tok_model")
+    model = KEYS.widget(st.selectbox, "Model", "model", options=models)
     encoding_name = encoding_name_for_model(model)
     st.caption(f"{inert(model)} uses **{inert(encoding_name)}**.")
 else:
-    encoding_name = st.selectbox(
-        "Encoding", encoding_names(), key="tok_encoding",
+    encoding_name = KEYS.widget(
+        st.selectbox, "Encoding", "encoding", options=encoding_names(),
         format_func=lambda n: n if _available(n) else f"{n} (not available offline)",
     )
 encoding = load_encoding(encoding_name)
@@ -49,8 +52,8 @@ if encoding is None:
 text_tab, ids_tab = st.tabs(["Text → tokens", "Token ids → text"])
 
 with text_tab:
-    text = st.text_area("Text", key="tok_text", height=150, placeholder="Type or paste text…")
-    show_ids = st.toggle("Show ids under the tokens", key="tok_show_ids")
+    text = KEYS.widget(st.text_area, "Text", "text", height=150, placeholder="Type or paste text…")
+    show_ids = KEYS.widget(st.toggle, "Show ids under the tokens", "show_ids")
     tokens = tokenize(encoding, text)
     c1, c2, c3 = st.columns(3)
     c1.metric("Tokens", f"{len(tokens):,}")
@@ -77,8 +80,8 @@ with text_tab:
         )
 
 with ids_tab:
-    raw_ids = st.text_area(
-        "Token ids", key="tok_ids", height=100, placeholder="9906, 1917  or  [9906, 1917]",
+    raw_ids = KEYS.widget(
+        st.text_area, "Token ids", "ids", height=100, placeholder="9906, 1917  or  [9906, 1917]",
         help="Separated by commas, spaces or new lines, or a JSON list.",
     )
     ids, errors = parse_ids(raw_ids, encoding)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import openai
 import streamlit as st
 
-from components.errors import problem_markdown
+from components.errors import CONNECTION_KEY, problem_markdown, show_exception
 from components.plain import inert, plain
 from playground.engine_process import EngineStartError, local_engine
 from playground.errors import explain
@@ -110,7 +110,7 @@ def connection_panel() -> Connection:
         if not connection.base_url:
             sidebar.warning("Enter the server's base URL.")
 
-    st.session_state["connection"] = connection
+    st.session_state[CONNECTION_KEY] = connection
     if sidebar.button("Check connection", key="conn_check", use_container_width=True):
         _check(connection)
     return connection
@@ -130,10 +130,10 @@ def _check(connection: Connection) -> None:
 
 
 def current_connection() -> Connection:
-    connection = st.session_state.get("connection")
+    connection = st.session_state.get(CONNECTION_KEY)
     if connection is None:
         connection = _local_connection()
-        st.session_state["connection"] = connection
+        st.session_state[CONNECTION_KEY] = connection
     return connection
 
 
@@ -167,8 +167,6 @@ def available_models() -> list[str]:
     except Exception as exc:
         if connection.provider == "azure":
             return []  # the picker then asks for the deployment name
-        from components.errors import show_exception
-
         show_exception(exc)
         return []
     st.session_state["_models"] = (connection, models)
@@ -187,8 +185,6 @@ def base_models() -> list[str]:
     try:
         models = list_models(get_client())
     except Exception as exc:
-        from components.errors import show_exception
-
         show_exception(exc)
         return []
     st.session_state["_base_models"] = (connection, models)

@@ -7,6 +7,8 @@ import streamlit as st
 from components.plain import inert, plain
 from playground.errors import Problem, explain
 
+CONNECTION_KEY = "connection"  # st.session_state: this session's Connection (owned by components/connection.py)
+
 
 def problem_markdown(problem: Problem) -> str:
     """The error box's text: every part plain (titles and actions quote hosts, params and
@@ -23,9 +25,10 @@ def show_problem(problem: Problem) -> None:
 
 def show_exception(exc: BaseException) -> Problem:
     """Explain and show an SDK exception, with this session's secrets scrubbed."""
-    from components.connection import current_connection
-
-    connection = current_connection()
-    problem = explain(exc, secrets=connection.secrets, where=connection.where)
+    # The session's connection as the sidebar panel stored it (read here, not imported from
+    # components/connection.py, which shows its own failures through this module).
+    connection = st.session_state.get(CONNECTION_KEY)
+    secrets, where = (connection.secrets, connection.where) if connection is not None else ((), None)
+    problem = explain(exc, secrets=secrets, where=where)
     show_problem(problem)
     return problem

@@ -59,6 +59,27 @@ def _kept_choice(key: str, choices: list[str], preferred: str | None) -> list[st
     return choices if wanted in choices else [*choices, wanted]
 
 
+def _fitting_deployments(endpoint: str) -> tuple[list[str], dict[str, str]]:
+    """Azure: this resource's deployments whose model serves `endpoint`, and each one's model."""
+    deployments = available_models()
+    by_model = {d: deployment_model(d) or d for d in deployments}
+    fitting = [d for d in deployments if endpoint in model_info(by_model[d]).endpoints or not model_info(by_model[d]).known]
+    return fitting, by_model
+
+
+def choose_first(endpoint: str, *, key: str) -> None:
+    """Choose the picker's first model now, before it is drawn, when none is chosen yet
+    (a page that writes its controls into the URL early needs the model)."""
+    if st.session_state.get(key):
+        return
+    if current_connection().provider == "azure":
+        choices, preferred = _fitting_deployments(endpoint)[0], None
+    else:
+        choices, preferred = models_for(endpoint, available_models()), _FALLBACK.get(endpoint)
+    if choices:
+        _kept_choice(key, choices, preferred)
+
+
 def _model_picker(endpoint: str, *, key: str, label: str, container) -> ModelInfo | None:  # noqa: ANN001
     choices = models_for(endpoint, available_models())
     if not choices:
@@ -74,9 +95,7 @@ def _model_picker(endpoint: str, *, key: str, label: str, container) -> ModelInf
 
 def _deployment_picker(endpoint: str, *, key: str, label: str, container) -> ModelInfo | None:  # noqa: ANN001
     """Azure: a deployment of this resource. Capabilities are those of the model it serves."""
-    deployments = available_models()
-    by_model = {d: deployment_model(d) or d for d in deployments}
-    fitting = [d for d in deployments if endpoint in model_info(by_model[d]).endpoints or not model_info(by_model[d]).known]
+    fitting, by_model = _fitting_deployments(endpoint)
     if fitting:
         options = _kept_choice(key, fitting, None)
         deployment = persistent(

@@ -16,6 +16,7 @@ import streamlit as st
 
 from components.connection import current_connection
 from components.history import get_history, history_action
+from components.models import choose_first
 from components.sampling_controls import put_controls, read_controls
 from playground.params import complete
 from playground.presets import ShareLinkError, from_query_params, to_query_params
@@ -63,10 +64,20 @@ def _apply_pending(page: str) -> None:
         apply_controls(page, controls)
 
 
+def _write_url(page: str) -> dict[str, str]:
+    params = to_query_params(current_controls(page), page=page, secrets=current_connection().secrets)
+    st.query_params.from_dict(params)
+    return params
+
+
 def presets_bar(page: str):  # noqa: ANN201 - a Streamlit container
     """Presets (save, load, delete) in an expander, above the page's controls; returns the
-    place for the share link (see `share_link`)."""
+    place for the share link (see `share_link`). The URL gets the controls at once (the
+    browser drops an address written late in the first run after a page switch) and again
+    once they are drawn."""
     _apply_pending(page)
+    choose_first(page, key=f"{page}_model")
+    _write_url(page)
     history = get_history()
     with st.expander("Presets and share link", icon=":material/bookmarks:"):
         if history is not None:
@@ -91,9 +102,7 @@ def presets_bar(page: str):  # noqa: ANN201 - a Streamlit container
 
 def share_link(page: str, slot) -> None:  # noqa: ANN001 - the container presets_bar returned
     """The controls as they are now, in the address bar and as the share link."""
-    params = to_query_params(current_controls(page), page=page, secrets=current_connection().secrets)
-    if dict(st.query_params) != params:
-        st.query_params.from_dict(params)
+    params = _write_url(page)
     base = (st.context.url or "").split("?")[0].rstrip("/")
     if not base.endswith(f"/{page}"):
         base = f"{base}/{page}" if base else f"/{page}"
