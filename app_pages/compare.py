@@ -14,6 +14,7 @@ from components.history import get_history, record_run
 from components.models import model_picker
 from components.sampling_controls import draw_control
 from components.state import owned
+from components.token_diff_view import render_token_diff
 from components.token_view import render_token_view
 from playground import compare
 from playground.counting import format_cost
@@ -49,6 +50,14 @@ def _show(outcomes: list[compare.Outcome], key: str) -> None:
                 st.html(compare.diff_block(base, outcome.text))
                 st.caption(f"{100 * compare.similarity(base, outcome.text):.0f}% the same words as column 1")
     st.caption("Columns 2–4: green words are not in column 1, struck red ones are column 1's words they lack.")
+    with_tokens = [i for i, o in enumerate(outcomes) if o.tokens]
+    if len(with_tokens) >= 2:
+        st.markdown("**Token diff**")
+        pick_a, pick_b = st.columns(2)
+        names = {i: f"{i + 1}. {outcomes[i].label}" for i in with_tokens}
+        a = pick_a.selectbox("Run A", with_tokens, format_func=names.get, key=f"{key}:diff_a")
+        b = pick_b.selectbox("Run B", with_tokens, index=1, format_func=names.get, key=f"{key}:diff_b")
+        render_token_diff(outcomes[a].tokens, outcomes[b].tokens, (f"{a + 1}.", f"{b + 1}."))
     tabs = st.tabs([f"{i + 1}. tokens" for i in range(len(outcomes))])
     for i, (tab, outcome) in enumerate(zip(tabs, outcomes)):
         with tab:

@@ -36,7 +36,7 @@ PROGRESS_KEY = "evals_progress"
 SAVED_KEY = "_evals_saved"
 REDRAW_S = 0.25
 SAMPLE_TEMPLATES = {
-    "sentiment": ("Review: {{review}}\nSentiment (positive or negative):", "label"),
+    "sentiment": ("Review: {{review}}\nSentiment:", "label"),
     "arithmetic": ("{{a}} + {{b}} =", "answer"),
 }
 EXPECTED_NAMES = ("expected", "answer", "label", "completion", "ideal", "target")
@@ -93,7 +93,7 @@ if history is not None:
         else:
             names = {r.id: f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(r.created))} · {r.title} · {r.model}" for r in saved_evals}
             chosen = st.selectbox("Saved eval", list(names), format_func=names.get, key="ev_saved")
-            if st.button("Open", key="ev_open", icon=":material/folder_open:"):
+            if st.button("Open this eval", key="ev_open", icon=":material/folder_open:"):
                 run = history.get(chosen)
                 if run is not None:
                     reopened = report.from_run(run)
@@ -173,7 +173,7 @@ if dataset is not None:
                                     "cost at most": format_cost(e.dollars, free=e.dollars == 0)} for e in costs]),
                      hide_index=True, key="ev_estimate")
         known = [e.dollars for e in costs]
-        st.caption("Cost before the run: " + (format_cost(sum(known)) + " at most (every cell writing max tokens)"
+        st.caption("Cost before the run: " + (format_cost(sum(known), free=sum(known) == 0) + " at most (every cell writing max tokens)"
                                               if None not in known else "a price is unknown for a model here."))
         running = st.session_state.get(PROGRESS_KEY) is not None and st.session_state[PROGRESS_KEY].running
         if st.button("Run eval", type="primary", icon=":material/play_arrow:", key="ev_run", disabled=bool(problems) or running):

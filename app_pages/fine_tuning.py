@@ -1,39 +1,61 @@
-"""Fine-tuning: check training data, start jobs, watch them live, chart their metrics, try the model.
+"""Fine-tuning: check training data, forecast and start jobs, watch them live, chart the metrics
+of jobs and of any trainer's logs (followed as they are written), pick the checkpoint to keep,
+manage files and fine-tuned models.
 
-What the hyperparameters mean on the local engine (local-text, an n-gram model): each step
-scores a batch with the current model (loss, token accuracy on the completion tokens), then
-adds the batch's counts to the model's adaptation layer; epochs are passes over the data and
-make the model copy its examples more surely; the learning-rate multiplier is the layer's
-weight (2.0 trains like twice the epochs). Details: local_engine/fine_tune.py.
+On the local engine (local-text) a fine-tune trains a small head over the base model by
+gradient descent, with a memory of the examples beneath it; details and what each
+hyperparameter does there: local_engine/fine_tune.py.
+
+The page's inputs outlive page switches: widget values through components/state.py, the
+checked file, its report and uploaded logs in session keys of this page (`ft_checked`,
+`ft_logs`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from typing import Any, Callable
 
 import streamlit as st
 
 from components.connection import base_models, current_connection, forget_models, get_client
 from components.errors import show_exception
-from components.fine_tune_charts import metrics_panel
+from components.fine_tune_charts import advisor_panel, metrics_panel, plain
+from components.state import owned
 from playground.catalog import model_info
 from playground.fine_tuning import jobs
-from playground.fine_tuning.metrics import MetricsError, epoch_boundaries, parse_results
-from playground.fine_tuning.validate import check_file
+from playground.fine_tuning.forecast import duration, eta, forecast, job_pace
+from playground.fine_tuning.logs import Run, from_content, load_path
+from playground.fine_tuning.metrics import MetricsError
+from playground.fine_tuning.validate import Report, check_file
 
 REFRESH_SECONDS = 2.0
 HYPER_HELP = {
-    "n_epochs": "Passes over the training data. On local-text each pass counts the examples again, so the "
-                "model copies them more surely. auto: 3, or more for small data sets.",
+    "n_epochs": "Passes over the training data. auto: 3, or more (fewer) so that examples × epochs lands in "
+                "100..25,000.",
     "batch_size": "Examples per step: sets the number of steps and how often the metrics are reported. "
-                  "auto: 0.2% of the examples (at least 1).",
-    "learning_rate_multiplier": "How strongly each step moves the model. On local-text it is the adaptation "
-                                "layer's weight: 2.0 trains like twice the epochs. auto: 1.0.",
+                  "auto: 0.2% of the examples (1..256).",
+    "learning_rate_multiplier": "Scales the learning rate: larger learns faster and overfits sooner. On local-text "
+                                "Adam's step size is 0.01 × this, and it weights the memory of the examples. "
+                                "auto: 1.0.",
 }
+HYPER_DEFAULTS = (("n_epochs", 3, 1), ("batch_size", 1, 1), ("learning_rate_multiplier", 1.0, 0.1))
+# The page's inputs, kept for the session (components/state.py). Not widgets: `ft_checked` (the
+# checked file), `ft_logs` (uploaded logs), `_ft_*` (per-session caches of reports, file contents, paces).
+KEYS = owned(
+    "ft", check_model=None, check_auto_epochs=True, check_epochs=3, training_pick=None, validation_pick=None,
+    base_model=None, suffix="", seed=None, live=True, job=None, compare=[], watch_paths="", import_text="",
+    **{f"auto_{name}": True for name, _, _ in HYPER_DEFAULTS},
+    **{f"value_{name}": default for name, default, _ in HYPER_DEFAULTS},
+)
 
 st.title("Fine-tuning")
-st.caption("Check a JSONL data set, start a job, watch it train, compare its metrics, and try the model.")
+st.caption("Check a JSONL data set, forecast and start a job, watch it train, compare its metrics with any "
+           "trainer's logs, and try the model.")
 client = get_client()
+
+
 
 
 def when(timestamp: int | None) -> str:
@@ -46,12 +68,12 @@ def fine_tunable_models() -> list[str]:
     return sorted(models, key=lambda m: (m.startswith("ft:"), m))
 
 
-def try_it(model: str, page: str) -> None:
+def try_it(model: str, page: str = "completions") -> None:
     """Open Completions or Chat with `model` chosen."""
     if current_connection().provider == "azure":
         # Azure serves a fine-tuned model only through a deployment, made on the management plane.
         st.info(
-            f"On Azure, `{model}` answers once it is deployed: create a deployment of it (Azure portal, "
+            f"On Azure, {plain(model)} answers once it is deployed: create a deployment of it (Azure portal, "
             "or the management API), then pick that deployment on the page.",
             icon=":material/cloud_upload:",
         )
@@ -62,11 +84,125 @@ def try_it(model: str, page: str) -> None:
 
 
 def file_label(f) -> str:  # noqa: ANN001 - SDK FileObject
-    return f"{f.filename} · {f.id}"
+    return f"{f.filename} · {f.id} · {when(f.created_at)}"
 
 
-check_tab, start_tab, jobs_tab, metrics_tab, import_tab = st.tabs(
-    ["Check data", "Start a job", "Jobs", "Metrics", "Import results"]
+def follow_viewed_job() -> None:
+    """Metrics opens on the job the user looks at in Jobs: it takes the place of the one viewed
+    before; jobs added to the comparison by hand stay."""
+    viewed, before = KEYS.get("job"), st.session_state.get("_ft_viewed")
+    chosen = [j for j in KEYS.get("compare") if j not in (viewed, before)]
+    KEYS.put("compare", [viewed, *chosen] if viewed else chosen)
+    st.session_state["_ft_viewed"] = viewed
+
+
+def view_job(job_id: str) -> None:
+    KEYS.put("job", job_id)
+    follow_viewed_job()
+
+
+def report_of(key: str, content: bytes, model: str, epochs: int | None) -> Report:
+    """check_file's report, kept in the session per (content, model, epochs): a rerun does not
+    count a big file's tokens again."""
+    cache = st.session_state.setdefault("_ft_reports", {})
+    digest = (key, hashlib.sha256(content).hexdigest(), model, epochs)
+    if digest not in cache:
+        cache.clear()  # one file at a time per place: the session does not pile up reports
+        cache[digest] = check_file(content, model, epochs)
+    return cache[digest]
+
+
+def file_report(file_id: str, model: str, epochs: int | None) -> Report | None:
+    """The report of an uploaded file, its content fetched once per session (files never change)."""
+    contents = st.session_state.setdefault("_ft_file_contents", {})
+    if file_id not in contents:
+        try:
+            contents[file_id] = jobs.file_content(client, file_id)
+        except Exception as exc:
+            show_exception(exc)
+            return None
+    return report_of(f"file:{file_id}", contents[file_id], model, epochs)
+
+
+def past_paces(job_list: list[Any]) -> list:
+    """How fast this provider trained its last finished jobs (events fetched once per job)."""
+    cache = st.session_state.setdefault("_ft_paces", {})
+    paces = []
+    for job in job_list:
+        if job.status != "succeeded":
+            continue
+        if job.id not in cache:
+            try:
+                cache[job.id] = job_pace(job, jobs.events(client, job.id))
+            except Exception:  # noqa: BLE001 - a job whose events cannot be read just does not count
+                cache[job.id] = None
+        if cache[job.id] is not None:
+            paces.append(cache[job.id])
+        if len(paces) >= 5:
+            break
+    return paces
+
+
+def list_jobs() -> list[Any]:
+    try:
+        return jobs.list_jobs(client)
+    except Exception as exc:
+        show_exception(exc)
+        return []
+
+
+def show_report(report: Report, model: str) -> None:
+    if report.errors:
+        shown = report.errors[:50]
+        more = f"\n\n…and {len(report.errors) - 50} more." if len(report.errors) > 50 else ""
+        st.error(f"**{len(report.errors)} problem(s) to fix before this file can train:**\n\n"
+                 + "\n".join(f"- {plain(issue)}" for issue in shown) + more, icon=":material/error:")
+    if report.warnings:
+        st.warning("\n".join(f"- {plain(issue)}" for issue in report.warnings[:50]), icon=":material/warning:")
+    cols = st.columns(5)
+    cols[0].metric("Examples", f"{len(report.tokens):,}", help=f"{report.lines:,} non-blank lines")
+    cols[1].metric("Tokens", f"{report.total_tokens:,}")
+    cols[2].metric("Over the limit", len(report.over_limit), help=f"examples over {report.limit:,} tokens")
+    cols[3].metric("Billed tokens", f"{report.billed_tokens:,}", help=f"{report.epochs} epoch(s)")
+    cols[4].metric("Cost", "unknown" if report.cost is None else f"${report.cost:,.4f}",
+                   help=f"training price of {model} × billed tokens")
+    if report.tokens:
+        counts = sorted(report.tokens.values())
+        st.caption(f"Format: {report.format} · tokens per example: min {counts[0]}, "
+                   f"median {counts[len(counts) // 2]}, max {counts[-1]} · duplicates: {len(report.duplicates)}")
+    if report.advice:
+        st.subheader("Advice from the fine-tuning guide")
+        for advice in report.advice:
+            (st.success if advice.ok else st.info)(f"**{advice.title}.** {advice.detail}",
+                                                   icon=":material/check:" if advice.ok else ":material/lightbulb:")
+
+
+def delete_picked(labels: dict[str, str], kind: str, delete: Callable[[Any, str], bool]) -> None:
+    """Pick items to delete (id -> label), then confirm: deleting cannot be undone."""
+    key = f"ft_delete_{kind}_pick"
+    st.session_state[key] = [i for i in st.session_state.get(key, []) if i in labels]  # deleted ones go
+    picked = st.multiselect(f"{kind.capitalize()}s to delete", list(labels), key=key,
+                            format_func=lambda i: labels[i], placeholder=f"Pick {kind}s to delete")
+    with st.popover(f"Delete {len(picked)} {kind}(s)", icon=":material/delete:", disabled=not picked):
+        st.text(f"Delete {', '.join(picked)}? This cannot be undone"
+                + (": the model answers no more requests." if kind == "model" else "."))
+        if st.button("Delete", type="primary", key=f"ft_delete_{kind}s"):
+            failed = False
+            for item in picked:
+                try:
+                    delete(client, item)
+                except Exception as exc:
+                    show_exception(exc)
+                    failed = True
+            if kind == "model":
+                forget_models()
+            if not failed:
+                st.rerun()
+
+
+job_list = list_jobs()
+check_tab, start_tab, jobs_tab, metrics_tab, files_tab = st.tabs(
+    ["Check data", "Start a job", "Jobs", "Metrics", "Files and models"]
 )
 
 # --------------------------------------------------------------------------- Check data
@@ -74,47 +210,38 @@ with check_tab:
     models = fine_tunable_models()
     uploaded = st.file_uploader("Training data (JSONL)", type=["jsonl"], key="ft_check_file",
                                 help="One example per line: {\"messages\": [...]} or {\"prompt\": ..., \"completion\": ...}.")
+    if uploaded is not None:  # kept: the uploader forgets its file when the page is left
+        st.session_state["ft_checked"] = {"name": uploaded.name, "content": uploaded.getvalue()}
+    checked = st.session_state.get("ft_checked")
     left, right = st.columns(2)
-    price_model = left.selectbox("Model (for tokens and price)", models or ["local-text"], key="ft_check_model")
-    auto_epochs = right.toggle("Epochs: auto", value=True, key="ft_check_auto_epochs")
-    epochs = None if auto_epochs else right.number_input("Epochs", 1, 50, 3, key="ft_check_epochs")
-    if uploaded is not None:
-        content = uploaded.getvalue()
-        report = check_file(content, price_model, epochs)
-        if report.errors:
-            shown = report.errors[:50]
-            more = f"\n\n…and {len(report.errors) - 50} more." if len(report.errors) > 50 else ""
-            st.error(f"**{len(report.errors)} problem(s) to fix before this file can train:**\n\n"
-                     + "\n".join(f"- {issue}" for issue in shown) + more, icon=":material/error:")
-        if report.warnings:
-            st.warning("\n".join(f"- {issue}" for issue in report.warnings[:50]), icon=":material/warning:")
-        cols = st.columns(5)
-        cols[0].metric("Examples", f"{len(report.tokens):,}", help=f"{report.lines:,} non-blank lines")
-        cols[1].metric("Tokens", f"{report.total_tokens:,}")
-        cols[2].metric("Over the limit", len(report.over_limit), help=f"examples over {report.limit:,} tokens")
-        cols[3].metric("Billed tokens", f"{report.billed_tokens:,}", help=f"{report.epochs} epoch(s)")
-        cols[4].metric("Cost", "unknown" if report.cost is None else f"${report.cost:,.4f}",
-                       help=f"training price of {price_model} × billed tokens")
-        if report.tokens:
-            counts = sorted(report.tokens.values())
-            st.caption(f"Format: {report.format} · tokens per example: min {counts[0]}, "
-                       f"median {counts[len(counts) // 2]}, max {counts[-1]} · duplicates: {len(report.duplicates)}")
-        if report.advice:
-            st.subheader("Advice from the fine-tuning guide")
-            for advice in report.advice:
-                (st.success if advice.ok else st.info)(f"**{advice.title}.** {advice.detail}",
-                                                       icon=":material/check:" if advice.ok else ":material/lightbulb:")
+    models = models or ["local-text"]
+    if KEYS.get("check_model") not in models:
+        KEYS.put("check_model", models[0])
+    price_model = KEYS.widget(left.selectbox, "Model (for tokens and price)", "check_model", options=models)
+    auto_epochs = KEYS.widget(right.toggle, "Epochs: auto", "check_auto_epochs")
+    epochs = None if auto_epochs else KEYS.widget(right.number_input, "Epochs", "check_epochs", min_value=1,
+                                                  max_value=50)
+    if checked is not None:
+        if uploaded is None:
+            note, clear = st.columns([4, 1])
+            note.caption(f"Checked file: {checked['name']} (kept from before; upload another to replace it).")
+            if clear.button("Forget it", key="ft_forget_checked"):
+                del st.session_state["ft_checked"]
+                st.rerun()
+        content = checked["content"]
+        report = report_of("check", content, price_model, epochs)
+        show_report(report, price_model)
         if report.ok:
             up_train, up_valid = st.columns(2)
             for column, role in ((up_train, "training"), (up_valid, "validation")):
                 if column.button(f"Upload as {role} file", key=f"ft_upload_{role}", width="stretch"):
                     try:
-                        uploaded_file = jobs.upload(client, uploaded.name, content)
+                        uploaded_file = jobs.upload(client, checked["name"], content)
                     except Exception as exc:
                         show_exception(exc)
                     else:
-                        st.session_state[f"ft_{role}_pick"] = uploaded_file.id
-                        st.success(f"Uploaded {uploaded_file.filename} as {uploaded_file.id}: pick it in "
+                        KEYS.put(f"{role}_pick", uploaded_file.id)
+                        st.success(f"Uploaded {plain(uploaded_file.filename)} as {uploaded_file.id}: pick it in "
                                    "**Start a job**.")
 
 # --------------------------------------------------------------------------- Start a job
@@ -129,184 +256,257 @@ with start_tab:
         st.info("No training files yet: check and upload one in **Check data**.")
     else:
         ids = list(by_id)
-        if st.session_state.get("ft_training_pick") not in ids:
-            st.session_state["ft_training_pick"] = ids[0]
-        if st.session_state.get("ft_validation_pick") not in [None, *ids]:
-            st.session_state["ft_validation_pick"] = None
-        with st.form("ft_start"):
-            left, right = st.columns(2)
-            training = left.selectbox("Training file", ids, key="ft_training_pick", format_func=lambda i: file_label(by_id[i]))
-            validation = right.selectbox("Validation file (optional)", [None, *ids], key="ft_validation_pick",
-                                         format_func=lambda i: "None" if i is None else file_label(by_id[i]))
-            models = fine_tunable_models()
-            left, mid, right = st.columns(3)
-            base = left.selectbox("Base model", models or ["local-text"], key="ft_base_model")
-            suffix = mid.text_input("Suffix", key="ft_suffix", max_chars=64, placeholder="my-model",
-                                    help="Up to 64 characters, added to the fine-tuned model's name.")
-            seed = right.number_input("Seed (optional)", min_value=0, max_value=2147483647, value=None, step=1,
-                                      key="ft_seed", help="The same seed and data give the same model.")
-            values = {}
-            for column, (name, default, step) in zip(
-                st.columns(3), (("n_epochs", 3, 1), ("batch_size", 1, 1), ("learning_rate_multiplier", 1.0, 0.1))
-            ):
-                auto = column.checkbox(f"{name}: auto", value=True, key=f"ft_auto_{name}", help=HYPER_HELP[name])
-                value = column.number_input(name, value=default, step=step, key=f"ft_value_{name}",
-                                            min_value=0.01 if isinstance(default, float) else 1,
-                                            label_visibility="collapsed")
-                values[name] = None if auto else value
-            submitted = st.form_submit_button("Start fine-tuning", type="primary")
-        if submitted:
+        if KEYS.get("training_pick") not in ids:
+            KEYS.put("training_pick", ids[0])
+        if KEYS.get("validation_pick") not in [None, *ids]:
+            KEYS.put("validation_pick", None)
+        left, right = st.columns(2)
+        training = KEYS.widget(left.selectbox, "Training file", "training_pick", options=ids,
+                        format_func=lambda i: file_label(by_id[i]))
+        validation = KEYS.widget(right.selectbox, "Validation file (optional)", "validation_pick", options=[None, *ids],
+                          format_func=lambda i: "None" if i is None else file_label(by_id[i]))
+        models = fine_tunable_models()
+        left, mid, right = st.columns(3)
+        models = models or ["local-text"]
+        if KEYS.get("base_model") not in models:
+            KEYS.put("base_model", models[0])
+        base = KEYS.widget(left.selectbox, "Base model", "base_model", options=models)
+        suffix = KEYS.widget(mid.text_input, "Suffix", "suffix", max_chars=64, placeholder="my-model",
+                      help="Up to 64 characters, added to the fine-tuned model's name.")
+        seed = KEYS.widget(right.number_input, "Seed (optional)", "seed", min_value=0, max_value=2147483647, step=1,
+                           help="The same seed and data give the same model.")
+        values = {}
+        for column, (name, default, step) in zip(st.columns(3), HYPER_DEFAULTS):
+            auto = KEYS.widget(column.checkbox, f"{name}: auto", f"auto_{name}", help=HYPER_HELP[name])
+            value = KEYS.widget(column.number_input, name, f"value_{name}", step=step,
+                         min_value=0.01 if isinstance(default, float) else 1, label_visibility="collapsed")
+            values[name] = None if auto else value
+
+        train_report = file_report(training, base, values["n_epochs"])
+        valid_report = file_report(validation, base, None) if validation else None
+        refused = None
+        if train_report and valid_report and train_report.format and valid_report.format \
+                and train_report.format != valid_report.format:
+            refused = (f"The training file is in the {train_report.format} format and the validation file in the "
+                       f"{valid_report.format} format. Both must be in the same format: the model would be "
+                       "scored on examples shaped unlike the ones it learns from (valid loss stuck high, accuracy 0).")
+            st.error(refused, icon=":material/block:")
+        if train_report and train_report.tokens:
+            plan = forecast(examples=len(train_report.tokens),
+                            tokens_per_epoch=train_report.billed_tokens // max(train_report.epochs, 1),
+                            epochs=train_report.epochs, batch_size=values["batch_size"],
+                            price_per_million=model_info(base).fine_tune_training_price, paces=past_paces(job_list))
+            cols = st.columns(4)
+            cols[0].metric("Training tokens", f"{plan.training_tokens:,}", help=f"{plan.epochs} epoch(s)")
+            cols[1].metric("Cost", "unknown" if plan.cost is None else f"${plan.cost:,.4f}",
+                           help=f"training tokens × the training price of {base} (data/models.toml)")
+            cols[2].metric("Steps", f"{plan.steps:,}", help=f"batch size {plan.batch_size}")
+            cols[3].metric("Duration", duration(plan.seconds),
+                           help=f"at the pace of this provider's last {len(plan.based_on)} finished job(s)"
+                           if plan.based_on else "No finished job on this provider yet to learn its pace from.")
+        if st.button("Start fine-tuning", type="primary", key="ft_start", disabled=refused is not None):
             try:
                 job = jobs.create_job(client, model=base, training_file=training, validation_file=validation,
-                                      suffix=suffix.strip() or None, seed=None if seed is None else int(seed), **values)
+                                      suffix=(suffix or "").strip() or None, seed=None if seed is None else int(seed),
+                                      **values)
             except Exception as exc:
                 show_exception(exc)
             else:
-                st.session_state["ft_job"] = job.id
+                view_job(job.id)
                 st.success(f"Started {job.id} ({job.status}). Follow it in **Jobs**.")
+                job_list = list_jobs()
 
 # --------------------------------------------------------------------------- Jobs
 with jobs_tab:
-    try:
-        job_list = jobs.list_jobs(client)
-    except Exception as exc:
-        show_exception(exc)
-        job_list = []
-    if not job_list:
-        st.info("No fine-tuning jobs yet: start one in **Start a job**.")
-    else:
-        for job in job_list[:20]:
+    any_active = any(j.status in jobs.ACTIVE for j in job_list)
+    live = KEYS.widget(st.toggle, "Live refresh", "live",
+                help=f"While a job runs, refresh the list and the job every {REFRESH_SECONDS:g} s.")
+
+    @st.fragment(run_every=REFRESH_SECONDS if live and any_active else None)
+    def jobs_view(was_active: bool) -> None:
+        current = list_jobs()
+        if not current:
+            st.info("No fine-tuning jobs yet: start one in **Start a job**.")
+            return
+        if was_active and not any(j.status in jobs.ACTIVE for j in current):
+            st.rerun()  # all finished: refresh the page (pickers, Metrics) and stop the timer
+        for job in current[:20]:
             color, icon = jobs.STATUS_BADGES.get(job.status, ("gray", None))
             row = st.columns([2, 3, 4, 2])
             row[0].badge(job.status, color=color, icon=icon)
-            row[1].write(f"`{job.id}`")
-            row[2].write(job.fine_tuned_model or job.model)
+            row[1].text(job.id)
+            row[2].text(job.fine_tuned_model or f"{job.model} · {job.user_provided_suffix or '—'}")
             row[3].caption(when(job.created_at))
-        job_ids = [j.id for j in job_list]
-        if st.session_state.get("ft_job") not in job_ids:
-            st.session_state["ft_job"] = job_ids[0]
-        statuses = {j.id: j.status for j in job_list}
-        left, right = st.columns([3, 1])
-        selected = left.selectbox("Job", job_ids, key="ft_job", format_func=lambda i: f"{i} · {statuses[i]}")
-        live = right.toggle("Live refresh", value=True, key="ft_live",
-                            help=f"While the job runs, refresh this view every {REFRESH_SECONDS:g} s.")
-        active = statuses[selected] in jobs.ACTIVE
+        by_job = {j.id: j for j in current}
+        if KEYS.get("job") not in by_job:
+            view_job(current[0].id)
+        job_id = KEYS.widget(st.selectbox, "Job", "job", options=list(by_job), on_change=follow_viewed_job,
+                      format_func=lambda i: f"{jobs.job_label(by_job[i])} · {by_job[i].status}")
+        job_detail(job_id)
 
-        @st.fragment(run_every=REFRESH_SECONDS if live and active else None)
-        def job_view(job_id: str, was_active: bool) -> None:
+    def job_detail(job_id: str) -> None:
+        try:
+            job = jobs.retrieve(client, job_id)
+            job_events = jobs.events(client, job_id)
+            checkpoints = jobs.checkpoints(client, job_id)
+        except Exception as exc:
+            show_exception(exc)
+            return
+        color, icon = jobs.STATUS_BADGES.get(job.status, ("gray", None))
+        st.badge(job.status, color=color, icon=icon)
+        if job.error and job.error.message:
+            st.error(f"**{plain(job.error.code)}** {plain(job.error.message)}"
+                     + (f" (param: {plain(job.error.param)})" if job.error.param else ""))
+        steps = [e.data for e in job_events if e.type == "metrics" and e.data]
+        if steps and job.status in jobs.ACTIVE:
+            last = steps[-1]
+            left = eta(job, job_events)
+            st.progress(min(last["step"] / max(last.get("total_steps") or 1, 1), 1.0),
+                        text=f"step {last['step']} of {last.get('total_steps', '?')}"
+                        + (f" · about {duration(left)} left" if left is not None else ""))
+        hyper = job.hyperparameters
+        numbers = st.columns(4)
+        numbers[0].metric("n_epochs", hyper.n_epochs, help=HYPER_HELP["n_epochs"])
+        numbers[1].metric("batch_size", hyper.batch_size, help=HYPER_HELP["batch_size"])
+        numbers[2].metric("learning_rate_multiplier", hyper.learning_rate_multiplier,
+                          help=HYPER_HELP["learning_rate_multiplier"])
+        numbers[3].metric("Trained tokens", f"{job.trained_tokens:,}" if job.trained_tokens else "—")
+        st.text(f"Base model: {job.model} · Fine-tuned model: {job.fine_tuned_model or '—'}\n"
+                f"Training file: {job.training_file} · Validation file: {job.validation_file or '—'} · "
+                f"Results: {', '.join(job.result_files) or '—'}\n"
+                f"Seed: {job.seed} · Created: {when(job.created_at)} · Finished: {when(job.finished_at)}")
+        buttons = st.columns(3)
+        if job.status in jobs.ACTIVE and buttons[0].button("Cancel job", key=f"ft_cancel_{job_id}"):
             try:
-                job = jobs.retrieve(client, job_id)
-                job_events = jobs.events(client, job_id)
-                checkpoints = jobs.checkpoints(client, job_id)
+                jobs.cancel(client, job_id)
             except Exception as exc:
                 show_exception(exc)
-                return
-            if was_active and job.status not in jobs.ACTIVE:
-                st.rerun()  # finished: refresh the list and stop the timer
-            color, icon = jobs.STATUS_BADGES.get(job.status, ("gray", None))
-            st.badge(job.status, color=color, icon=icon)
-            if job.error and job.error.message:
-                st.error(f"**{job.error.code}** {job.error.message}" + (f" (param: `{job.error.param}`)" if job.error.param else ""))
-            steps = [e.data for e in job_events if e.type == "metrics" and e.data]
-            if steps and job.status in jobs.ACTIVE:
-                last = steps[-1]
-                st.progress(min(last["step"] / max(last.get("total_steps") or 1, 1), 1.0),
-                            text=f"step {last['step']} of {last.get('total_steps', '?')}")
-            hyper = job.hyperparameters
-            numbers = st.columns(4)
-            numbers[0].metric("n_epochs", hyper.n_epochs, help=HYPER_HELP["n_epochs"])
-            numbers[1].metric("batch_size", hyper.batch_size, help=HYPER_HELP["batch_size"])
-            numbers[2].metric("learning_rate_multiplier", hyper.learning_rate_multiplier,
-                              help=HYPER_HELP["learning_rate_multiplier"])
-            numbers[3].metric("Trained tokens", f"{job.trained_tokens:,}" if job.trained_tokens else "—")
-            st.markdown(
-                f"**Base model** `{job.model}` · **Fine-tuned model** `{job.fine_tuned_model or '—'}`  \n"
-                f"**Training file** `{job.training_file}` · **Validation file** `{job.validation_file or '—'}` · "
-                f"**Results** {', '.join(f'`{r}`' for r in job.result_files) or '—'}  \n"
-                f"**Seed** {job.seed} · **Created** {when(job.created_at)} · **Finished** {when(job.finished_at)}"
-            )
-            buttons = st.columns(3)
-            if job.status in jobs.ACTIVE and buttons[0].button("Cancel job", key=f"ft_cancel_{job_id}"):
-                try:
-                    jobs.cancel(client, job_id)
-                except Exception as exc:
-                    show_exception(exc)
-                else:
-                    st.rerun()
-            if job.fine_tuned_model:
-                if buttons[1].button("Try it in Completions", key=f"ft_try_completions_{job_id}"):
-                    try_it(job.fine_tuned_model, "completions")
-                if buttons[2].button("Try it in Chat", key=f"ft_try_chat_{job_id}"):
-                    try_it(job.fine_tuned_model, "chat")
-            if steps:
-                try:
-                    frame = jobs.metrics_frame(client, job, job_events)
-                except (MetricsError, Exception) as exc:  # a broken result file must not hide the job
-                    st.warning(f"The metrics could not be read: {exc}")
-                else:
-                    metrics_panel({job_id: frame}, key=f"ft_live_{job_id}")
-            st.subheader("Events")
-            st.dataframe(
-                [{"time": when(e.created_at), "level": e.level, "message": e.message} for e in reversed(job_events)],
-                hide_index=True, height=240,
-            )
-            st.subheader("Checkpoints")
-            if checkpoints:
-                st.dataframe([{"step": c.step_number, "model": c.fine_tuned_model_checkpoint,
-                               **{k: round(v, 4) for k, v in c.metrics.model_dump(exclude_none=True).items() if k != "step"}}
-                              for c in checkpoints], hide_index=True)
-                picked = st.selectbox("Try a checkpoint", [c.fine_tuned_model_checkpoint for c in checkpoints],
-                                      key=f"ft_ckpt_{job_id}")
-                if st.button("Try this checkpoint in Completions", key=f"ft_try_ckpt_{job_id}"):
-                    try_it(picked, "completions")
             else:
-                st.caption("None yet: a checkpoint is saved at the end of each of the last epochs.")
+                st.rerun()
+        if job.fine_tuned_model:
+            if buttons[1].button("Try it in Completions", key=f"ft_try_completions_{job_id}"):
+                try_it(job.fine_tuned_model, "completions")
+            if buttons[2].button("Try it in Chat", key=f"ft_try_chat_{job_id}"):
+                try_it(job.fine_tuned_model, "chat")
+        if steps:
+            try:
+                run = jobs.job_run(client, job, job_events, checkpoints)
+            except (MetricsError, Exception) as exc:  # a broken result file must not hide the job
+                st.warning(f"The metrics could not be read: {plain(exc)}")
+            else:
+                metrics_panel([run], key=f"ft_live_{job_id}")
+                advisor_panel([run], key=f"ft_advice_{job_id}", try_checkpoint=try_it)
+        st.subheader("Events")
+        st.dataframe(
+            [{"time": when(e.created_at), "level": e.level, "message": e.message} for e in reversed(job_events)],
+            hide_index=True, height=240,
+        )
+        st.subheader("Checkpoints")
+        if checkpoints:
+            st.dataframe([{"step": c.step_number, "model": c.fine_tuned_model_checkpoint,
+                           **{k: round(v, 4) for k, v in c.metrics.model_dump(exclude_none=True).items() if k != "step"}}
+                          for c in checkpoints], hide_index=True)
+            picked = st.selectbox("Try a checkpoint", [c.fine_tuned_model_checkpoint for c in checkpoints],
+                                  key=f"ft_ckpt_{job_id}")
+            if st.button("Try this checkpoint in Completions", key=f"ft_try_ckpt_{job_id}"):
+                try_it(picked, "completions")
+        else:
+            st.caption("None yet: a checkpoint is saved at the end of each of the last epochs.")
 
-        job_view(selected, active)
+    jobs_view(any_active)
 
 # --------------------------------------------------------------------------- Metrics
 with metrics_tab:
-    with_metrics = [j for j in job_list if j.status in ("succeeded", "running", "cancelled", "failed")]
-    if not with_metrics:
-        st.info("No job has metrics yet.")
-    else:
-        labels = {j.id: f"{j.user_provided_suffix or j.id} ({j.status})" for j in with_metrics}
-        default = [st.session_state["ft_job"]] if st.session_state.get("ft_job") in labels else [with_metrics[0].id]
-        chosen = st.multiselect("Jobs to compare", list(labels), default=default, key="ft_compare",
-                                format_func=lambda i: labels[i])
-        frames, boundaries = {}, {}
-        for job in (j for j in with_metrics if j.id in chosen):
+    st.caption("Overlay jobs of this provider and the logs of any trainer: a Hugging Face trainer_state.json "
+               "(Transformers, TRL, Axolotl, Unsloth), TensorBoard event files, a W&B run-history CSV, or an "
+               "OpenAI results file.")
+    labels = {j.id: jobs.job_label(j) for j in job_list}
+    KEYS.put("compare", [j for j in KEYS.get("compare") if j in labels])
+    chosen = KEYS.widget(st.multiselect, "Jobs", "compare", options=list(labels), format_func=lambda i: labels[i],
+                  placeholder="Jobs to chart")
+    paths = KEYS.widget(st.text_area, "Follow files or folders on this server (one per line)", "watch_paths",
+                 height=68, placeholder="/path/to/output_dir",
+                 help="A trainer's output folder (its checkpoint-*/trainer_state.json, runs/ event files) or one "
+                      "file. The charts follow it as the trainer writes, every "
+                      f"{REFRESH_SECONDS:g} s, with no clicks.")
+    uploads = st.file_uploader("…or upload logs", accept_multiple_files=True, key="ft_log_files",
+                               help="trainer_state.json, events.out.tfevents.*, a W&B CSV export, or an OpenAI "
+                                    "results file (CSV, or base64 as files.content returns it).")
+    logs_kept = st.session_state.setdefault("ft_logs", {})  # name -> bytes: uploads outlive page switches
+    for upload in uploads or []:
+        logs_kept[upload.name] = upload.getvalue()
+    pasted = KEYS.widget(st.text_area, "…or paste a results file", "import_text", height=68)
+    if logs_kept:
+        note, forget = st.columns([4, 1])
+        note.caption("Uploaded logs: " + ", ".join(logs_kept))
+        if forget.button("Forget uploaded logs", key="ft_forget_logs"):
+            logs_kept.clear()
+            st.rerun()
+    watched = [p.strip() for p in (paths or "").splitlines() if p.strip()]
+    chosen_active = any(j.status in jobs.ACTIVE for j in job_list if j.id in chosen)
+
+    @st.fragment(run_every=REFRESH_SECONDS if watched or chosen_active else None)
+    def metrics_view(job_ids: list[str], watched: list[str], pasted: str) -> None:
+        runs: list[Run] = []
+        problems: list[str] = []
+        for job_id in job_ids:
             try:
-                frame = jobs.metrics_frame(client, job)
+                runs.append(jobs.job_run(client, jobs.retrieve(client, job_id)))
             except MetricsError as exc:
-                st.warning(f"{job.id}: {exc}")
-                continue
+                problems.append(f"{job_id}: {exc}")
             except Exception as exc:
                 show_exception(exc)
-                continue
-            frames[labels[job.id]] = frame
-            epochs = job.hyperparameters.n_epochs
-            if job.status == "succeeded" and isinstance(epochs, int) and not frame.empty:
-                boundaries[labels[job.id]] = epoch_boundaries(frame, round(frame["step"].max() / epochs))
-        metrics_panel(frames, key="ft_compare_charts", boundaries=boundaries)
+        for path in watched:
+            found, trouble = load_path(path)
+            runs += found
+            problems += trouble
+        sources = [(name, content) for name, content in logs_kept.items()]
+        if pasted.strip():
+            sources.append(("pasted", pasted.strip().encode()))
+        for name, content in sources:
+            try:
+                runs += from_content(content, name)
+            except MetricsError as exc:
+                problems.append(f"{name}: {exc} Check that it is one of the formats above.")
+        for problem in problems:
+            st.error(plain(problem), icon=":material/error:")
+        if not runs:
+            if not problems:
+                st.info("Pick a job, give a path, or upload a log to chart it.")
+            return
+        st.caption(" · ".join(f"{run.label}: {len(run.frame):,} steps" for run in runs))
+        metrics_panel(runs, key="ft_compare_charts")
+        st.subheader("Which checkpoint to keep")
+        advisor_panel(runs, key="ft_compare_advice", try_checkpoint=try_it)
+        with st.expander("The numbers"):
+            for run in runs:
+                st.caption(run.label)
+                st.dataframe(run.frame.dropna(axis=1, how="all"), hide_index=True)
 
-# --------------------------------------------------------------------------- Import results
-with import_tab:
-    st.caption("A results file from OpenAI (today's `step,train_loss,…` CSV, also base64-encoded as "
-               "`files.content` returns it) or from the legacy fine-tunes API (with classification metrics).")
-    results = st.file_uploader("Results file", type=["csv", "txt", "b64"], key="ft_import_file")
-    pasted = st.text_area("…or paste its content", key="ft_import_text", height=100)
-    per_epoch = st.number_input("Steps per epoch (0: no epoch lines)", min_value=0, value=0, key="ft_import_per_epoch")
-    source = results.getvalue() if results is not None else pasted.strip()
-    if source:
-        try:
-            imported = parse_results(source)
-        except MetricsError as exc:
-            st.error(f"{exc} Check that you exported the results file of a fine-tuning job.")
-        else:
-            name = results.name if results is not None else "pasted"
-            st.caption(f"{len(imported):,} steps from {name}.")
-            metrics_panel({name: imported}, key="ft_import_charts",
-                          boundaries={name: epoch_boundaries(imported, per_epoch)} if per_epoch else None)
-            with st.expander("The table"):
-                st.dataframe(imported.dropna(axis=1, how="all"), hide_index=True)
+    metrics_view(chosen, watched, pasted or "")
+
+# --------------------------------------------------------------------------- Files and models
+with files_tab:
+    try:
+        every_file = jobs.all_files(client)
+        tuned = jobs.fine_tuned_models(client)
+    except Exception as exc:
+        show_exception(exc)
+        every_file, tuned = [], []
+    st.subheader("Files")
+    if not every_file:
+        st.caption("No files.")
+    else:
+        st.dataframe(
+            [{"id": f.id, "filename": f.filename, "purpose": f.purpose, "bytes": f.bytes, "created": when(f.created_at)}
+             for f in every_file],
+            hide_index=True,
+        )
+        delete_picked({f.id: file_label(f) for f in every_file}, "file", jobs.delete_file)
+    st.subheader("Fine-tuned models and checkpoints")
+    if not tuned:
+        st.caption("No fine-tuned models.")
+    else:
+        st.dataframe([{"model": m.id, "owned_by": m.owned_by, "created": when(m.created)} for m in tuned],
+                     hide_index=True)
+        delete_picked({m.id: m.id for m in tuned}, "model", jobs.delete_model)

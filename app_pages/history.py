@@ -13,12 +13,15 @@ from components.connection import get_client
 from components.history import get_history, history_action, record_run
 from components.models import capabilities_of
 from components.presets import open_in_page
+from components.token_diff_view import render_token_diff
 from components.token_view import render_choices
+from components.wire_view import render_wire
 from playground.counting import format_cost
 from playground.history import RunFilter, choice_tokens
 from playground.params import controls_from_request
 from playground.requests import TextRequest
 from playground.runner import run
+from playground.wire import Wire
 
 PAGE_SIZE = 50
 ENDPOINT_LABELS = {"completions": "Completions", "chat": "Chat", "embeddings": "Embeddings", "image_variations": "Image variations"}
@@ -89,6 +92,14 @@ else:
     )
     selected_rows = list(getattr(getattr(picked, "selection", None), "rows", []) or [])
     selected_ids = [found.runs[i].id for i in selected_rows if i < len(found.runs)]
+
+    if len(selected_ids) == 2:
+        pair = [history.get(run_id) for run_id in selected_ids]
+        tokens = [(choice_tokens(run) or [[]])[0] if run and run.endpoint in ("completions", "chat") else [] for run in pair]
+        if all(tokens):
+            with st.expander("Token diff of the two selected runs", expanded=True):
+                st.text(f"A: {pair[0].title}\nB: {pair[1].title}")  # plain text: titles hold user and model text
+                render_token_diff(tokens[0], tokens[1], ("A", "B"))
 
     # --- selected runs: export, delete ---------------------------------------------------
     ids_for_bulk = selected_ids or [r.id for r in found.runs]
@@ -176,6 +187,8 @@ else:
                     st.text(choice.get("text") or "")
             if any(choices):
                 render_choices(choices, key=f"hist_view_{opened.id}")
+        if isinstance(opened.response.get("wire"), dict):
+            render_wire(Wire.from_json(opened.response["wire"]), key=f"hist_wire_{opened.id}")
         with st.expander("Request and response (JSON)"):
             st.json({"request": opened.request, "usage": opened.usage, "provider": opened.provider}, expanded=False)
 

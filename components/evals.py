@@ -15,22 +15,25 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.connection import current_connection
+from components.errors import show_exception
 from components.models import model_picker, models_for
+from components.sampling_controls import declare, draw_control
 from components.state import keep, remember
 from playground.catalog import model_info
 from playground.engine_process import EngineStartError, local_engine
 from playground.errors import explain
 from playground.evals import report
-from playground.evals.config import EvalConfig
+from playground.evals.config import EvalConfig, tunable
+from playground.evals.fine_tune import classification_eval
 from playground.evals.graders import KINDS, Grader
 from playground.evals.runner import Eval, Key
 from playground.providers import DEFAULT_AZURE_API_VERSION, PROVIDER_LABELS, Connection, list_models, make_client
-from playground.requests import parse_stop_lines
 
 EVAL_KEY = "evals_current"  # the eval on screen (with its cells) in this session
 PENDING_KEY = "evals_open"  # an Eval another page asks the Evals page to open
 PAGE = "app_pages/evals.py"
 WHERE = ["sidebar", "local", "openai", "azure", "compatible"]
+COLUMN_TEMPERATURES = [0.0, 1.0, 0.7, 0.3]  # columns start apart, so a first run shows a difference
 _WHERE_LABELS = {"sidebar": "The sidebar's connection", **PROVIDER_LABELS}
 
 
@@ -38,6 +41,26 @@ def open_eval(ev: Eval) -> None:
     """Show `ev` on the Evals page (not yet run: its Run button starts it)."""
     st.session_state[PENDING_KEY] = ev
     st.switch_page(PAGE)
+
+
+def evaluate_fine_tune(job: Any) -> None:
+    """The Fine-tuning page's "Evaluate": the job's fine-tuned model against its base model,
+    on its validation file, as a classification eval on the Evals page (not yet run)."""
+    if not getattr(job, "fine_tuned_model", None) or not getattr(job, "validation_file", None):
+        st.warning("Evaluate needs a finished job with a validation file.")
+        return
+    connection = current_connection()
+    try:
+        with make_client(connection) as client:
+            content = client.files.content(job.validation_file).read()
+        ev = classification_eval(content, job.fine_tuned_model, job.model, connection)
+    except openai.OpenAIError as exc:
+        show_exception(exc)
+        return
+    except ValueError as exc:  # a validation file that is not a classification set
+        st.warning(f"The validation file cannot be evaluated: {exc}")
+        return
+    open_eval(ev)
 
 
 def kept(widget: Callable[..., Any], label: str, *, key: str, **kwargs: Any) -> Any:
@@ -114,27 +137,22 @@ def config_editor(i: int, endpoint: str) -> EvalConfig | None:
                 return None
         info = model_info(model)
     params: dict[str, Any] = {}
-    k = f"ev_p{i}"
-    params["max_tokens"] = int(kept(st.number_input, "Max tokens", key=f"{k}_max_tokens", value=16, min_value=1,
-                                    max_value=info.max_output or 100_000))
-    params["temperature"] = kept(st.slider, "Temperature", key=f"{k}_temperature", value=[0.0, 1.0, 0.7, 0.3][i],
-                                 min_value=0.0, max_value=2.0, step=0.05, disabled=not info.supports("temperature"))
+    prefix = f"evc{i}"
+    declare(prefix, endpoint)
+    st.session_state.setdefault(f"{prefix}_max_tokens", 16)
+    st.session_state.setdefault(f"{prefix}_temperature", COLUMN_TEMPERATURES[i])
+    rows = tunable(endpoint)
+    first, sectioned = ("max_tokens", "temperature"), [n for n, row in rows.items() if row.section]
+    for name in first:
+        params[name], _ = draw_control(rows[name], prefix, info)
     with st.expander("More parameters"):
-        params["top_p"] = kept(st.slider, "Top P", key=f"{k}_top_p", value=1.0, min_value=0.0, max_value=1.0, step=0.05,
-                               disabled=not info.supports("top_p"))
-        params["frequency_penalty"] = kept(st.slider, "Frequency penalty", key=f"{k}_freq", value=0.0, min_value=-2.0,
-                                           max_value=2.0, step=0.1, disabled=not info.supports("frequency_penalty"))
-        params["presence_penalty"] = kept(st.slider, "Presence penalty", key=f"{k}_pres", value=0.0, min_value=-2.0,
-                                          max_value=2.0, step=0.1, disabled=not info.supports("presence_penalty"))
-        seed = kept(st.number_input, "Seed (optional)", key=f"{k}_seed", value=None, min_value=0, step=1, placeholder="none")
-        params["seed"] = None if seed is None else int(seed)
-        params["stop"] = parse_stop_lines(kept(st.text_area, "Stop sequences", key=f"{k}_stop", value="", height=68,
-                                               placeholder="one per line; \\n for a newline") or "")
-        bias = kept(st.text_input, "Logit bias (JSON)", key=f"{k}_bias", value="", placeholder='{"1734": -100}')
-        try:
-            params["logit_bias"] = json.loads(bias) if bias.strip() else None
-        except json.JSONDecodeError as exc:
-            st.warning(f"Logit bias is not JSON: {exc.msg}.")
+        for name, row in rows.items():
+            if name not in first and name not in sectioned:
+                params[name], _ = draw_control(row, prefix, info)
+    for name in sectioned:  # drawn in their own expander
+        params[name], problem = draw_control(rows[name], prefix, info)
+        if problem:
+            st.warning(f"{rows[name].label}: {problem}")
             return None
     name = kept(st.text_input, "Name", key=f"ev_name_{i}", value="", placeholder=f"{i + 1}. {model}")
     return EvalConfig(model, connection, params, name.strip() or f"{i + 1}. {model}", info=info)

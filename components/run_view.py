@@ -16,6 +16,8 @@ from components.connection import current_connection, get_client
 from components.counts import render_counts
 from components.errors import show_problem
 from components.token_view import render_choices
+from components.whatif import render_whatif
+from components.wire_view import render_wire
 from playground.catalog import ModelInfo
 from playground.code_export import curl_command, json_body, python_code
 from playground.requests import TextRequest
@@ -111,10 +113,13 @@ def render_result(result: RunResult, info: ModelInfo, *, key: str, show_text: bo
                 with st.expander("Plain text (copy)"):
                     for choice in result.choices:
                         st.code(choice.text or " ", language=None, wrap_lines=True)
+            if result.done and result.error is None:
+                render_whatif(result, info, key=f"{key}:whatif")
         st.subheader("Counts", divider="gray")
         max_tokens = result.request.params.get(info.max_tokens_param)
         render_counts(result.prompt_tokens_local or 0, completion_tokens(result), result.usage, info, max_tokens, result.cost)
     render_content_filters(result)
+    render_wire(result.wire, key=f"{key}:wire")
 
 
 def render_content_filters(result: RunResult) -> None:

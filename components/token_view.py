@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -33,6 +33,7 @@ _CSS = (
     + "".join(f".tv .p{i}{{background:{c}}}" for i, c in enumerate(_BIN_COLOURS))
     + ".tv .na{background:rgba(128,128,128,.18)}"
     ".tv .pr{border-bottom:2px dashed rgba(128,128,128,.9);font-style:italic}"
+    ".tv .mk{outline:2px solid #e8590c;outline-offset:-1px}"
     ".tv .tip{display:none;position:absolute;left:0;top:1.7em;z-index:1000;min-width:15em;"
     "padding:6px 8px;border-radius:6px;background:#262730;color:#fafafa;font-size:0.78rem;"
     "line-height:1.35;white-space:pre;font-style:normal;box-shadow:0 2px 8px rgba(0,0,0,.35)}"
@@ -104,9 +105,10 @@ def _tooltip(t: TokenInfo) -> str:
     return f'<span class="g">{"".join(rows)}</span>'
 
 
-def token_html(tokens: Sequence[TokenInfo]) -> str:
+def token_html(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = None) -> str:
     """The shaded text: one element per display unit (tokens that split a character are
-    one unit), coloured by probability (the lowest of the unit's tokens)."""
+    one unit), coloured by probability (the lowest of the unit's tokens). `marks` outlines
+    the units of these token indexes, with the note shown first in their tooltip."""
     by_index = {t.index: t for t in tokens}
     parts = [_CSS, legend_html(any(t.is_prompt for t in tokens)), '<div class="tv">']
     for text, indexes in spans(tokens):
@@ -116,6 +118,10 @@ def token_html(tokens: Sequence[TokenInfo]) -> str:
         if members[0].is_prompt:
             cls += " pr"
         tip = "".join(_tooltip(m) for m in members)
+        notes = [marks[i] for i in indexes if marks and i in marks]
+        if notes:
+            cls += " mk"
+            tip = f'<span class="g"><span class="h">{html.escape(" · ".join(notes), quote=False)}</span></span>' + tip
         parts.append(
             f'<span class="t {cls}" data-i="{indexes[0]}">{html.escape(text, quote=False)}'
             f'<span class="tip">{tip}</span></span>'

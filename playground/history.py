@@ -229,6 +229,7 @@ def run_of_result(result: RunResult, *, provider: dict[str, Any], tags: Iterable
             **({"error": {"title": result.error.title, "detail": result.error.detail}} if result.error is not None else {}),
             "prompt_tokens_echoed": result.prompt_tokens_echoed,
             "raw": {"choices": [{"index": c.index, "logprobs": c.raw_logprobs} for c in result.choices]},
+            **({"wire": result.wire.to_json()} if result.wire is not None else {}),
         },
         usage=usage,
         latency=result.latency_s,

@@ -18,6 +18,7 @@ from playground.errors import Problem, explain
 from playground.logprobs import TokenInfo, echo_prompt_token_count, from_chat_logprobs, from_completion_logprobs
 from playground.requests import TextRequest
 from playground.tokens import encoding_for_model
+from playground.wire import Wire
 
 
 @dataclass
@@ -53,6 +54,7 @@ class RunResult:
     # with (an Azure deployment by the model it serves); None when the price is unknown.
     cost: float | None = None
     history_id: str | None = None  # the run's id in the history, once saved
+    wire: Wire | None = None  # the request and response as they crossed the wire
 
     def choice(self, index: int) -> ChoiceResult:
         while len(self.choices) <= index:
@@ -91,12 +93,14 @@ def run(
         result.prompt_tokens_echoed = prompt_tokens
     api = client.completions if request.endpoint == "completions" else client.chat.completions
     try:
+        result.wire = Wire(request.body())
         raw = api.with_raw_response.create(**request.body())
         result.rate_limit_headers = rate_limit_headers(raw.headers)
         if request.streamed:
             stream = raw.parse()
             try:
                 for chunk in stream:
+                    result.wire.add_chunk(chunk.model_dump(exclude_unset=True), time.perf_counter() - result.started)
                     _take_chunk(result, request, chunk)
                     if on_update is not None:
                         on_update(result)
@@ -105,7 +109,9 @@ def run(
             finally:
                 stream.close()
         else:
-            _take_response(result, request, raw.parse())
+            response = raw.parse()
+            result.wire.set_response(response.model_dump(exclude_unset=True))
+            _take_response(result, request, response)
             if on_update is not None:
                 on_update(result)
     except openai.OpenAIError as exc:

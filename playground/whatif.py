@@ -20,6 +20,10 @@ sum p^a, is then bounded:
   a < 1 (T > 1, concave): the other way round.
   a = 1: exactly R.
 
+The completions endpoint appends the chosen token to its top list when it is not among the
+most likely; a chosen token listed last is therefore not taken to be one of the top ones
+(which only widens the bounds when it was).
+
 Every probability below is an interval [low, high] that holds for every vocabulary
 consistent with what was returned; low == high where the alternatives suffice (T = 1
 without a nucleus, T = 0, or a nucleus that closes inside the returned alternatives).
@@ -28,10 +32,10 @@ without a nucleus, T = 0, or a nucleus that closes inside the returned alternati
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Sequence
 
-from playground.logprobs import TokenInfo
+from playground.logprobs import TokenInfo, rebuild_text
 
 O200K_VOCAB = 200_019  # tokens of o200k_base, the local engine's and current OpenAI models' encoding
 
@@ -162,8 +166,11 @@ def branch_points(tokens: Sequence[TokenInfo], *, temperature: float, top_p: flo
     for token in tokens:
         if token.is_prompt or token.logprob is None:
             continue
-        listed = token.rank is not None
-        same, nucleus = p_same(token.logprob, [alt.logprob for alt in token.top], listed,
+        # The completions API adds the chosen token to its top list when it is not among the
+        # most likely: listed last, it may be such an extra, so it is not taken to be a top one.
+        listed = token.rank is not None and token.rank < len(token.top)
+        alternatives = [alt.logprob for i, alt in enumerate(token.top) if listed or i + 1 != token.rank]
+        same, nucleus = p_same(token.logprob, alternatives, listed,
                                temperature=temperature, top_p=top_p, vocab_size=vocab_size)
         points.append(BranchPoint(token.index, token.token, Interval(1 - same.high, 1 - same.low), nucleus))
     return points
@@ -173,3 +180,60 @@ def most_likely_branches(points: Sequence[BranchPoint], limit: int = 10) -> list
     """The positions where the run most likely parts from a sample at the new settings."""
     ranked = sorted(points, key=lambda b: (b.p_different.low + b.p_different.high, b.p_different.high), reverse=True)
     return [b for b in ranked[:limit] if b.p_different.high > 0]
+
+
+# --- continuing a run from an alternative ------------------------------------------------
+
+
+@dataclass
+class Branch:
+    """A run continued from an alternative token at one position of its parent."""
+
+    id: int
+    parent: int | None  # None: the original run
+    position: int | None  # index in the parent's generated tokens where it parts
+    tokens: list[TokenInfo]  # the chosen alternative first, then what the model wrote after it
+    prompt: str  # the text `tokens` continue (for the original: its prompt)
+
+    @property
+    def mean_logprob(self) -> float | None:
+        lps = [t.logprob for t in self.tokens if t.logprob is not None]
+        return sum(lps) / len(lps) if lps else None
+
+
+def _generated(tokens: Sequence[TokenInfo]) -> list[TokenInfo]:
+    return [t for t in tokens if not t.is_prompt]
+
+
+def _alternative_token(at: TokenInfo, alternative: int, index: int) -> TokenInfo:
+    alt = at.top[alternative]
+    return TokenInfo(index, alt.token, None, alt.logprob, alt.bytes, None, at.top)
+
+
+def branch_base(prompt: str, tokens: Sequence[TokenInfo], position: int) -> str:
+    """The text a branch at `position` continues: the prompt and the generated tokens before it,
+    rebuilt from bytes so split characters stay whole."""
+    return prompt + rebuild_text(_generated(tokens)[:position])
+
+
+def branch_prompt(prompt: str, tokens: Sequence[TokenInfo], position: int, alternative: int) -> str:
+    """The prompt of the run that continues after the alternative chosen at `position`."""
+    generated = _generated(tokens)
+    return branch_base(prompt, generated, position) + rebuild_text([_alternative_token(generated[position], alternative, position)])
+
+
+def branch_tokens(tokens: Sequence[TokenInfo], position: int, alternative: int,
+                  continuation: Sequence[TokenInfo]) -> list[TokenInfo]:
+    """The branch as the token view shows it: the chosen alternative (with its logprob and
+    the alternatives of that position), then the continuation, indexed from 0."""
+    first = _alternative_token(_generated(tokens)[position], alternative, 0)
+    rest = [replace(t, index=i + 1) for i, t in enumerate(_generated(continuation))]
+    return [first, *rest]
+
+
+def transcript_prompt(messages: Sequence[dict]) -> str:
+    """A conversation as one completion prompt, for continuing a chat reply through the
+    completions endpoint (the chat API has no assistant prefill). This is the app's plain
+    transcript, not the model's own chat template."""
+    lines = [f"{m.get('role', 'user')}: {m.get('content') or ''}" for m in messages]
+    return "\n\n".join(lines) + "\n\nassistant: "

@@ -1,8 +1,9 @@
 """An eval's configurations: a provider connection, a model and its parameters.
 
 The connection holds the key, so a configuration is saved (history, spec, export) only
-through `public()`, which drops it. Parameters are kept by their API names; `settings_of`
-is the one place that turns them into request settings.
+through `public()`, which drops it. Parameters are rows of the parameter table
+(playground/params.py), by name: its ranges and checks apply. A cell is one streamed
+completion with token probabilities, so the rows that change that are fixed here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import openai
 
 from playground.catalog import ModelInfo, model_info
+from playground.params import Param, params_for
 from playground.providers import PROVIDER_LABELS, Connection, make_client
 from playground.requests import Endpoint, ParamProblem, TextRequest, build_request, check_request
 
@@ -21,11 +23,13 @@ MAX_CONFIGS = 4
 MAX_REPEATS = 20
 ALTERNATIVES = 5  # top logprobs per token: the label grader and the token view read them
 
-# Parameters a configuration may set, with the request settings' defaults.
-PARAMS: dict[str, Any] = {
-    "max_tokens": 16, "temperature": 1.0, "top_p": 1.0, "frequency_penalty": 0.0, "presence_penalty": 0.0,
-    "stop": [], "seed": None, "logit_bias": None,
-}
+# One output per cell, streamed (time to first token), with its token probabilities.
+FIXED = frozenset({"model", "stream", "n", "best_of", "logprobs", "top_logprobs"})
+
+
+def tunable(endpoint: str) -> dict[str, Param]:
+    """The parameter-table rows a configuration sets on this endpoint, in table order."""
+    return {name: row for name, row in params_for(endpoint).items() if name not in FIXED and not row.on_page}
 
 
 @dataclass
@@ -61,25 +65,27 @@ class EvalConfig:
         return cls(str(data["model"]), connection, dict(data.get("params") or {}), str(data.get("name") or ""))
 
     def describe(self) -> str:
-        changed = [f"{k}={v}" for k, v in self.params.items() if v not in (None, [], {}) and PARAMS.get(k) != v]
+        rows = {**tunable("completions"), **tunable("chat")}
+        changed = [f"{k}={v}" for k, v in self.params.items() if k in rows and v != rows[k].unset and v not in (None, [], {})]
         return f"{self.label} · {PROVIDER_LABELS[self.connection.provider]}" + (f" · {', '.join(changed)}" if changed else "")
 
 
 def settings_of(params: dict[str, Any], endpoint: Endpoint = "completions") -> dict[str, Any]:
-    """Request controls (playground/params.py names) from a configuration's parameters
-    (unknown names are refused)."""
-    unknown = sorted(set(params) - set(PARAMS))
+    """The controls (parameter-table names) a cell sends; a parameter the table does not
+    have on this endpoint, or a value out of its range, is refused (ValueError)."""
+    rows = tunable(endpoint)
+    unknown = sorted(set(params) - set(rows))
     if unknown:
-        raise ValueError(f"unknown parameter {', '.join(unknown)}; the parameters are {', '.join(PARAMS)}")
-    values = {**PARAMS, **params}
-    return {
-        **values,
-        "stop": list(values["stop"] or []),
-        "logit_bias": values["logit_bias"] or {},
-        "stream": True,  # streamed, for the time to first token
-        "logprobs": True if endpoint == "chat" else ALTERNATIVES,
-        "top_logprobs": ALTERNATIVES,
-    }
+        raise ValueError(f"unknown parameter {', '.join(unknown)} on {endpoint}; the parameters are {', '.join(rows)}")
+    for name, value in params.items():
+        if problem := rows[name].problem(value):
+            raise ValueError(f"{name} {problem}")
+    return {**params, "stream": True, "n": 1, "best_of": 1,
+            "logprobs": True if endpoint == "chat" else ALTERNATIVES, "top_logprobs": ALTERNATIVES}
+
+
+def max_tokens_of(config: EvalConfig, endpoint: Endpoint) -> int:
+    return int(config.params.get("max_tokens", params_for(endpoint)["max_tokens"].default))
 
 
 def request_for(config: EvalConfig, endpoint: Endpoint, *, prompt: str | None = None,
@@ -88,7 +94,7 @@ def request_for(config: EvalConfig, endpoint: Endpoint, *, prompt: str | None = 
     info = config.capabilities()
     settings = settings_of(config.params, endpoint)
     if not info.supports("logprobs"):
-        settings["logprobs"] = None
+        settings["logprobs"] = params_for(endpoint)["logprobs"].unset
     request = build_request(endpoint, info, settings, prompt=prompt, messages=messages)
     return request, check_request(request, info)
 

@@ -113,6 +113,9 @@ def classification(ev: Eval, config: int, grader: int) -> tuple[ClassReport, Cal
     if not expected:
         return None
     labels = ev.graders[grader].labels
+    if not ev.graders[grader].case_sensitive:  # " positive" and "Positive" are one class, as the grader counts them
+        spelling = {label.casefold(): label for label in [*expected, *labels]}
+        predicted = [spelling.get(p.casefold(), p) for p in predicted]
     return classification_report(expected, predicted, labels), calibration(probs, correct)
 
 

@@ -20,7 +20,7 @@ import openai
 from playground import runner
 from playground.counting import count_chat, count_prompt
 from playground.errors import Problem, explain
-from playground.evals.config import MAX_CONFIGS, MAX_REPEATS, EvalConfig, request_for
+from playground.evals.config import MAX_CONFIGS, MAX_REPEATS, EvalConfig, max_tokens_of, request_for
 from playground.evals.dataset import Dataset, Template
 from playground.evals.graders import Grade, Grader, Services, grade
 from playground.history import tokens_from_json, tokens_to_json
@@ -146,7 +146,7 @@ def estimate(ev: Eval, keys: Iterable[Key] | None = None) -> list[Estimate]:
                 prompt_tokens += count_prompt(prompt, config.model) if prompt is not None else count_chat(messages or [], config.model)
             except Exception:  # an encoding that cannot load offline: count as o200k would
                 prompt_tokens += len((prompt or "").split()) * 2
-        completion = len(mine) * int(config.params.get("max_tokens", 16))
+        completion = len(mine) * max_tokens_of(config, ev.template.endpoint)
         out.append(Estimate(config.label, len(mine), prompt_tokens, completion, config.capabilities().cost(prompt_tokens, completion)))
     return out
 
@@ -162,7 +162,7 @@ class Progress:
     done: int = 0
     failed: int = 0
     waits: int = 0
-    waiting: str = ""
+    waiting_cells: dict[Key, str] = field(default_factory=dict)  # cells waiting out a rate limit, and why
     cancel: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
     started: float = field(default_factory=time.monotonic)
@@ -172,6 +172,12 @@ class Progress:
     @property
     def running(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
+
+    @property
+    def waiting(self) -> str:
+        """What waits out a rate limit now ("" when nothing does)."""
+        with self.lock:
+            return "; ".join(self.waiting_cells.values())
 
     @property
     def cancelled(self) -> bool:
@@ -230,8 +236,11 @@ def _run_cell(ev: Eval, key: Key, clients: list[openai.OpenAI], services: Servic
     """One cell, waiting out rate limits; None when cancelled before it finished."""
     row, index, _ = key
     config = ev.configs[index]
-    request, problems = ev.request(row, index)
     cell = Cell()
+    try:
+        request, problems = ev.request(row, index)
+    except ValueError as exc:  # a parameter the table refuses
+        request, problems = None, [str(exc)]
     if problems:
         cell.error = Problem("The request was not sent.", "; ".join(str(p) for p in problems), "Change the configuration.")
         return cell
@@ -243,14 +252,15 @@ def _run_cell(ev: Eval, key: Key, clients: list[openai.OpenAI], services: Servic
             wait = backoff_seconds(result.error, attempt)
             with progress.lock:
                 progress.waits += 1
-                progress.waiting = f"{config.label}: rate limited, retrying row {row + 1} in {wait:.1f} s (attempt {attempt + 2})"
+                progress.waiting_cells[key] = f"{config.label}: rate limited, retrying row {row + 1} in {wait:.1f} s (attempt {attempt + 2})"
             cell.waits += 1
-            if progress.cancel.wait(wait):
+            cancelled = progress.cancel.wait(wait)
+            with progress.lock:
+                progress.waiting_cells.pop(key, None)
+            if cancelled:
                 return None
             continue
         break
-    with progress.lock:
-        progress.waiting = ""
     choice = result.choices[0] if result.choices else None
     cell.text = choice.text if choice else ""
     cell.tokens = choice.tokens if choice else []

@@ -6,10 +6,13 @@ Sources:
 - the legacy fine-tunes results file: `step,elapsed_tokens,elapsed_examples,training_loss,
   training_sequence_accuracy,training_token_accuracy,validation_loss,validation_sequence_accuracy,
   validation_token_accuracy,classification/accuracy,...` with empty cells;
-- a job's `metrics` events (`data`: step, train_loss, train_mean_token_accuracy, valid_loss, ...).
+- a job's `metrics` events (`data`: step, train_loss, train_mean_token_accuracy, valid_loss, ...);
+- other trainers' logs (`playground.fine_tuning.logs`), whose key names are in `_RENAMES` too.
 
-The frame (`COLUMNS`): step, train_loss, train_accuracy, valid_loss, valid_accuracy,
-full_valid_loss, full_valid_accuracy, and the legacy classification metrics
+The frame (`COLUMNS`): step, epoch, tokens (seen so far), train_loss, train_accuracy,
+valid_loss, valid_accuracy (one validation batch, OpenAI's `valid_*`), full_valid_loss,
+full_valid_accuracy (the whole validation set: OpenAI's `full_valid_*`, Hugging Face's
+`eval_*`), learning_rate, grad_norm, and the legacy classification metrics
 (classification_accuracy, _precision, _recall, _auroc, _auprc, _f1). Missing values are NaN;
 rows sorted by step, one per step.
 """
@@ -27,11 +30,37 @@ import pandas as pd
 
 CLASSIFICATION = ("accuracy", "precision", "recall", "auroc", "auprc", "f1")
 COLUMNS = (
-    "step", "train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "full_valid_loss",
-    "full_valid_accuracy", *(f"classification_{name}" for name in CLASSIFICATION),
+    "step", "epoch", "tokens", "train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "full_valid_loss",
+    "full_valid_accuracy", "learning_rate", "grad_norm", *(f"classification_{name}" for name in CLASSIFICATION),
 )
-# Source column -> frame column (today's file, the legacy file, metrics events).
+# Source column -> frame column: OpenAI's results files (today's, legacy) and metrics events;
+# Hugging Face's log_history keys, and the same with "train/" and "eval/" prefixes as its
+# TensorBoard and W&B callbacks write them; TRL's token accuracy; Lightning's val_loss.
 _RENAMES = {
+    "epoch": "epoch",
+    "train/epoch": "epoch",
+    "elapsed_tokens": "tokens",
+    "num_input_tokens_seen": "tokens",
+    "train/num_input_tokens_seen": "tokens",
+    "num_tokens": "tokens",
+    "train/num_tokens": "tokens",
+    "loss": "train_loss",
+    "train/loss": "train_loss",
+    "mean_token_accuracy": "train_accuracy",
+    "train/mean_token_accuracy": "train_accuracy",
+    "eval_loss": "full_valid_loss",
+    "eval/loss": "full_valid_loss",
+    "val_loss": "full_valid_loss",
+    "val/loss": "full_valid_loss",
+    "eval_mean_token_accuracy": "full_valid_accuracy",
+    "eval/mean_token_accuracy": "full_valid_accuracy",
+    "eval_accuracy": "full_valid_accuracy",
+    "eval/accuracy": "full_valid_accuracy",
+    "learning_rate": "learning_rate",
+    "train/learning_rate": "learning_rate",
+    "lr": "learning_rate",
+    "grad_norm": "grad_norm",
+    "train/grad_norm": "grad_norm",
     "train_loss": "train_loss",
     "train_accuracy": "train_accuracy",
     "train_mean_token_accuracy": "train_accuracy",
@@ -72,7 +101,17 @@ def decode_results(content: bytes | str) -> str:
     return decoded
 
 
-def _frame(table: pd.DataFrame) -> pd.DataFrame:
+def known_columns(columns: Iterable[str]) -> set[str]:
+    """The metric columns among these source names."""
+    return set(_RENAMES) & set(columns)
+
+
+def empty_frame() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "step" else "float64") for c in COLUMNS})
+
+
+def to_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """A table of source columns (any names in `_RENAMES`, and `step`) -> the frame."""
     out = pd.DataFrame({"step": pd.to_numeric(table["step"], errors="coerce")})
     for column in COLUMNS[1:]:
         out[column] = np.nan
@@ -83,7 +122,7 @@ def _frame(table: pd.DataFrame) -> pd.DataFrame:
     out = out.dropna(subset=["step"])
     out["step"] = out["step"].astype("int64")
     if not (out["step"].is_unique and out["step"].is_monotonic_increasing):
-        out = out.groupby("step", as_index=False).last()  # one row per step (events may repeat)
+        out = out.groupby("step", as_index=False).last()  # one row per step, its last value of each metric
     return out.sort_values("step", ignore_index=True)[list(COLUMNS)]
 
 
@@ -97,10 +136,9 @@ def parse_results(content: bytes | str) -> pd.DataFrame:
     table.columns = [c.strip() for c in table.columns]
     if "step" not in table.columns:
         raise MetricsError("The CSV has no 'step' column.")
-    known = set(_RENAMES) & set(table.columns)
-    if not known:
+    if not known_columns(table.columns):
         raise MetricsError("The CSV has no metric columns (train_loss, training_loss, valid_loss, ...).")
-    return _frame(table)
+    return to_frame(table)
 
 
 def from_events(events: Iterable[Any]) -> pd.DataFrame:
@@ -112,26 +150,40 @@ def from_events(events: Iterable[Any]) -> pd.DataFrame:
         if get("type") == "metrics" and isinstance(data, dict) and "step" in data:
             rows.append(data)
     if not rows:
-        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "step" else "float64") for c in COLUMNS})
-    return _frame(pd.DataFrame(rows))
+        return empty_frame()
+    return to_frame(pd.DataFrame(rows))
 
 
 def smooth(values: pd.Series, strength: float) -> pd.Series:
-    """Exponential moving average over the non-missing values (TensorBoard-style debiased);
+    """TensorBoard's smoothing: an exponential moving average over the non-missing values,
+    debiased (divided by 1 - strength^n after n values, so the start is not pulled to 0);
     strength in [0, 1): 0 returns the values unchanged."""
     if strength <= 0:
         return values
     present = values.dropna()
-    smoothed = present.ewm(alpha=1.0 - strength, adjust=True).mean()
+    smoothed = present.ewm(alpha=1.0 - strength, adjust=True).mean()  # adjust=True is the debiased form
     return smoothed.reindex(values.index)
 
 
-def epoch_boundaries(frame: pd.DataFrame, steps_per_epoch: int | None) -> list[int]:
-    """The steps that end an epoch (not the last one)."""
-    if not steps_per_epoch or steps_per_epoch <= 0 or frame.empty:
+def with_epochs(frame: pd.DataFrame, steps_per_epoch: float | None) -> pd.DataFrame:
+    """The frame with `epoch` filled in as step / steps_per_epoch where the log gave none."""
+    if not steps_per_epoch or steps_per_epoch <= 0:
+        return frame
+    return frame.assign(epoch=frame["epoch"].fillna(frame["step"] / steps_per_epoch))
+
+
+def epoch_boundaries(frame: pd.DataFrame, x: str = "step") -> list[float]:
+    """Where each epoch but the last ends, in units of column `x` (step, epoch or tokens),
+    interpolated between the logged rows (a trainer logs every N steps, not at epoch ends)."""
+    rows = frame[["epoch", x]].dropna() if x != "epoch" else frame[["epoch"]].dropna()
+    if len(rows) < 2:
         return []
-    last = int(frame["step"].max())
-    return list(range(steps_per_epoch, last, steps_per_epoch))
+    epochs = np.maximum.accumulate(rows["epoch"].to_numpy(float))
+    last = epochs[-1]
+    ends = [k for k in range(1, math.ceil(last)) if k < last - 1e-9]
+    if x == "epoch":
+        return [float(k) for k in ends]
+    return [float(np.interp(k, epochs, rows[x].to_numpy(float))) for k in ends]
 
 
 def steps_per_epoch(n_examples: int, batch_size: int) -> int:

@@ -4,8 +4,10 @@ cost, and the classification advice of OpenAI's (legacy) fine-tuning guide.
 Formats: chat (`{"messages": [...]}`) and prompt/completion (`{"prompt", "completion"}`), one
 per file. Per line: valid JSON, a JSON object, the schema (known keys, roles, content,
 at least one assistant message with content, weight 0 or 1). Tokens: prompt/completion count
-the two texts; chat counts as OpenAI's cookbook does (3 per message + its content and name,
-+ 3 for the reply). Billed tokens = sum over examples of min(tokens, limit) x epochs;
+the two texts, each on its own (as the local engine bills them); chat counts as OpenAI's
+cookbook does (3 per message + its content and name, + 3 for the reply), or for local-text
+and its fine-tunes as the engine reads the conversation (its chat template, without the
+reply prefix). Billed tokens = sum over examples of min(tokens, limit) x epochs;
 epochs "auto" follows the API's rule (3, or more/fewer to land within 100..25,000 examples).
 """
 
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from playground.catalog import model_info
+from playground.counting import local_chat_prompt, uses_local_template
 from playground.tokens import encoding_for_model
 
 CHAT_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
@@ -173,7 +176,13 @@ def _check_legacy(row: dict[str, Any], line: int, issues: list[Issue]) -> bool:
     return ok
 
 
-def _chat_tokens(row: dict[str, Any], encoding) -> int:
+LOCAL_REPLY_PREFIX = "Assistant.\n\n"  # what local_chat_prompt appends to prime a reply
+
+
+def _chat_tokens(row: dict[str, Any], encoding, local: bool) -> int:
+    if local:
+        text = local_chat_prompt(row["messages"]).removesuffix(LOCAL_REPLY_PREFIX)
+        return len(encoding.encode(text, disallowed_special=()))
     total = 3
     for message in row["messages"]:
         total += 3 + len(encoding.encode(_text(message.get("content")) or "", disallowed_special=()))
@@ -227,9 +236,9 @@ def check_file(content: bytes | str, model: str, n_epochs: int | None = None) ->
         if not valid:
             continue
         if kind == "chat":
-            report.tokens[line] = _chat_tokens(row, encoding)
+            report.tokens[line] = _chat_tokens(row, encoding, uses_local_template(model))
         else:
-            report.tokens[line] = len(encoding.encode(row["prompt"] + row["completion"], disallowed_special=()))
+            report.tokens[line] = sum(len(encoding.encode(row[k], disallowed_special=())) for k in ("prompt", "completion"))
             legacy_rows.append(row)
         key = json.dumps(row, sort_keys=True)
         if key in seen:

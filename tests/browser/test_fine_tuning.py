@@ -1,11 +1,16 @@
-"""The Fine-tuning page in Chromium: a finished job's view and its metrics chart."""
+"""The Fine-tuning page in Chromium: a finished job's view and its metrics chart; a trainer's
+folder followed live."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import openai
 
 from tests.browser.conftest import open_page, screenshot, wait_idle
 from tests.engine.test_fine_tuning import sentiment_examples, upload, wait_for
+from tests.unit.test_fine_tune_logs import trainer_state
 
 
 def test_a_jobs_metrics_chart_draws_in_the_browser(page, app_url: str, client: openai.OpenAI) -> None:  # noqa: ANN001
@@ -33,3 +38,41 @@ def test_a_jobs_metrics_chart_draws_in_the_browser(page, app_url: str, client: o
     metrics = page.get_by_role("tabpanel", name="Metrics")
     metrics.locator("[data-testid='stPlotlyChart'] .main-svg").first.wait_for()
     screenshot(page, "fine_tuning_metrics")
+
+
+def test_a_folder_being_written_to_updates_the_chart_by_itself(page, app_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+    """A trainer's output folder given by path: each checkpoint-N/trainer_state.json the
+    "trainer" writes shows up in the chart within seconds, with no click."""
+    out = tmp_path / "out"
+
+    def save_checkpoint(step: int) -> None:
+        (out / f"checkpoint-{step}").mkdir(parents=True)
+        (out / f"checkpoint-{step}" / "trainer_state.json").write_text(json.dumps(trainer_state(step)))
+
+    save_checkpoint(50)
+    open_page(page, app_url, "fine_tuning")
+    page.get_by_role("tab", name="Metrics").click()
+    wait_idle(page)
+    panel = page.get_by_role("tabpanel", name="Metrics")
+    paths = panel.get_by_role("textbox", name="Follow files or folders on this server (one per line)")
+    paths.fill(str(tmp_path))
+    paths.press("Control+Enter")
+    panel.get_by_text("out · trainer_state: 5 steps").wait_for()
+    assert train_points(panel) == 5
+    screenshot(page, "fine_tuning_follow_before")
+
+    for step in (100, 150):  # the trainer goes on; nobody touches the page
+        save_checkpoint(step)
+        panel.get_by_text(f"out · trainer_state: {step // 10} steps").wait_for(timeout=20_000)
+    assert train_points(panel) == 15
+    assert panel.get_by_text("Lowest validation loss (full_valid_loss): 1.3500 at step 150").count() == 1
+    screenshot(page, "fine_tuning_follow_after")
+
+
+def train_points(panel) -> int:  # noqa: ANN001
+    """Points of the folder's train loss line in the loss chart (other runs may be overlaid), as
+    plotly holds them (calcdata: x arrives base64-packed)."""
+    chart = panel.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").first
+    chart.wait_for()
+    return chart.evaluate("node => node.calcdata[node.data.findIndex("
+                          "t => t.name.endsWith('trainer_state · train') || t.name === 'train')].length")

@@ -200,3 +200,22 @@ rubric = "The sum is right."
     spec.write_text(spec.read_text().replace('api_key_env = "EVAL_ENGINE_KEY"', 'api_key = "sk-nope"'))
     refused = _headless(spec)
     assert refused.returncode == 2 and "must not hold a key" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_rate_limited_cell_waits_it_out_and_the_wait_is_shown(start_engine: Callable[..., ContextManager[str]]) -> None:
+    with start_engine("--rpm", "2") as url:
+        dataset = Dataset(["q"], [{"q": f"def f{i}(x):"} for i in range(3)], "code")
+        ev = Eval(dataset, Template(prompt="{{q}}"), [EvalConfig("local-text", Connection("compatible", base_url=url), {"max_tokens": 3})],
+                  [Grader("regex", pattern=".")])
+        progress = start(ev, concurrency=3)
+        shown = set()
+        while progress.running:
+            if progress.waiting:
+                shown.add(progress.waiting)
+            time.sleep(0.05)
+        print(f"waiting messages: {shown}; run took {progress.elapsed:.1f} s")
+        assert progress.done == 3 and progress.failed == 0 and progress.waits == 1
+        assert [c.waits for c in ev.cells.values()].count(1) == 1  # the third request waited for the window
+        (message,) = shown
+        assert message.startswith("local-text: rate limited, retrying row") and "(attempt 2)" in message
+        assert 50 < progress.elapsed < 75  # the server's retry-after (the 60-second window), not a blind retry loop

@@ -17,7 +17,7 @@ PAGE = "app_pages/fine_tuning.py"
 
 
 def texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("markdown", "error", "warning", "info", "success", "caption") for e in at.get(kind)]
+    parts = [e.value for kind in ("markdown", "error", "warning", "info", "success", "caption", "text") for e in at.get(kind)]
     return "\n".join(str(p) for p in parts)
 
 
@@ -59,7 +59,7 @@ def test_check_upload_start_and_watch_a_job_succeed(open_app: Callable[..., AppT
     job_id = at.session_state["ft_job"]
     model = f"ft:local-text:pagetest:{job_id}"
     deadline = time.monotonic() + 60
-    while f"`{model}`" not in texts(at):
+    while f"Fine-tuned model: {model}" not in texts(at):
         assert time.monotonic() < deadline, "the job view never showed the fine-tuned model"
         time.sleep(0.3)
         at.run()
@@ -86,7 +86,8 @@ def test_metrics_tab_overlays_jobs(open_app: Callable[..., AppTest], client: ope
     assert len(overlaid) == 1  # the Jobs tab's chart shows one job; this one both
     loss = overlaid[0]
     names = {t["name"] for t in loss["data"]}
-    assert {"cmp0 (succeeded) · train", "cmp1 (succeeded) · train"} <= names
+    assert {n.split(" · ")[0] for n in names} == {"cmp0", "cmp1"}  # labels: suffix · id · created
+    assert all(any(job_id in n for n in names) for job_id in ids)
     assert len(loss["layout"]["shapes"]) == 4  # 2 epoch boundaries per job (3 epochs)
 
 
@@ -96,6 +97,79 @@ def test_import_a_legacy_results_file(open_app: Callable[..., AppTest]) -> None:
     assert not at.exception
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     assert "Classification metrics (validation)" in titles and "Loss" in titles
-    assert "3 steps from pasted" in texts(at)
+    assert "pasted: 3 steps" in texts(at)
     at.text_area(key="ft_import_text").input("not a results file").run()
     assert "neither a results CSV" in "\n".join(e.value for e in at.error)
+
+
+def test_inputs_survive_a_page_switch(open_app: Callable[..., AppTest], client: openai.OpenAI) -> None:
+    upload(client, sentiment_examples())
+    at = open_app(PAGE)
+    at.file_uploader(key="ft_check_file").set_value(("reviews.jsonl", jsonl(sentiment_examples()), "application/jsonl")).run()
+    at.text_input(key="ft_suffix").input("keepme")
+    at.checkbox(key="ft_auto_n_epochs").uncheck()
+    at.number_input(key="ft_value_n_epochs").set_value(4)
+    at.text_area(key="ft_watch_paths").input("/nowhere/at/all").run()
+    at.switch_page("app_pages/tokenizer.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = texts(at)
+    assert "Checked file: reviews.jsonl (kept from before" in shown
+    assert '" positive": 30' in shown  # its report is back too
+    assert at.text_input(key="ft_suffix").value == "keepme"
+    assert at.number_input(key="ft_value_n_epochs").value == 4 and not at.checkbox(key="ft_auto_n_epochs").value
+    assert at.text_area(key="ft_watch_paths").value == "/nowhere/at/all"
+    assert "/nowhere/at/all: no such file or folder on the server." in shown
+
+
+def test_files_of_different_formats_are_refused_before_the_job(open_app: Callable[..., AppTest],
+                                                                client: openai.OpenAI) -> None:
+    chat = [{"messages": [{"role": "user", "content": f"Say {i}"}, {"role": "assistant", "content": str(i)}]}
+            for i in range(12)]
+    chat_id = upload(client, chat, "chat.jsonl")
+    legacy_id = upload(client, sentiment_examples()[:12], "legacy.jsonl")
+    at = open_app(PAGE)
+    at.selectbox(key="ft_training_pick").set_value(chat_id)
+    at.selectbox(key="ft_validation_pick").set_value(legacy_id).run()
+    assert "in the chat format and the validation file in the prompt/completion format" in texts(at)
+    assert at.button(key="ft_start").disabled
+    assert "Training tokens" in [m.label for m in at.metric] and "Duration" in [m.label for m in at.metric]
+    at.selectbox(key="ft_validation_pick").set_value(None).run()
+    assert not at.button(key="ft_start").disabled and "Both must be in the same format" not in texts(at)
+
+
+def test_files_and_models_are_listed_and_deleted(open_app: Callable[..., AppTest], client: openai.OpenAI) -> None:
+    doomed = upload(client, sentiment_examples()[:12], "doomed.jsonl")
+    job = wait_for(client, client.fine_tuning.jobs.create(model="local-text", training_file=doomed, suffix="doomed",
+                                                          hyperparameters={"n_epochs": 1}).id, ("succeeded",))
+    at = open_app(PAGE)
+    at.multiselect(key="ft_delete_file_pick").set_value([doomed]).run()
+    at.button(key="ft_delete_files").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert doomed not in {f.id for f in client.files.list().data}
+    at.multiselect(key="ft_delete_model_pick").set_value([job.fine_tuned_model]).run()
+    at.button(key="ft_delete_models").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert job.fine_tuned_model not in {m.id for m in client.models.list().data}
+    assert job.fine_tuned_model not in at.multiselect(key="ft_delete_model_pick").options
+
+
+def test_metrics_follow_the_viewed_job_and_the_advisor_tries_the_best_checkpoint(
+        open_app: Callable[..., AppTest], client: openai.OpenAI) -> None:
+    train = upload(client, sentiment_examples())
+    valid = upload(client, sentiment_examples()[::6], "valid.jsonl")
+    older, newer = (wait_for(client, client.fine_tuning.jobs.create(
+        model="local-text", training_file=train, validation_file=valid, suffix=f"adv{i}",
+        hyperparameters={"n_epochs": 3, "batch_size": 6}).id, ("succeeded",)) for i in range(2))
+    at = open_app(PAGE)
+    assert at.session_state["ft_compare"] == [newer.id]
+    at.selectbox(key="ft_job").set_value(older.id).run()
+    assert at.session_state["ft_compare"] == [older.id]  # Metrics opens on the job looked at
+    assert f"adv0 · {older.id} · " in at.selectbox(key="ft_job").format_func(older.id)
+    advice = texts(at)
+    assert "Lowest validation loss (full_valid_loss)" in advice and "Best saved checkpoint" in advice
+    checkpoints = client.fine_tuning.jobs.checkpoints.list(older.id).data
+    best = min(checkpoints, key=lambda c: (c.metrics.full_valid_loss, c.step_number))
+    at.button(key=f"ft_advice_{older.id}_try_0").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state["completions_model"] == best.fine_tuned_model_checkpoint

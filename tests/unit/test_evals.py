@@ -74,6 +74,11 @@ def test_configuration_keeps_no_key_and_refuses_unknown_parameters() -> None:
     assert settings_of({"temperature": 0.2})["temperature"] == 0.2
     with pytest.raises(ValueError, match="unknown parameter tempreature"):
         settings_of({"tempreature": 1})
+    with pytest.raises(ValueError, match="temperature must be between 0 and 2"):  # the parameter table's range
+        settings_of({"temperature": 3.5})
+    with pytest.raises(ValueError, match="unknown parameter suffix on chat"):
+        settings_of({"suffix": "x"}, "chat")
+    assert settings_of({"suffix": "x", "echo": False}, "completions")["suffix"] == "x"
 
 
 # --- graders ------------------------------------------------------------------------------
@@ -269,3 +274,13 @@ def test_fine_tune_validation_file_becomes_a_classification_eval() -> None:
 def test_grade_json_round_trip() -> None:
     g = Grade(0.5, True, "d", "pos", 0.7)
     assert Grade.from_json(g.to_json()) == g
+
+
+def test_classification_counts_a_label_in_another_case_as_the_same_class() -> None:
+    dataset = load_dataset(b"t,label\na,Positive\nb,Negative\nc,Negative\n", "l.csv")
+    ev = Eval(dataset, Template(prompt="{{t}}", expected="label"), [EvalConfig("local-text", LOCAL, {})], [Grader("label")])
+    for row, said, prob in ((0, " positive", 0.9), (1, " negative", 0.6), (2, " positive", 0.7)):
+        ev.cells[(row, 0, 0)] = Cell(text=said, grades=[grade(ev.graders[0], said, ev.expected(row), tokens=[token(said, prob)])])
+    classes, cal = report.classification(ev, 0, 0)
+    assert classes.labels == ["Negative", "Positive"] and classes.matrix == [[1, 1], [0, 1]]
+    assert classes.accuracy == pytest.approx(2 / 3) and sum(b.count for b in cal.bins) == 3

@@ -17,6 +17,7 @@ from playground.fine_tuning.metrics import (
     parse_results,
     smooth,
     steps_per_epoch,
+    with_epochs,
 )
 
 TODAY = """step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy
@@ -87,8 +88,8 @@ def test_smoothing_and_epoch_boundaries() -> None:
     assert math.isnan(smoothed[1]) and smoothed[0] == 1.0
     assert 3.0 < smoothed[3] < 5.0 and smoothed[2] < 3.0  # lags behind the raw values, debiased at the start
     frame = parse_results("step,train_loss\n" + "".join(f"{i},1\n" for i in range(1, 46)))
-    assert epoch_boundaries(frame, steps_per_epoch(60, 4)) == [15, 30]
-    assert epoch_boundaries(frame, None) == []
+    assert epoch_boundaries(with_epochs(frame, steps_per_epoch(60, 4))) == [15, 30]
+    assert epoch_boundaries(with_epochs(frame, None)) == []
 
 
 def test_lttb_keeps_the_ends_and_the_spikes() -> None:
