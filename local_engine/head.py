@@ -126,8 +126,8 @@ class Head:
             "E2": (0.1 * rng.standard_normal((BUCKETS, HIDDEN))).astype(np.float32),
             "U": (0.1 * rng.standard_normal((HIDDEN, len(outputs))) / np.sqrt(HIDDEN)).astype(np.float32),
             "W": np.zeros((half, len(outputs)), np.float32),
-            "beta": np.ones(1, np.float32),
-            "alpha": np.ones(1, np.float32),
+            "beta": np.zeros(1, np.float32),  # the imprint is switched on by training
+            "alpha": np.full(1, 0.5, np.float32),
             "u0": prior.astype(np.float32),
             "r": np.zeros(HIDDEN, np.float32),
             "r0": np.zeros(1, np.float32),
