@@ -11,6 +11,7 @@ PAGES = {
     "Text": [
         st.Page("app_pages/completions.py", title="Completions", icon=":material/edit_note:"),
         st.Page("app_pages/chat.py", title="Chat", icon=":material/chat:"),
+        st.Page("app_pages/responses.py", title="Responses", icon=":material/forum:"),
         st.Page("app_pages/tokenizer.py", title="Tokenizer", icon=":material/data_array:"),
     ],
     "Data": [

@@ -7,10 +7,12 @@ import streamlit as st
 
 from components.counts import live_prompt_count
 from components.history import record_run
+from components.plain import inert
 from components.presets import presets_bar, share_link
 from components.run_view import render_code, render_result, run_live, settle
-from components.sampling_controls import sampling_controls
+from components.sampling_controls import sampling_controls, wire_message
 from components.state import owned, owns_pattern, persistent
+from components.structured_controls import tool_call_cards, tool_message, verdict_box
 from playground.requests import build_request, check_request
 
 RESULT_KEY = "chat_result"
@@ -103,9 +105,20 @@ def _take_reply(result) -> bool:  # noqa: ANN001 - RunResult
     if result.error is not None or not result.choices:
         return False
     reply = _new_message("assistant", result.choices[0].text)
+    if result.choices[0].tool_calls:
+        reply["tool_calls"] = result.choices[0].tool_calls
     _messages().append(reply)
     state["chat_reply_id"] = reply["id"]
     return True
+
+
+def _answer_tools(answers: dict[str, str]) -> None:
+    """One tool message per call of the last reply, then run again."""
+    for call_id, text in answers.items():
+        message = _new_message("tool", text)
+        message["tool_call_id"] = call_id
+        _messages().append(message)
+    state["chat_pending_run"] = True
 
 
 # -- the page
@@ -152,6 +165,8 @@ with main:
         if _role_key(message) not in state:
             state[_role_key(message)] = message["role"]
         message["role"] = state[_role_key(message)]  # a role just changed is drawn with its avatar
+        if tool_message(message, index, on_delete=_delete):
+            continue
         with st.chat_message(message["role"], avatar=AVATARS.get(message["role"])):
             message["content"] = persistent(
                 st.text_area, f"Message {index}", key=_content_key(message), label_visibility="collapsed", height="content",
@@ -171,6 +186,13 @@ with main:
                 help="Drop the messages after this one and run again from here.",
             )
 
+    last = messages[-1] if len(messages) > first else None
+    if last is not None and last["role"] == "assistant":
+        verdict_box(last["content"], controls.values.get("response_format"))
+        if last.get("tool_calls"):
+            tool_call_cards(last["tool_calls"], controls.values.get("tools"), key=f"chat_tools:{last['id']}",
+                            on_answer=_answer_tools)
+
     add_role_col, add_col, _ = st.columns([2, 2, 4], vertical_alignment="bottom")
     with add_role_col:
         KEYS.widget(st.selectbox, "New message role", "new_role", options=ROLES)
@@ -178,12 +200,12 @@ with main:
     st.chat_input("Send a message", key="chat_input", on_submit=_send)
 
     share_link("chat", link_slot)
-    api_messages = [{"role": m["role"], "content": m["content"]} for m in messages]
+    api_messages = [wire_message(m) for m in messages]
     prompt_tokens = live_prompt_count(info, controls.values["max_tokens"], messages=api_messages)
     request = build_request("chat", info, controls.values, messages=api_messages)
     problems = controls.problems + check_request(request, info, prompt_tokens=prompt_tokens)
     for problem in problems:
-        st.warning(str(problem), icon=":material/tune:")
+        st.warning(inert(problem), icon=":material/tune:")
 
     run_col, regenerate_col, clear_col, _ = st.columns([1, 2, 1, 1.5])
     clicked = run_col.button("Run", type="primary", icon=":material/play_arrow:", key="chat_run", disabled=bool(problems))

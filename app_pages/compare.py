@@ -12,6 +12,7 @@ from components.connection import get_client
 from components.errors import show_problem
 from components.history import get_history, record_run
 from components.models import model_picker
+from components.plain import inert
 from components.sampling_controls import draw_control
 from components.state import owned
 from components.token_diff_view import render_token_diff
@@ -30,7 +31,7 @@ def _show(outcomes: list[compare.Outcome], key: str) -> None:
     base = outcomes[0].text
     for i, (column, outcome) in enumerate(zip(columns, outcomes)):
         with column:
-            st.markdown(f"**{i + 1}. {outcome.label}**")
+            st.markdown(f"**{i + 1}. {inert(outcome.label)}**")
             if outcome.error is not None:
                 show_problem(outcome.error)
             usage = outcome.usage or {}
@@ -43,7 +44,7 @@ def _show(outcomes: list[compare.Outcome], key: str) -> None:
                 f"{prompt_tokens if prompt_tokens is not None else '?'} + {completion_tokens} tokens",
                 format_cost(outcome.cost) if outcome.cost is not None else "no price known",
             ]
-            st.caption(" · ".join(facts) + (" · **stopped**" if outcome.stopped else ""))
+            st.caption(inert(" · ".join(facts)) + (" · **stopped**" if outcome.stopped else ""))
             if i == 0:
                 st.code(outcome.text or " ", language=None, wrap_lines=True)
             else:
@@ -137,7 +138,7 @@ for i, column in enumerate(st.columns(count)):
 requests, problems = compare.build_requests(endpoint, configs, prompt=prompt, messages=messages, max_tokens=max_tokens)
 for i, found in enumerate(problems):
     for problem in found:
-        st.warning(f"Configuration {i + 1}: {problem}", icon=":material/tune:")
+        st.warning(f"Configuration {i + 1}: {inert(problem)}", icon=":material/tune:")
 clicked = st.button("Run all", type="primary", icon=":material/play_arrow:", key="cmp_run", disabled=any(problems))
 
 batch: compare.Batch | None = st.session_state.get(BATCH_KEY)

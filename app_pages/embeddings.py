@@ -6,7 +6,6 @@ the search and the map are fragments, so editing a query reruns only the search.
 runs on its own thread: it goes on while the user is on another page.
 """
 
-import html
 from pathlib import Path
 from typing import Any, Callable
 
@@ -19,6 +18,7 @@ from components.embedding_map import corpus_map
 from components.errors import show_exception
 from components.history import record_run
 from components.models import model_picker
+from components.plain import inert, plain
 from components.state import owned
 from playground.embeddings import batching, corpus, export, projection, search
 from playground.embeddings.background import EmbedJob
@@ -77,7 +77,7 @@ def _uploaded(label: str, types: list[str], key: str) -> tuple[str, Any, Callabl
     try:
         corpus.check_size(upload.name, upload.size)
     except CorpusError as exc:
-        st.error(str(exc), icon=":material/block:")
+        st.error(inert(exc), icon=":material/block:")
         return None
     identity = (upload.name, upload.file_id, upload.size)
     st.session_state[held] = (upload.name, identity)
@@ -114,11 +114,11 @@ try:
             name, corpus_key, read = upload
             saved = memo("corpus:saved", corpus_key, lambda: export.load_saved(name, read()))
 except CorpusError as exc:
-    st.error(str(exc), icon=":material/block:")
+    st.error(inert(exc), icon=":material/block:")
     loaded = saved = None
 
 for note in loaded.notes if loaded else []:
-    st.warning(note)
+    st.warning(inert(note))
 
 connection = current_connection()
 provider = provider_key(connection)
@@ -141,7 +141,7 @@ if saved is not None:
         set_index(signature, saved.documents, saved.matrix, saved.model, None, False)
     st.success(
         f"Loaded {len(saved.matrix):,} embeddings of {saved.matrix.shape[1]} dimensions"
-        + (f" made with **{html.escape(saved.model)}**" if saved.model else "")
+        + (f" made with **{plain(saved.model)}**" if saved.model else "")
         + ". Nothing is sent to embed them again; each search embeds only its queries."
     )
 
@@ -179,7 +179,7 @@ if loaded is not None:
             if chunking:
                 st.caption(f"{texts_before_chunking:,} texts → {len(documents):,} chunks of at most {int(chunk_tokens)} tokens (o200k_base).")
         except CorpusError as exc:
-            st.error(str(exc), icon=":material/block:")
+            st.error(inert(exc), icon=":material/block:")
             documents = None
 
 
@@ -256,7 +256,7 @@ if documents is not None and len(documents):
             inputs = memo("inputs", (documents_key, info.encoding, limit, bool(truncate)),
                           lambda: batching.prepare_inputs(documents[TEXT].tolist(), get_encoding(info.encoding), limit, truncate))
         except batching.InputsTooLong as exc:
-            st.error(str(exc), icon=":material/block:")
+            st.error(inert(exc), icon=":material/block:")
             inputs = None
         if inputs is not None:
             plan = memo("plan", (signature, st.session_state.get("emb_cache_generation", 0)),
@@ -341,7 +341,9 @@ def search_section() -> None:
                     get_client(), model, q_inputs, dimensions=index["dimensions"], cache=_embedding_cache(), provider=provider,
                 )
                 q_matrix = search.normalize(q_result.matrix()[0])
-                hits = search.top_k(index["matrix"], q_matrix, k, threshold if threshold > 0 else None)
+                with st.spinner("Building the approximate index (once for this corpus)…"):
+                    searcher = memo("searcher", index["signature"], lambda: search.Searcher(index["matrix"]))
+                hits = searcher.top_k(q_matrix, k, threshold if threshold > 0 else None)
                 serial = st.session_state.get("emb_search_serial", 0) + 1
                 st.session_state["emb_search_serial"] = serial
                 st.session_state["emb_results"] = {"queries": queries, "vectors": q_matrix, "hits": hits, "serial": serial}
@@ -351,7 +353,7 @@ def search_section() -> None:
                     response={"hits": [[{"row": int(h.position), "similarity": float(h.similarity), "text": str(index["documents"][TEXT].iloc[h.position])[:500]} for h in hs] for hs in hits]},
                 )
             except ValueError as exc:
-                st.error(str(exc), icon=":material/block:")
+                st.error(inert(exc), icon=":material/block:")
             except Exception as exc:
                 show_exception(exc)
     results = st.session_state.get("emb_results")
@@ -360,7 +362,7 @@ def search_section() -> None:
         table = export.results_frame(docs, results["queries"], results["hits"])
         hidden = memo("hidden_columns", index["signature"], lambda: hidden_columns(docs))
         for query, hits in zip(results["queries"], results["hits"]):
-            st.markdown(f"**{html.escape(query)}** — {len(hits)} match{'es' if len(hits) != 1 else ''}")
+            st.markdown(f"**{plain(query)}** — {len(hits)} match{'es' if len(hits) != 1 else ''}")
             if not hits:
                 st.caption("No row reaches the minimum similarity. Lower it, or rephrase the query.")
                 continue
@@ -396,7 +398,10 @@ def map_section() -> None:
 index = st.session_state.get("emb_index")
 if index is not None and len(index["matrix"]):
     st.subheader("3. Search")
-    st.caption(f"{len(index['matrix']):,} texts embedded with **{html.escape(index['model'] or 'an unknown model')}**.")
+    st.caption(f"{len(index['matrix']):,} texts embedded with **{plain(index['model'] or 'an unknown model')}**.")
+    if len(index["matrix"]) >= search.APPROXIMATE_FROM:
+        st.caption("Searched with an approximate index (faiss IVF): the best matches, found among the nearest "
+                   "cells of the corpus; `python -m bench.bench_ann` measures its recall against exact search.")
     if index.get("partial"):
         st.info(f"Searching the {len(index['matrix']):,} texts embedded so far. Embed to add the rest.")
     search_section()

@@ -22,6 +22,7 @@ from components.evals import (
     summary_view,
 )
 from components.history import get_history
+from components.plain import plain
 from components.token_view import render_token_view
 from playground.counting import format_cost
 from playground.engine_process import EngineStartError, local_engine
@@ -117,9 +118,9 @@ else:
         try:
             dataset = load_dataset(upload.getvalue(), upload.name)
         except DatasetError as exc:
-            st.error(f"{upload.name}: {exc}")
+            st.error(plain(f"{upload.name}: {exc}"))
 if dataset is not None:
-    st.caption(f"{len(dataset)} rows · columns: {', '.join(dataset.columns)}")
+    st.caption(plain(f"{len(dataset)} rows · columns: {', '.join(dataset.columns)}"))
     st.dataframe(pd.DataFrame(dataset.rows[:50]), hide_index=True, height=180, key="ev_preview")
 
 draft: Eval | None = None
@@ -143,7 +144,7 @@ if dataset is not None:
                     index=options.index(guess) if guess in options else 0)
     template.expected = None if expected == "(none)" else expected
     found = template.variables()
-    st.caption("Variables: " + (", ".join(f"{{{{{v}}}}}" for v in found) if found else "none"))
+    st.caption("Variables: " + (plain(", ".join(f"{{{{{v}}}}}" for v in found)) if found else "none"))
 
     st.subheader("3. Configurations")
     top = st.columns([1, 1, 1, 3])
@@ -166,7 +167,7 @@ if dataset is not None:
         draft = Eval(dataset, template, configs, graders, repeats, name)
         problems = draft.problems()
         for problem in problems:
-            st.warning(problem, icon=":material/tune:")
+            st.warning(plain(problem), icon=":material/tune:")
         costs = estimate(draft)
         st.dataframe(pd.DataFrame([{"configuration": e.config, "cells": e.cells, "prompt tokens": e.prompt_tokens,
                                     "max completion tokens": e.max_completion_tokens,
@@ -186,9 +187,9 @@ ev: Eval | None = st.session_state.get(EVAL_KEY)
 if ev is None:
     st.stop()
 st.divider()
-st.subheader(f"Results: {ev.name}")
+st.subheader(f"Results: {plain(ev.name)}")
 st.caption(f"{len(ev.dataset)} rows × {len(ev.configs)} configurations × {ev.repeats} repeats · "
-           + " | ".join(c.describe() for c in ev.configs))
+           + plain(" | ".join(c.describe() for c in ev.configs)))
 progress = st.session_state.get(PROGRESS_KEY)
 if progress is not None and progress.running:
     if st.button("Cancel", key="ev_cancel", icon=":material/stop_circle:", help="Stop; every finished cell is kept."):
@@ -253,7 +254,7 @@ config_index = right.selectbox("Configuration", range(len(ev.configs)), format_f
 key = (row_number - 1, config_index, repeat)
 cell = ev.cells.get(key)
 with st.container(border=True):
-    st.markdown(f"**Row {row_number} · {ev.configs[config_index].label}**")
+    st.markdown(f"**Row {row_number} · {plain(ev.configs[config_index].label)}**")
     prompt_text = ev.row_input(key[0])
     st.code(prompt_text, language=None, wrap_lines=True)
     if ev.template.expected:

@@ -21,6 +21,7 @@ import streamlit as st
 
 from components.connection import base_models, current_connection, forget_models, get_client
 from components.errors import show_exception
+from components.evals import evaluate_fine_tune
 from components.fine_tune_charts import advisor_panel, metrics_panel, plain
 from components.state import owned
 from playground.catalog import model_info
@@ -29,6 +30,7 @@ from playground.fine_tuning.forecast import duration, eta, forecast, job_pace
 from playground.fine_tuning.logs import Run, from_content, load_path
 from playground.fine_tuning.metrics import MetricsError
 from playground.fine_tuning.validate import Report, check_file
+from playground.objects import read
 
 REFRESH_SECONDS = 2.0
 HYPER_HELP = {
@@ -335,7 +337,7 @@ with jobs_tab:
             row = st.columns([2, 3, 4, 2])
             row[0].badge(job.status, color=color, icon=icon)
             row[1].text(job.id)
-            row[2].text(job.fine_tuned_model or f"{job.model} · {job.user_provided_suffix or '—'}")
+            row[2].text(read(job, "fine_tuned_model") or f"{job.model} · {read(job, 'user_provided_suffix') or '—'}")
             row[3].caption(when(job.created_at))
         by_job = {j.id: j for j in current}
         if KEYS.get("job") not in by_job:
@@ -354,9 +356,10 @@ with jobs_tab:
             return
         color, icon = jobs.STATUS_BADGES.get(job.status, ("gray", None))
         st.badge(job.status, color=color, icon=icon)
-        if job.error and job.error.message:
-            st.error(f"**{plain(job.error.code)}** {plain(job.error.message)}"
-                     + (f" (param: {plain(job.error.param)})" if job.error.param else ""))
+        if read(job, "error", "message"):
+            param = read(job, "error", "param")
+            st.error(f"**{plain(read(job, 'error', 'code', default=''))}** {plain(job.error.message)}"
+                     + (f" (param: {plain(param)})" if param else ""))
         steps = [e.data for e in job_events if e.type == "metrics" and e.data]
         if steps and job.status in jobs.ACTIVE:
             last = steps[-1]
@@ -364,18 +367,15 @@ with jobs_tab:
             st.progress(min(last["step"] / max(last.get("total_steps") or 1, 1), 1.0),
                         text=f"step {last['step']} of {last.get('total_steps', '?')}"
                         + (f" · about {duration(left)} left" if left is not None else ""))
-        hyper = job.hyperparameters
         numbers = st.columns(4)
-        numbers[0].metric("n_epochs", hyper.n_epochs, help=HYPER_HELP["n_epochs"])
-        numbers[1].metric("batch_size", hyper.batch_size, help=HYPER_HELP["batch_size"])
-        numbers[2].metric("learning_rate_multiplier", hyper.learning_rate_multiplier,
-                          help=HYPER_HELP["learning_rate_multiplier"])
+        for column, name in zip(numbers, ("n_epochs", "batch_size", "learning_rate_multiplier")):
+            column.metric(name, read(job, "hyperparameters", name, default="—"), help=HYPER_HELP[name])
         numbers[3].metric("Trained tokens", f"{job.trained_tokens:,}" if job.trained_tokens else "—")
         st.text(f"Base model: {job.model} · Fine-tuned model: {job.fine_tuned_model or '—'}\n"
                 f"Training file: {job.training_file} · Validation file: {job.validation_file or '—'} · "
                 f"Results: {', '.join(job.result_files) or '—'}\n"
                 f"Seed: {job.seed} · Created: {when(job.created_at)} · Finished: {when(job.finished_at)}")
-        buttons = st.columns(3)
+        buttons = st.columns(4)
         if job.status in jobs.ACTIVE and buttons[0].button("Cancel job", key=f"ft_cancel_{job_id}"):
             try:
                 jobs.cancel(client, job_id)
@@ -388,6 +388,11 @@ with jobs_tab:
                 try_it(job.fine_tuned_model, "completions")
             if buttons[2].button("Try it in Chat", key=f"ft_try_chat_{job_id}"):
                 try_it(job.fine_tuned_model, "chat")
+            if job.validation_file and buttons[3].button(
+                "Evaluate", key=f"ft_evaluate_{job_id}", icon=":material/fact_check:",
+                help="A classification eval of this model against its base model on the validation file, on the Evals page.",
+            ):
+                evaluate_fine_tune(job)
         if steps:
             try:
                 run = jobs.job_run(client, job, job_events, checkpoints)

@@ -10,14 +10,17 @@ import pandas as pd
 import streamlit as st
 
 from components.connection import get_client
+from components.errors import show_problem
 from components.history import get_history, history_action, record_run
 from components.models import capabilities_of
+from components.plain import inert
 from components.presets import open_in_page
 from components.token_diff_view import render_token_diff
 from components.token_view import render_choices
 from components.wire_view import render_wire
 from playground.counting import format_cost
 from playground.history import RunFilter, choice_tokens
+from playground.migrations import LOCAL_WORKSPACE
 from playground.params import controls_from_request
 from playground.requests import TextRequest
 from playground.runner import run
@@ -144,11 +147,14 @@ else:
         meta[4].metric("Cost", format_cost(opened.cost))
 
         with st.form(f"hist_edit_{opened.id}", border=False):
+            new_shared = None if history.workspace == LOCAL_WORKSPACE else st.checkbox(  # a team server: per-user workspaces
+                "Shared with the team", value=opened.shared, key=f"hist_shared_{opened.id}",
+                help="Everyone on this server sees this run; only you can change or delete it.")
             e1, e2, e3 = st.columns([3, 3, 1], vertical_alignment="bottom")
             new_title = e1.text_input("Title", value=opened.title, key=f"hist_title_{opened.id}")
             new_tags = e2.text_input("Tags", value=", ".join(opened.tags), key=f"hist_tags_{opened.id}", help="Comma-separated.")
             if e3.form_submit_button("Save", use_container_width=True):
-                if history_action(lambda: history.update(opened.id, title=new_title, tags=new_tags.split(",")), "save the title and tags"):
+                if history_action(lambda: history.update(opened.id, title=new_title, tags=new_tags.split(","), shared=new_shared), "save the title and tags"):
                     st.toast("Saved title and tags.")
                     st.rerun()
 
@@ -166,7 +172,7 @@ else:
                 request = TextRequest(opened.endpoint, opened.model, params, capabilities_of(opened.model))  # type: ignore[arg-type]
                 result = run(get_client(), request)
             if result.error is not None:
-                st.error(f"**{result.error.title}** {result.error.action}\n\n> {result.error.detail}")
+                show_problem(result.error)
             else:
                 record_run(result, tags=["re-run"])
                 st.success("Ran again and saved as a new run (newest in the list).")
@@ -201,4 +207,4 @@ with st.expander("Import runs (JSONL)", icon=":material/upload:"):
         if report is not None:
             st.success(f"Imported {report.added} run(s); {report.duplicates} already here and skipped.")
         if report is not None and report.problems:
-            st.warning(f"{len(report.problems)} line(s) refused:\n\n" + "\n".join(f"- {p}" for p in report.problems[:20]))
+            st.warning(f"{len(report.problems)} line(s) refused:\n\n" + "\n".join(f"- {inert(p)}" for p in report.problems[:20]))

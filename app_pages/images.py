@@ -8,6 +8,7 @@ from components.connection import current_connection, get_client
 from components.errors import show_exception
 from components.history import record_run
 from components.models import model_picker
+from components.plain import inert
 from playground.catalog import load_catalog
 from playground.images import (
     ANCHORS,
@@ -79,7 +80,7 @@ with settings:
     if model is not None:
         cost = variation_cost(model, size, n)
         if cost is None:
-            st.caption(f"No price known for {model.id}.")
+            st.caption(f"No price known for {inert(model.id)}.")
         elif cost == 0:
             st.caption("Free: the local engine runs on this machine.")
         else:

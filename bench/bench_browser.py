@@ -121,10 +121,12 @@ class ScriptRuns:
         raise TimeoutError("the app did not finish its run")
 
     def settle(self, quiet: float = 0.6) -> None:
-        """Wait until no script run has finished for `quiet` seconds."""
+        """Wait until no script run has finished for `quiet` seconds and the browser has drawn
+        what it got (a map in software WebGL can hold its main thread for seconds)."""
         while True:
             count = len(self.finished)
             self.page.wait_for_timeout(int(quiet * 1000))
+            self.page.evaluate("() => new Promise(done => requestAnimationFrame(() => setTimeout(done, 0)))")
             if len(self.finished) == count and self.page.locator("[data-testid='stStatusWidget']").count() == 0:
                 return
 
@@ -139,6 +141,7 @@ def bench_switches(page, runs: ScriptRuns, url: str, repeats: int) -> None:  # n
         baseline.append(runs.timed(lambda: page.keyboard.press("r")))
         runs.settle(0.3)
     times = []
+    by_page: dict[str, list[float]] = {}
     for round_number in range(repeats + 1):  # the first round warms imports and caches: not counted
         for path, heading in PAGES[1:] + PAGES[:1]:
             link = page.locator("[data-testid='stSidebarNav'] a", has_text=NAV_TITLES[path]).first
@@ -146,7 +149,9 @@ def bench_switches(page, runs: ScriptRuns, url: str, repeats: int) -> None:  # n
             page.get_by_role("heading", name=heading).first.wait_for()
             if round_number:
                 times.append(took)
+                by_page.setdefault(path or "home", []).append(took)
             runs.settle(0.3)
+    print("page switch medians (ms): " + ", ".join(f"{p} {ms(statistics.median(t))}" for p, t in by_page.items()), flush=True)
     base = statistics.median(baseline)
     median, p95 = statistics.median(times), percentile(times, 95)
     print(
@@ -243,7 +248,8 @@ def bench_corpus(page, runs: ScriptRuns, url: str, data_dir: Path, rows: int, re
     embed_s = time.perf_counter() - start
     print(f"BENCH browser_embed rows={rows} embed_s={embed_s:.1f}", flush=True)
 
-    box = page.get_by_label("Queries, one per line")
+    # The live query box (a rerun may still show a stale copy of it for a moment).
+    box = page.locator("[data-stale='false'] textarea[aria-label='Queries, one per line']").first
     queries = ["parse a JSON document", "open a socket and read bytes", "sort a list of numbers",
                "compress an archive", "format a date and time zone"]
     edits, searches, finished = [], [], []

@@ -1,14 +1,16 @@
 """The History page with 10,000 saved runs: time to first render (AppTest, whole app) and
-search times, against baselines run in the same process on the same database:
+search times, on SQLite or on PostgreSQL (a throwaway server, tests/postgres_server.py),
+against baselines run in the same process on the same database through the bare driver:
   - render baseline: a bare `SELECT count(*)` plus reading the page's 50 rows in a plain loop;
   - search baseline: the naive search, every run's prompt and response read and scanned in Python.
 
-Run: .venv/bin/python -m bench.bench_history [--runs 10000]
+Run: .venv/bin/python -m bench.bench_history [--runs 10000] [--backend sqlite|postgresql]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import sqlite3
@@ -64,37 +66,57 @@ def best_of(fn, repeat: int = 5) -> float:  # noqa: ANN001
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        url = None
+        if args.backend == "postgresql":
+            from tests.postgres_server import running_postgres
+
+            url = stack.enter_context(running_postgres()).new_database()
+            os.environ["PLAYGROUND_DATABASE_URL"] = url
+        measure(args.runs, args.backend, url)
+
+
+def measure(runs: int, backend: str, url: str | None) -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-history-"))
     os.environ["PLAYGROUND_DATA_DIR"] = str(work / "app-data")
     db_path = work / "app-data" / "history.sqlite3"
-    history = History(db_path)
+    history = History(url=url) if url else History(db_path)
+
+    def raw(sql: str) -> list[tuple]:
+        """The bare driver: no History, no migrations check, a new connection."""
+        if url:
+            import psycopg
+
+            with psycopg.connect(url) as db:
+                return db.execute(sql).fetchall()
+        db = sqlite3.connect(db_path)
+        try:
+            return db.execute(sql).fetchall()
+        finally:
+            db.close()
 
     rng = random.Random(1)
     start = time.perf_counter()
-    for chunk in range(0, args.runs, 1000):
-        history.add_many(fake_run(rng, i) for i in range(chunk, min(chunk + 1000, args.runs)))
+    for chunk in range(0, runs, 1000):
+        history.add_many(fake_run(rng, i) for i in range(chunk, min(chunk + 1000, runs)))
     fill_s = time.perf_counter() - start
-    size_mb = db_path.stat().st_size / 1e6
-    print(f"filled {history.count():,} runs in {fill_s:.1f} s ({size_mb:.0f} MB, FTS5: {history.has_fts})")
+    index = "pg_trgm" if history.has_trigram else "FTS5" if history.has_fts else "none"
+    print(f"{backend}: filled {history.count():,} runs in {fill_s:.1f} s (text index: {index})")
 
     # --- baselines -------------------------------------------------------------------
     def bare_listing() -> None:
-        db = sqlite3.connect(db_path)
-        db.execute("SELECT count(*) FROM runs").fetchone()
-        for _row in db.execute("SELECT id, created, model, title FROM runs ORDER BY created DESC LIMIT 50"):
-            pass
-        db.close()
+        raw("SELECT count(*) FROM runs")
+        raw("SELECT id, created, model, title FROM runs ORDER BY created DESC LIMIT 50")
 
     def naive_search(text: str) -> int:
         """What search() answers, done by hand: runs whose prompt, response or title hold every word."""
         words = text.lower().split()
-        db = sqlite3.connect(db_path)
         hits = 0
-        for prompt, response, title in db.execute("SELECT prompt_text, response_text, title FROM runs"):
+        for prompt, response, title in raw("SELECT prompt_text, response_text, title FROM runs"):
             haystack = f"{prompt}\x00{response}\x00{title}".lower()
             hits += all(w in haystack for w in words)
-        db.close()
         return hits
 
     listing_s = best_of(bare_listing)
@@ -106,8 +128,8 @@ def main() -> None:
     from tests.conftest import TEST_KEY
     from tests.enginerunner import running_engine
 
-    with running_engine("--api-key", TEST_KEY, data_dir=work) as url:
-        os.environ["PLAYGROUND_ENGINE_URL"] = url
+    with running_engine("--api-key", TEST_KEY, data_dir=work) as engine_url:
+        os.environ["PLAYGROUND_ENGINE_URL"] = engine_url
         os.environ["PLAYGROUND_ENGINE_KEY"] = TEST_KEY
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         at.run()
@@ -116,7 +138,7 @@ def main() -> None:
         at.run()
         first_render_s = time.perf_counter() - start
         assert not at.exception, [e.message for e in at.exception]
-        assert f"{args.runs:,} runs match" in " ".join(c.value for c in at.caption)
+        assert f"{runs:,} runs match" in " ".join(c.value for c in at.caption)
         rerun_s = best_of(lambda: at.run(), repeat=3)
         at.text_input(key="hist_text").set_value(RARE)
         start = time.perf_counter()
@@ -138,12 +160,12 @@ def main() -> None:
     print(f"History page first render (AppTest):         {first_render_s * 1000:8.1f} ms  ({first_render_s / listing_s:,.0f}x the bare listing)")
     print(f"History page rerun:                          {rerun_s * 1000:8.1f} ms")
     print(f"History page with a search typed:            {page_search_s * 1000:8.1f} ms  {matches[:1]}")
-    print(f"search {RARE!r} (FTS5, a rare word):{'':<{max(0, 13 - len(RARE))}}{fts_s * 1000:8.1f} ms  ({total:,} matches; {naive_s / fts_s:.1f}x faster than the scan)")
-    print(f"search 'median parse' (FTS5, common words):  {common_s * 1000:8.1f} ms  ({common:,} matches)")
-    print(f"search 'ab' (LIKE, short word):              {short_s * 1000:8.1f} ms")
+    print(f"search {RARE!r} (index, a rare word):{'':<{max(0, 13 - len(RARE))}}{fts_s * 1000:8.1f} ms  ({total:,} matches; {naive_s / fts_s:.1f}x faster than the scan)")
+    print(f"search 'median parse' (index, common words):  {common_s * 1000:8.1f} ms  ({common:,} matches)")
+    print(f"search 'ab' (short word):              {short_s * 1000:8.1f} ms")
     print(f"filter model+tag:                            {filtered_s * 1000:8.1f} ms")
     print(
-        f"BENCH history runs={args.runs} first_render_ms={first_render_s * 1000:.0f} rerun_ms={rerun_s * 1000:.0f} "
+        f"BENCH history backend={backend} runs={runs} first_render_ms={first_render_s * 1000:.0f} rerun_ms={rerun_s * 1000:.0f} "
         f"search_ms={fts_s * 1000:.1f} page_search_ms={page_search_s * 1000:.0f} baseline_listing_ms={listing_s * 1000:.2f} "
         f"render_vs_listing={first_render_s / listing_s:.0f}x baseline_scan_ms={naive_s * 1000:.0f} search_vs_scan={fts_s / naive_s:.3f}x"
     )

@@ -9,18 +9,22 @@ from __future__ import annotations
 import openai
 import streamlit as st
 
+from components.errors import problem_markdown
+from components.plain import inert, plain
 from playground.engine_process import EngineStartError, local_engine
 from playground.errors import explain
 from playground.providers import (
     DEFAULT_AZURE_API_VERSION,
+    DEFAULT_OPENAI_BASE_URL,
     PROVIDER_LABELS,
     Connection,
     Provider,
     default_provider,
-    key_from_environment,
     list_deployments,
     list_models,
     make_client,
+    scoped_key,
+    server_key,
 )
 
 PROVIDERS: list[Provider] = ["local", "openai", "azure", "compatible"]
@@ -38,7 +42,7 @@ def _local_connection() -> Connection:
         with st.spinner("Starting the local engine…"):
             engine = local_engine()
     except EngineStartError as exc:
-        st.sidebar.error(f"The local engine could not start. {exc}")
+        st.sidebar.error(f"The local engine could not start. {plain(exc)}")
         st.stop()
     return Connection("local", api_key=engine.api_key, base_url=engine.base_url)
 
@@ -47,7 +51,7 @@ def connection_panel() -> Connection:
     """Render the sidebar panel; returns (and stores) this session's connection."""
     sidebar = st.sidebar
     sidebar.subheader("Connection")
-    env_key = key_from_environment(_secrets())
+    server = server_key(_secrets())
     if "conn_provider" not in st.session_state:
         st.session_state.conn_provider = default_provider(_secrets())
     provider: Provider = sidebar.selectbox(
@@ -58,16 +62,23 @@ def connection_panel() -> Connection:
         connection = _local_connection()
         sidebar.caption("Small models running on this machine: no key, no network.")
     elif provider == "openai":
+        # The field starts empty: the server's key is never sent to the browser.
         typed = sidebar.text_input(
             "API key",
             type="password",
             key="conn_openai_key",
-            placeholder="from OPENAI_API_KEY" if env_key else "sk-…",
-            help="Kept only in this browser session. Leave empty to use OPENAI_API_KEY or st.secrets.",
+            placeholder="the server's key" if server else "sk-…",
+            help="Kept only in this browser session. Leave empty to use the key configured on the "
+            "server, which works only with the base URL it was configured for.",
         )
-        base_url = sidebar.text_input("Base URL (optional)", key="conn_openai_base", placeholder="https://api.openai.com/v1")
-        connection = Connection("openai", api_key=typed or env_key, base_url=base_url.strip() or None)
-        if not connection.has_key:
+        default_base = server.base_url if server else None
+        base_url = sidebar.text_input("Base URL (optional)", key="conn_openai_base", placeholder=default_base or "https://api.openai.com/v1")
+        base_url = base_url.strip() or (default_base if default_base != DEFAULT_OPENAI_BASE_URL else None)
+        borrowed = scoped_key(server, "openai", base_url)
+        connection = Connection("openai", api_key=typed or borrowed, base_url=base_url)
+        if server and not typed and not borrowed:
+            sidebar.warning("The server's key is only for its own endpoint: enter your own key for this base URL.")
+        elif not connection.has_key:
             sidebar.warning("Enter an API key, or set OPENAI_API_KEY.")
     elif provider == "azure":
         endpoint = sidebar.text_input("Endpoint", key="conn_azure_endpoint", placeholder="https://NAME.openai.azure.com")
@@ -110,10 +121,10 @@ def _check(connection: Connection) -> None:
         models = _fetch_models(connection)
     except Exception as exc:  # every failure becomes a message
         problem = explain(exc, secrets=connection.secrets, where=connection.where)
-        st.sidebar.error(f"**{problem.title}** {problem.action}\n\n{problem.detail}")
+        st.sidebar.error(problem_markdown(problem))
         return
     st.session_state["_models"] = (connection, models)
-    shown = ", ".join(models[:8]) + (f" and {len(models) - 8} more" if len(models) > 8 else "")
+    shown = ", ".join(inert(model) for model in models[:8]) + (f" and {len(models) - 8} more" if len(models) > 8 else "")
     noun = "deployment" if connection.provider == "azure" else "model"
     st.sidebar.success(f"Connected: {len(models)} {noun}{'' if len(models) == 1 else 's'}. {shown}")
 

@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 import streamlit as st
 
+from components.plain import inert
 from playground.catalog import ModelInfo, load_catalog
 from playground.counting import chat_count_method, context_gauge, count_chat, count_prompt, format_cost, reported_usage
 
@@ -41,9 +42,9 @@ def render_counts(
     text, checked = format_cost(cost), load_catalog().checked
     c4.metric("Cost estimate", "unknown" if cost is None else text, help=f"Prices checked {checked}.")
     if cost == 0:
-        st.caption(f"{model_info.id} runs on this machine: no charge.")
+        st.caption(f"{inert(model_info.id)} runs on this machine: no charge.")
     else:
-        st.caption(f"{text} at list prices checked {checked}." if cost is not None else f"No price known for {model_info.id}.")
+        st.caption(f"{text} at list prices checked {checked}." if cost is not None else f"No price known for {inert(model_info.id)}.")
     _gauge(prompt_tokens_local, max_tokens, model_info)
 
 
@@ -51,7 +52,7 @@ def _gauge(prompt_tokens: int, max_tokens: int | None, model_info: ModelInfo) ->
     gauge = context_gauge(prompt_tokens, max_tokens, model_info)
     st.progress(gauge.fraction, text=f"Context window: {gauge.text}")
     if not gauge.fits:
-        st.warning(f"This request does not fit the context window of {model_info.id}. {gauge.text}.")
+        st.warning(f"This request does not fit the context window of {inert(model_info.id)}. {inert(gauge.text)}.")
 
 
 def live_prompt_count(
@@ -65,9 +66,9 @@ def live_prompt_count(
     `messages`), with the gauge; returns the count."""
     if messages is not None:
         count = count_chat(messages, model_info.id)
-        st.caption(f"**{count:,}** prompt tokens. {chat_count_method(model_info.id)}")
+        st.caption(f"**{count:,}** prompt tokens. {inert(chat_count_method(model_info.id))}")
     else:
         count = count_prompt(prompt or "", model_info.id)
-        st.caption(f"**{count:,}** prompt tokens ({model_info.encoding}).")
+        st.caption(f"**{count:,}** prompt tokens ({inert(model_info.encoding)}).")
     _gauge(count, max_tokens, model_info)
     return count

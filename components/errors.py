@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.plain import inert, plain
 from playground.errors import Problem, explain
 
 
-def show_problem(problem: Problem) -> None:
-    text = f"**{problem.title}** {problem.action}"
+def problem_markdown(problem: Problem) -> str:
+    """The error box's text: every part plain (titles and actions quote hosts, params and
+    model names; the detail is the server's own words)."""
+    text = f"**{inert(problem.title)}** {inert(problem.action)}"
     if problem.detail:
-        text += f"\n\n> {problem.detail}"
-    st.error(text, icon=":material/error:")
+        text += f"\n\n> {plain(problem.detail)}"
+    return text
+
+
+def show_problem(problem: Problem) -> None:
+    st.error(problem_markdown(problem), icon=":material/error:")
 
 
 def show_exception(exc: BaseException) -> Problem:

@@ -17,6 +17,7 @@ import streamlit as st
 from components.connection import current_connection
 from components.errors import show_exception
 from components.models import model_picker, models_for
+from components.plain import plain
 from components.sampling_controls import declare, draw_control
 from components.state import keep, remember
 from playground.catalog import model_info
@@ -256,7 +257,7 @@ def classification_view(ev: Eval) -> None:
     for config, column in enumerate(st.columns(len(ev.configs))):
         with column:
             found = report.classification(ev, config, index)
-            st.markdown(f"**{ev.configs[config].label}**")
+            st.markdown(f"**{plain(ev.configs[config].label)}**")
             if found is None:
                 st.caption("No labels graded yet.")
                 continue

@@ -11,15 +11,19 @@ cannot be used the page says so once and works without it.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from typing import Any, Callable, Iterable, TypeVar
 
 import streamlit as st
 
 from components.connection import current_connection
+from components.plain import inert
 from playground.code_export import public_url
 from playground.db import StorageError, database_url
 from playground.history import History, Run, default_path, run_jsonl, run_of_result
 from playground.runner import RunResult
+from playground.workspaces import identity_header, workspace_of
 
 T = TypeVar("T")
 ICON = ":material/history:"
@@ -32,13 +36,29 @@ def _history_at(where: str) -> History:
     return History(url=where) if where.startswith("postgres") else History(where)
 
 
+def current_workspace() -> str | None:
+    """Whose runs and presets this session sees: the user Streamlit's login names (when
+    st.login is configured), or the trusted proxy's header (PLAYGROUND_IDENTITY_HEADER),
+    else the one local workspace. None when a header is required but missing."""
+    user: dict[str, Any] = {}
+    with contextlib.suppress(Exception):  # st.user raises when no login is configured
+        if st.user.is_logged_in:
+            user = dict(st.user)
+    return workspace_of(dict(st.context.headers or {}), user, os.environ)
+
+
 def open_history() -> tuple[History | None, str | None]:
-    """(the history or None, a warning for the page or None), without drawing anything."""
+    """(this session's view of the history or None, a warning for the page or None), without drawing anything."""
+    workspace = current_workspace()
+    if workspace is None:
+        return None, (f"The run history is per user, and this request did not come with the {identity_header()} "
+                      "header the proxy sets: it is not shown and runs are not saved.")
     try:
         history = _history_at(database_url() or str(default_path()))
         history.check()
     except StorageError as exc:
         return None, f"{exc} The page works without it; runs are not saved meanwhile."
+    history = history.scoped(workspace)
     warnings = []
     if history.notice and st.session_state.get("_history_notice_seen") != history.notice:
         st.session_state["_history_notice_seen"] = history.notice  # an event: told once per session
@@ -55,7 +75,7 @@ def get_history() -> History | None:
     """The history (None when it cannot be used), with one warning when something is wrong."""
     history, warning = open_history()
     if warning:
-        st.warning(warning, icon=ICON)
+        st.warning(inert(warning), icon=ICON)
     return history
 
 
@@ -65,13 +85,13 @@ def history_action(action: Callable[[], T | None], what: str) -> T | bool | None
     try:
         result = action()
     except StorageError as exc:
-        st.warning(f"Could not {what}: {exc}", icon=ICON)
+        st.warning(f"Could not {what}: {inert(exc)}", icon=ICON)
         return None
     return True if result is None else result
 
 
 def _unsaved(run: Run, secrets: list[str | None], reason: str) -> None:
-    st.warning(f"This run is not saved to the history: {reason}", icon=ICON)
+    st.warning(f"This run is not saved to the history: {inert(reason)}", icon=ICON)
     st.download_button(
         "Export this run (JSONL; History → Import takes it back)", data=run_jsonl(run, secrets),
         file_name=f"playground-run-{run.id}.jsonl", mime="application/jsonl", key=f"unsaved_export:{run.id}",

@@ -15,6 +15,7 @@ import streamlit as st
 from components.connection import current_connection, get_client
 from components.counts import render_counts
 from components.errors import show_problem
+from components.plain import inert
 from components.token_view import render_choices
 from components.whatif import render_whatif
 from components.wire_view import render_wire
@@ -24,6 +25,7 @@ from playground.requests import TextRequest
 from playground.runner import RunResult, completion_tokens, finish, run
 
 REDRAW_EVERY_S = 0.05  # live text redraw interval: redrawing per token is quadratic
+REDRAW_CHARS_PER_S = 100_000  # and longer as the text grows: each redraw sends it whole
 PER_ROW = 4
 
 
@@ -36,13 +38,17 @@ def settle(result_key: str) -> RunResult | None:
 
 
 def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> RunResult:
-    """Send the request, showing each choice's text as it arrives and a Stop button."""
-    result = RunResult(request, prompt_tokens_local=prompt_tokens)
-    st.session_state[result_key] = result
+    """Send the request, showing each choice's text as it arrives and a Stop button.
+
+    The Stop button is the first thing drawn; the text goes into one placeholder per
+    choice, redrawn at most every REDRAW_EVERY_S (more rarely as it grows), never the page;
+    the token view is built once, by the caller, when the run has ended."""
     stop_slot = st.empty()
     if request.streamed:
         stop_slot.button("Stop", key=f"{result_key}_stop", icon=":material/stop_circle:",
                          help="Keep what arrived and stop generating.")
+    result = RunResult(request, prompt_tokens_local=prompt_tokens)
+    st.session_state[result_key] = result
     n = int(request.params.get("n", 1))
     placeholders = []
     for row in range(0, n, PER_ROW):
@@ -54,7 +60,8 @@ def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> Ru
     def draw(current: RunResult, force: bool = False) -> None:
         nonlocal last_draw
         now = time.perf_counter()
-        if not force and now - last_draw < REDRAW_EVERY_S:
+        longest = max((len(c.text) for c in current.choices), default=0)
+        if not force and now - last_draw < max(REDRAW_EVERY_S, longest / REDRAW_CHARS_PER_S):
             return
         last_draw = now
         for choice in current.choices:
@@ -89,7 +96,7 @@ def _status(result: RunResult) -> None:
     if result.stopped:
         st.warning("Stopped: the text that arrived before Stop is kept below.", icon=":material/stop_circle:")
     if parts:
-        st.caption(" · ".join(parts))
+        st.caption(inert(" · ".join(parts)))
 
 
 def render_result(result: RunResult, info: ModelInfo, *, key: str, show_text: bool = True) -> None:

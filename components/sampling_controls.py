@@ -161,9 +161,18 @@ register_widget("model", WidgetKind(None))  # drawn by components/models.py
 # Chat's conversation, drawn by its page; the page gives each message its id.
 register_widget("conversation", WidgetKind(
     None,
-    to_state=lambda p, key, v: {key: [{"role": m["role"], "content": m.get("content", "")} for m in v or []]},
-    from_state=lambda p, key, state: [{"role": m["role"], "content": m.get("content", "")} for m in state.get(key) or []],
+    to_state=lambda p, key, v: {key: [wire_message(m) for m in v or []]},
+    from_state=lambda p, key, state: [wire_message(m) for m in state.get(key) or []],
 ))
+
+
+def wire_message(message: Mapping[str, Any]) -> dict[str, Any]:
+    """A conversation message as sent: role and content, and its tool calls or the call it answers."""
+    out = {"role": message["role"], "content": message.get("content", "")}
+    for extra in ("tool_calls", "tool_call_id"):
+        if message.get(extra):
+            out[extra] = message[extra]
+    return out
 
 
 def kind_of(param: Param) -> WidgetKind:
@@ -244,3 +253,6 @@ def sampling_controls(endpoint: Endpoint, *, prefix: str, names: tuple[str, ...]
         if problem:
             problems.append(ParamProblem(name, problem))
     return Controls(info, values, problems)
+
+
+import components.structured_controls  # noqa: E402,F401  (registers the tools and response-format widgets)

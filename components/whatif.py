@@ -36,10 +36,10 @@ def render_whatif(result: RunResult, info: ModelInfo, *, key: str) -> None:
     if not any(t.top for t in tokens):
         return
     st.subheader("What if", divider="gray")
-    settings_tab, continue_tab = st.tabs(["Under other settings", "Continue from an alternative"])
-    with settings_tab:
+    # Expanders, not tabs: a branch run reruns the page, and tabs would fall back to the first.
+    with st.expander("Under other settings: where a sample would branch", expanded=True):
         _other_settings(tokens, key=key)
-    with continue_tab:
+    with st.expander("Continue from an alternative", expanded=True):
         _continue(result, info, key=key)
 
 
@@ -94,7 +94,7 @@ def _label(tree: list[Branch], branch: Branch) -> str:
     if branch.parent is None:
         return f"original · mean logprob {mean}"
     first = token_label(branch.tokens[0].token, branch.tokens[0].bytes)
-    return f"{'  ' * depth}└ at #{branch.position} of {branch.parent}: {first!r} · mean logprob {mean}"
+    return f"{'  ' * depth}└ at #{branch.position} of {branch.parent}: «{first}» · mean logprob {mean}"
 
 
 def _continue(result: RunResult, info: ModelInfo, *, key: str) -> None:
@@ -115,7 +115,7 @@ def _continue(result: RunResult, info: ModelInfo, *, key: str) -> None:
     generated = [t for t in node.tokens if not t.is_prompt]
     if node.parent is not None:
         render_token_view(node.tokens, key=f"{key}:branch{node.id}")
-    left, middle, right = st.columns([1, 3, 1], vertical_alignment="bottom")
+    left, middle, right = st.columns([1, 2, 1], vertical_alignment="bottom")
     position = left.number_input("At token #", 0, max(len(generated) - 1, 0), 0, key=f"{key}:branch_at{node.id}")
     at = generated[int(position)] if generated else None
     options = [i for i, alt in enumerate(at.top) if not (alt.token == at.token and alt.bytes in (None, at.bytes))] if at else []
@@ -124,9 +124,10 @@ def _continue(result: RunResult, info: ModelInfo, *, key: str) -> None:
         return
     alternative = middle.selectbox(
         "Alternative", options, key=f"{key}:branch_alt{node.id}",
-        format_func=lambda i: f"{token_label(at.top[i].token, at.top[i].bytes)!r}  {at.top[i].prob:.1%}",
+        format_func=lambda i: f"«{token_label(at.top[i].token, at.top[i].bytes)}»  {at.top[i].prob:.1%}",
     )
-    if not right.button("Continue from here", key=f"{key}:branch_go{node.id}", icon=":material/call_split:"):
+    if not right.button("Continue", key=f"{key}:branch_go{node.id}", icon=":material/call_split:",
+                        help="Run again with the prompt, the text up to this token and the alternative, same settings."):
         return
     new_prompt = branch_prompt(node.prompt, generated, int(position), alternative)
     # The same settings, as the completions endpoint takes them; one choice, not streamed.

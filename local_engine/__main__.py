@@ -1,4 +1,6 @@
-"""python -m local_engine --host 127.0.0.1 --port 8765 [--api-key KEY] [--rpm N] ..."""
+"""LOCAL_ENGINE_API_KEY=KEY python -m local_engine --host 127.0.0.1 --port 8765 [--rpm N] ...
+
+The key is best given by environment: a command line is visible to every local account."""
 
 from __future__ import annotations
 
@@ -9,7 +11,13 @@ from pathlib import Path
 
 import uvicorn
 
-from .config import EngineConfig, default_cache_dir, default_data_dir
+from .config import (
+    DEFAULT_MAX_JSON_BYTES,
+    DEFAULT_MAX_UPLOAD_BYTES,
+    EngineConfig,
+    default_cache_dir,
+    default_data_dir,
+)
 from .server import create_app
 
 # Each local model under its own name and under the name an Azure user would typically
@@ -40,13 +48,20 @@ def parse_args(argv: list[str] | None = None) -> tuple[EngineConfig, str]:
     parser.add_argument(
         "--api-key",
         default=os.environ.get("LOCAL_ENGINE_API_KEY"),
-        help="require `Authorization: Bearer KEY` on every request (or set LOCAL_ENGINE_API_KEY)",
+        help="require `Authorization: Bearer KEY` on every request but /health; prefer setting "
+        "LOCAL_ENGINE_API_KEY (a command line is visible to other local accounts)",
     )
     parser.add_argument("--rpm", type=int, default=None, help="at most N requests a minute (429 beyond)")
     parser.add_argument("--data-dir", type=Path, default=default_data_dir(), help="files, jobs, fine-tuned models")
     parser.add_argument("--cache-dir", type=Path, default=default_cache_dir(), help="rebuildable model tables")
     parser.add_argument(
         "--fine-tune-pace", type=float, default=0.5, metavar="SECONDS", help="pause after each training step"
+    )
+    parser.add_argument(
+        "--max-json-bytes", type=int, default=DEFAULT_MAX_JSON_BYTES, help="larger JSON bodies get 413 before parsing"
+    )
+    parser.add_argument(
+        "--max-upload-bytes", type=int, default=DEFAULT_MAX_UPLOAD_BYTES, help="larger uploads (multipart) get 413"
     )
     parser.add_argument("--record-requests", action="store_true", help="keep request bodies for GET /local/requests")
     parser.add_argument(
@@ -68,6 +83,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[EngineConfig, str]:
         cache_dir=args.cache_dir,
         fine_tune_pace=args.fine_tune_pace,
         record_requests=args.record_requests,
+        max_json_bytes=args.max_json_bytes,
+        max_upload_bytes=args.max_upload_bytes,
         azure_deployments=dict(args.azure_deployment) if args.azure_deployment else dict(DEFAULT_AZURE_DEPLOYMENTS),
     ), args.log_level
 

@@ -35,6 +35,8 @@ DEPLOYMENT_ROUTE = re.compile(
     r"^/openai/deployments/(?P<deployment>[^/]+)/(?P<op>completions|chat/completions|embeddings|images/variations)$"
 )
 PASS_THROUGH = re.compile(r"^/openai/(?P<rest>files.*|fine_tuning/.*|models.*)$")
+# The GA "v1" layout: OpenAI's paths under /openai/v1, no api-version, the body's model a deployment.
+GA_ROUTE = re.compile(r"^/openai/v1/(?P<rest>chat/completions|responses(/.*)?|embeddings|models.*)$")
 FILTERED_OPS = ("completions", "chat/completions")
 
 _SAFE = {"filtered": False, "severity": "safe"}
@@ -103,6 +105,10 @@ class AzureLayout:
         if scope["type"] != "http" or not path.startswith("/openai/"):
             await self.app(scope, receive, send)
             return
+        ga = GA_ROUTE.match(path)
+        if ga:
+            await self._ga(scope, receive, send, ga["rest"])
+            return
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         version = (query.get("api-version") or [None])[0]
         if version is None:
@@ -134,6 +140,22 @@ class AzureLayout:
             await self.app({**scope, "path": new_path, "raw_path": new_path.encode()}, receive, send)
             return
         await _send_json(send, *NOT_FOUND)
+
+    async def _ga(self, scope: dict, receive: Callable, send: Callable, rest: str) -> None:
+        """/openai/v1/...: the same route under /v1, a deployment name in "model" read as its model."""
+        if scope["method"] == "POST":
+            body = await read_body(receive)
+            try:
+                name = json.loads(body or b"null").get("model")
+            except (ValueError, AttributeError):
+                name = None
+            receive = replaying(body, receive)
+            if isinstance(name, str) and name in self.deployments:
+                receive = await _with_model(scope, receive, self.deployments[name])
+        if rest == "chat/completions":
+            send = _FilterResultsSender(send)
+        new_path = f"/v1/{rest}"
+        await self.app({**scope, "path": new_path, "raw_path": new_path.encode()}, receive, send)
 
     async def _list_deployments(self, scope: dict, receive: Callable, send: Callable) -> None:
         """GET /openai/deployments: the deployment list of the 2022-12-01 data plane, which

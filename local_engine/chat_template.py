@@ -23,9 +23,14 @@ content's tokens plus those of its label and separators (3 as a rule: "User", ".
 merges across the boundaries ("hi.\\n\\n" ends in the one token ".\\n\\n"), the split per
 message is approximate; the total is exact.
 
-Not supported (400, with the offending param): tool and function messages, assistant
-messages carrying tool_calls/function_call without text, and non-text content parts
-(images, audio, files). The model reads text only.
+Tool calls: an assistant message's `tool_calls` are rendered after its text, one per line,
+in the form the model writes them (`local_engine.tool_calls.render_call`); a `tool` message
+(or a legacy `function` one) is a paragraph headed "Tool". As with the API, a `tool` message
+must answer a `tool_call_id` of the assistant message before it, and every call of an
+assistant message must be answered before the conversation goes on.
+
+Not supported (400, with the offending param): non-text content parts (images, audio,
+files). The model reads text only.
 """
 
 from __future__ import annotations
@@ -33,8 +38,12 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .errors import invalid
+from .tool_calls import render_call
 
-ROLE_LABELS = {"system": "System", "developer": "System", "user": "User", "assistant": "Assistant"}
+ROLE_LABELS = {
+    "system": "System", "developer": "System", "user": "User", "assistant": "Assistant",
+    "tool": "Tool", "function": "Tool",
+}
 REPLY_PREFIX = "Assistant.\n\n"
 SEPARATOR = "\n\n"
 
@@ -47,24 +56,14 @@ def message_text(message: Any, index: int) -> str:
     role = message.get("role")
     if role is None:
         raise invalid(f"Missing required parameter: '{where}.role'.", f"{where}.role")
-    if role in ("tool", "function"):
-        raise invalid(
-            f"Invalid value for '{where}.role': the local text model does not support tools, "
-            f"so '{role}' messages cannot be used. Remove them or use a provider with tool calling.",
-            f"{where}.role",
-        )
     if role not in ROLE_LABELS:
         raise invalid(
-            f"Invalid value: '{role}'. Supported values are: 'system', 'developer', 'user', and 'assistant'.",
+            f"Invalid value: '{role}'. Supported values are: 'system', 'developer', 'user', 'assistant', "
+            "'tool', and 'function'.",
             f"{where}.role",
         )
     content = message.get("content")
     if content is None:
-        if role == "assistant" and (message.get("tool_calls") or message.get("function_call")):
-            raise invalid(
-                f"Invalid value for '{where}': the local text model does not support tool calls.",
-                f"{where}.tool_calls",
-            )
         if role == "assistant":
             return ""
         raise invalid(f"Missing required parameter: '{where}.content'.", f"{where}.content")
@@ -94,12 +93,65 @@ def message_text(message: Any, index: int) -> str:
     )
 
 
+def _calls_text(message: dict[str, Any], where: str) -> tuple[list[str], list[str]]:
+    """The rendered lines of an assistant message's tool calls, and their ids."""
+    calls = message.get("tool_calls") or []
+    legacy = message.get("function_call")
+    if legacy:
+        calls = [*calls, {"id": None, "type": "function", "function": legacy}]
+    if not isinstance(calls, list):
+        raise invalid(f"Invalid type for '{where}.tool_calls': expected an array.", f"{where}.tool_calls")
+    lines, ids = [], []
+    for j, call in enumerate(calls):
+        cwhere = f"{where}.tool_calls[{j}]"
+        fn = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not isinstance(fn.get("arguments"), str):
+            raise invalid(
+                f"Invalid value for '{cwhere}': expected {{\"id\", \"type\": \"function\", "
+                "\"function\": {\"name\", \"arguments\"}} with string name and arguments.",
+                cwhere,
+            )
+        lines.append(render_call(fn["name"], fn["arguments"]))
+        if call.get("id") is not None:
+            ids.append(call["id"])
+    return lines, ids
+
+
+def _unanswered(pending: list[str], param: str) -> Exception:
+    return invalid(
+        "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+        f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(pending)}",
+        param,
+    )
+
+
 def render(messages: Sequence[Any]) -> str:
     """The prompt text for these messages (without the leading <|endoftext|>)."""
     parts = []
+    pending: list[str] = []  # tool_call_ids still to be answered
     for i, message in enumerate(messages):
+        where = f"messages[{i}]"
         text = message_text(message, i)
-        parts.append(f"{ROLE_LABELS[message['role']]}.\n\n{text}{SEPARATOR}")
+        role = message["role"]
+        if role == "tool":
+            call_id = message.get("tool_call_id")
+            if not isinstance(call_id, str):
+                raise invalid(f"Missing required parameter: '{where}.tool_call_id'.", f"{where}.tool_call_id")
+            if call_id not in pending:
+                raise invalid(
+                    "Invalid parameter: messages with role 'tool' must be a response to a preceeding "
+                    "message with 'tool_calls'.",
+                    f"{where}.role",
+                )
+            pending.remove(call_id)
+        elif pending:
+            raise _unanswered(pending, f"messages.[{i}].role")
+        if role == "assistant":
+            lines, pending = _calls_text(message, where)
+            text = "\n".join([text, *lines] if text else lines)
+        parts.append(f"{ROLE_LABELS[role]}.\n\n{text}{SEPARATOR}")
+    if pending:
+        raise _unanswered(pending, "messages")
     parts.append(REPLY_PREFIX)
     return "".join(parts)
 

@@ -6,6 +6,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+DEFAULT_MAX_JSON_BYTES = 8 * 1024 * 1024
+DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+
 
 def default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
@@ -33,6 +36,9 @@ class EngineConfig:
     record_requests: bool = False
     # Azure deployment name -> model id.
     azure_deployments: dict[str, str] = field(default_factory=dict)
+    # Bodies beyond these get 413 before parsing. Uploads: the API's 512 MB per file.
+    max_json_bytes: int = DEFAULT_MAX_JSON_BYTES
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
 
     def __repr__(self) -> str:  # never print the key
         key = "set" if self.api_key else None

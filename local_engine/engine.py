@@ -1,14 +1,20 @@
-"""The engine's shared state: its settings and the models it serves."""
+"""The engine's shared state: its settings, the models it serves, its files and jobs.
+
+Domain code: no HTTP here (routes reach this through `request.app.state.engine`)."""
 
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import EngineConfig
 from .errors import model_not_found
+from .files import FileStore
+
+if TYPE_CHECKING:
+    from .fine_tune import FineTuning
 
 
 @dataclass
@@ -25,11 +31,16 @@ class ModelCard:
         return {"id": self.id, "object": "model", "created": self.created, "owned_by": self.owned_by}
 
 
+@dataclass
 class Engine:
-    def __init__(self, config: EngineConfig) -> None:
-        self.config = config
-        self._models: dict[str, ModelCard] = {}
-        self._lock = threading.Lock()
+    config: EngineConfig
+    files: FileStore = field(init=False)
+    fine_tuning: FineTuning | None = None  # started once the text model is loaded
+    _models: dict[str, ModelCard] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.files = FileStore(self.config.data_dir / "files")
 
     def register(self, card: ModelCard) -> None:
         with self._lock:

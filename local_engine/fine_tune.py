@@ -86,6 +86,7 @@ import numpy as np
 from . import chat_template, embedder, lm
 from .engine import Engine, ModelCard
 from .errors import APIError, invalid
+from .files import new_id
 from .head import BASE_LEARNING_RATE, Featurizer, Head, Positions, Trainer
 from .jsonl import read_jsonl
 
@@ -251,7 +252,7 @@ class FineTuning:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.files = engine.files  # type: ignore[attr-defined]  # set by routes.files.setup
+        self.files = engine.files
         root = Path(engine.config.data_dir) / "fine_tuning"
         self.jobs_dir, self.models_dir = root / "jobs", root / "models"
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
@@ -333,8 +334,6 @@ class FineTuning:
 
     def _event(self, job_id: str, message: str, level: str = "info", data: dict | None = None,
                kind: str = "message") -> None:
-        from .routes.files import new_id
-
         event = {
             "object": "fine_tuning.job.event", "id": new_id("ftevent-"), "created_at": int(time.time()),
             "level": level, "message": message, "data": data or {}, "type": kind,
@@ -358,8 +357,6 @@ class FineTuning:
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         request = _check_create(body, self.engine, self.files)
-        from .routes.files import new_id
-
         job_id = new_id("ftjob-")
         hyper = request["hyperparameters"]
         job = {
@@ -583,8 +580,6 @@ class FineTuning:
         for model, filename in ids:
             self._save_model(filename, {"id": model, "created": created, "job": job_id, "owned_by": "user"}, layers)
             self.engine.register(ModelCard(model, kind="text", owned_by="user", created=created, served_by=served))
-        from .routes.files import new_id
-
         checkpoint = {
             "object": "fine_tuning.job.checkpoint", "id": new_id("ftckpt_"), "created_at": created,
             "fine_tuned_model_checkpoint": ids[0][0], "fine_tuning_job_id": job_id, "step_number": step,

@@ -20,8 +20,12 @@ from starlette.responses import JSONResponse
 from .asgi import read_body, replaying
 from .azure import INVALID_KEY
 from .errors import APIError
+from .http_errors import error_response
 
-OPEN_PATHS = ("/health", "/files-public/", "/images-public/")
+# Without a key: the health probe, and the image URLs the engine hands out (each a random
+# 128-bit name that expires after an hour, as the API's own image URLs do).
+HEALTH_PATH = "/health"
+PUBLIC_IMAGES = "/images-public/"
 
 
 class RateLimiter:
@@ -103,7 +107,7 @@ class Gate:
         self.state = state
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(OPEN_PATHS) or scope["path"] == "/local/requests":
+        if scope["type"] != "http" or scope["path"] == HEALTH_PATH or scope["path"].startswith(PUBLIC_IMAGES):
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -123,7 +127,7 @@ class Gate:
                     else "You didn't provide an API key. Send it as `Authorization: Bearer <key>`.",
                     code="invalid_api_key",
                 )
-                await error.response()(scope, receive, send)
+                await error_response(error)(scope, receive, send)
                 return
 
         extra: dict[str, str] = {}
@@ -140,7 +144,7 @@ class Gate:
                     code="rate_limit_exceeded",
                     headers={**extra, "retry-after": str(wait), "retry-after-ms": str(int(reset * 1000))},
                 )
-                await error.response()(scope, receive, send)
+                await error_response(error)(scope, receive, send)
                 return
 
         if self.state.recorded is not None and scope["method"] == "POST":
@@ -166,7 +170,7 @@ class Gate:
         if headers.get("content-type", "").startswith("application/json"):
             try:
                 entry["body"] = json.loads(body or b"null")
-            except ValueError:
+            except (ValueError, RecursionError):
                 entry["body"] = None
         elif headers.get("content-type", "").startswith("multipart/form-data"):
             entry["body"] = _form_fields(headers["content-type"], body)

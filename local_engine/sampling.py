@@ -37,6 +37,9 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from .cancel import stop_if_client_gone
+from .constrained import Constraint
+from .constrained import top_k as allowed_top_k
 from .lm import NextDist, TextModel
 
 
@@ -257,8 +260,10 @@ class Generation:
         context: Sequence[int],
         params: SamplingParams,
         rng: np.random.Generator,
+        constraint: Constraint | None = None,
     ) -> None:
         self.model = model
+        self.constraint = constraint  # a grammar's token mask (see local_engine.constrained)
         self.context = list(context)
         self.params = params
         self.rng = rng
@@ -278,9 +283,17 @@ class Generation:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         buf = StopBuffer(params.stop)
         want_top = params.top_logprobs
+        constraint = self.constraint
         for _ in range(params.max_tokens):
+            stop_if_client_gone()
             dist = model.next_dist(ctx)
-            tok = choose(dist, params, counts, self.rng)
+            if constraint is not None:
+                dist = constraint.restrict(dist)
+                with np.errstate(divide="ignore"):  # masked ids have probability 0
+                    tok = choose(dist, params, counts, self.rng)
+                constraint.consume(tok)
+            else:
+                tok = choose(dist, params, counts, self.rng)
             if is_special(model, tok):
                 # The end of the text, not a token of it: like the API, not in usage.
                 self.finish_reason = "stop"
@@ -292,7 +305,7 @@ class Generation:
             counts[tok] = counts.get(tok, 0) + 1
             top: list[tuple[int, float]] = []
             if want_top:
-                ids, lps = model.top_k(dist, want_top)
+                ids, lps = model.top_k(dist, want_top) if constraint is None else allowed_top_k(dist, want_top)
                 top = list(zip(ids.tolist(), lps.tolist()))
             raw = model.token_bytes(tok)
             info = TokenInfo(tok, lp, top, raw)

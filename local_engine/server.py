@@ -7,18 +7,19 @@ import logging
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from .azure import AzureLayout
+from .bounds import Bounds
 from .config import EngineConfig
 from .engine import Engine
-from .errors import install_handlers
 from .gate import Gate, GateState
+from .http_errors import AsciiJSONResponse, install_handlers
 
 log = logging.getLogger("local_engine")
 
 # Order matters only for start-up: text models load first.
-ROUTE_MODULES = ("models", "text", "embeddings", "files", "fine_tuning", "images")
+ROUTE_MODULES = ("models", "text", "responses", "embeddings", "files", "fine_tuning", "images")
 
 
 def create_app(config: EngineConfig) -> FastAPI:
@@ -42,20 +43,22 @@ def create_app(config: EngineConfig) -> FastAPI:
     for module in modules:
         app.include_router(module.router)
 
-    # Outermost first: the gate (key, rate limit) sees every request, then Azure's layout
-    # is rewritten onto the /v1 routes.
+    # Outermost first: the bounds (body size, disconnects), then the gate (key, rate limit)
+    # sees every request, then Azure's layout is rewritten onto the /v1 routes.
     app.add_middleware(AzureLayout, deployments=config.azure_deployments)
     gate = GateState(api_key=config.api_key, rpm=config.rpm, record=config.record_requests)
     app.add_middleware(Gate, state=gate)
+    app.add_middleware(Bounds, json_limit=config.max_json_bytes, upload_limit=config.max_upload_bytes)
 
     @app.get("/health")
     def health() -> dict:
         return {"status": "ok", "models": [c.id for c in engine.models()]}
 
     @app.get("/local/requests")
-    def recorded_requests(request: Request) -> dict:
-        """The bodies of the last POST requests, when started with --record-requests."""
-        return {"data": list(gate.recorded or [])}
+    def recorded_requests() -> AsciiJSONResponse:
+        """The bodies of the last POST requests, when started with --record-requests (they
+        may quote malformed text, hence ASCII)."""
+        return AsciiJSONResponse({"data": list(gate.recorded or [])})
 
     @app.delete("/local/requests")
     def clear_recorded_requests() -> dict:

@@ -28,7 +28,9 @@ TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
 REPLY_PRIMING = 3
 
-_LOCAL_LABELS = {"system": "System", "developer": "System", "user": "User", "assistant": "Assistant"}
+_LOCAL_LABELS = {
+    "system": "System", "developer": "System", "user": "User", "assistant": "Assistant", "tool": "Tool", "function": "Tool",
+}
 
 
 def uses_local_template(model: str) -> bool:
@@ -53,8 +55,18 @@ def message_text(message: dict[str, Any]) -> str:
 
 def local_chat_prompt(messages: Sequence[dict[str, Any]]) -> str:
     """The text local-text reads for these messages (see the module docstring)."""
-    body = "".join(f"{_LOCAL_LABELS.get(m.get('role', 'user'), 'User')}.\n\n{message_text(m)}\n\n" for m in messages)
+    body = "".join(f"{_LOCAL_LABELS.get(m.get('role', 'user'), 'User')}.\n\n{_local_text(m)}\n\n" for m in messages)
     return body + "Assistant.\n\n"
+
+
+def _local_text(message: dict[str, Any]) -> str:
+    """A message as local-text reads it: its text, then each tool call on a line as the model writes it."""
+    text = message_text(message)
+    calls = [
+        f'{{"name": "{(c.get("function") or {}).get("name", "")}", "arguments": {(c.get("function") or {}).get("arguments", "")}}}'
+        for c in message.get("tool_calls") or []
+    ]
+    return "\n".join([text, *calls] if text else calls)
 
 
 def count_chat(messages: Sequence[dict[str, Any]], model: str) -> int:

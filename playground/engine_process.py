@@ -1,5 +1,10 @@
 """The embedded local engine: started once per app process on a free loopback port.
 
+It gets a random key of its own (by environment: a command line is readable by every local
+account), keeps its files, jobs and fine-tuned models under this app's data directory
+(PLAYGROUND_DATA_DIR), and logs there, in a directory only this account can read. Loopback
+is reachable by other accounts on the machine: the key is what keeps them out.
+
 PLAYGROUND_ENGINE_URL points the app at an engine that is already running instead
 (tests, or a shared one); PLAYGROUND_ENGINE_KEY is its key, if it needs one.
 """
@@ -8,25 +13,29 @@ from __future__ import annotations
 
 import atexit
 import os
+import secrets
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
+from playground.paths import app_data_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 120.0
+# Secrets of the app that the engine has no use for: not passed on.
+_NOT_FOR_THE_ENGINE = ("OPENAI_API_KEY", "PLAYGROUND_ENGINE_KEY", "AZURE_OPENAI_API_KEY")
 
 
 @dataclass(frozen=True)
 class LocalEngine:
     base_url: str  # ".../v1"
-    api_key: str | None
+    api_key: str | None = field(repr=False)
     log_path: Path | None
 
 
@@ -60,13 +69,24 @@ def _wait_ready(root: str, process: subprocess.Popen | None, log_path: Path | No
     raise EngineStartError(f"The local engine did not answer at {root} within {READY_TIMEOUT:.0f} s.")
 
 
-def _stop() -> None:
+def engine_dir() -> Path:
+    """<PLAYGROUND_DATA_DIR>/engine, readable by this account only."""
+    directory = app_data_dir() / "engine"
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)
+    return directory
+
+
+def stop_local_engine() -> None:
+    """Stop the engine this process started (if any); the next local_engine() starts a new one."""
+    global _engine, _process
     if _process is not None and _process.poll() is None:
         _process.terminate()
         try:
             _process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             _process.kill()
+    _engine = _process = None
 
 
 def local_engine() -> LocalEngine:
@@ -82,16 +102,23 @@ def local_engine() -> LocalEngine:
             _engine = LocalEngine(f"{root}/v1", os.environ.get("PLAYGROUND_ENGINE_KEY") or None, None)
             return _engine
         port = _free_port()
-        log_path = Path(tempfile.gettempdir()) / f"playground-engine-{port}.log"
-        log = open(log_path, "wb")
-        _process = subprocess.Popen(
-            [sys.executable, "-m", "local_engine", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        atexit.register(_stop)
+        key = secrets.token_urlsafe(32)
+        directory = engine_dir()
+        log_path = directory / "engine.log"
+        env = {name: value for name, value in os.environ.items() if name not in _NOT_FOR_THE_ENGINE}
+        env["LOCAL_ENGINE_API_KEY"] = key
+        log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(log_fd, "wb") as log:
+            _process = subprocess.Popen(
+                [sys.executable, "-m", "local_engine", "--host", "127.0.0.1", "--port", str(port),
+                 "--data-dir", str(directory / "data")],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        atexit.register(stop_local_engine)
         root = f"http://127.0.0.1:{port}"
         _wait_ready(root, _process, log_path)
-        _engine = LocalEngine(f"{root}/v1", None, log_path)
+        _engine = LocalEngine(f"{root}/v1", key, log_path)
         return _engine

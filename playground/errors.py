@@ -114,7 +114,7 @@ def explain(exc: BaseException, *, secrets: Iterable[str | None] = (), where: st
         if isinstance(exc, openai.NotFoundError):
             return Problem("Not found (404).", message, "Pick another model from the list, or check the deployment name or URL.", param=param)
         if isinstance(exc, openai.BadRequestError) or isinstance(exc, openai.UnprocessableEntityError):
-            title = f"The server refused the parameter `{param}` ({status})." if param else f"The server refused the request ({status})."
+            title = f"The server refused the parameter '{param}' ({status})." if param else f"The server refused the request ({status})."
             return Problem(title, message, "Change that value and run again." if param else "Check the inputs and run again.", param=param)
         if isinstance(exc, openai.InternalServerError) or status >= 500:
             return Problem(f"The server failed ({status}).", message, "This is on the server's side. Try again in a moment.", param=param)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import copy
 import json
 import os
 import re
@@ -40,7 +41,16 @@ from playground.db import (
 )
 from playground.errors import scrub
 from playground.logprobs import Alternative, TokenInfo
-from playground.migrations import MIGRATIONS, PG_SEARCH_TEXT, SCHEMA_VERSION, clean_tags, fts5_available, migrate, read_version
+from playground.migrations import (
+    LOCAL_WORKSPACE,
+    MIGRATIONS,
+    PG_SEARCH_TEXT,
+    SCHEMA_VERSION,
+    clean_tags,
+    fts5_available,
+    migrate,
+    read_version,
+)
 from playground.paths import app_data_dir
 from playground.recovery import recover
 from playground.runner import RunResult
@@ -60,6 +70,10 @@ _DROPPED_KEYS = frozenset({"headers", "extra_headers", "api_key", "authorization
 
 class HistoryUnavailable(StorageError):
     """The history cannot be used now (cannot be created, read, or reached); nothing was changed."""
+
+
+class PresetExists(StorageError):
+    """A preset of that name is already saved (and overwrite was not asked for)."""
 
 
 class HistoryBusy(HistoryUnavailable):
@@ -93,6 +107,7 @@ class Run:
     tags: list[str] = field(default_factory=list)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     created: float = field(default_factory=time.time)
+    shared: bool = False  # visible to the whole team, not only to its workspace
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -271,7 +286,7 @@ def safe_json(value: Any, secrets: Iterable[str | None] = ()) -> str:
 Row = tuple[tuple[Any, ...], list[str]]
 _INSERT = (
     "INSERT INTO runs (id, created, endpoint, model, provider, request, response, usage, latency, ttft, cost, title, "
-    "prompt_text, response_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    "prompt_text, response_text, workspace, shared) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 
 
@@ -279,7 +294,7 @@ def _text(value: str) -> str:
     return value.replace("\x00", "")  # PostgreSQL text cannot hold NUL; SQLite's search ignores it
 
 
-def _row(run: Run, secrets: list[str | None]) -> Row:
+def _row(run: Run, secrets: list[str | None], workspace: str) -> Row:
     """The runs-table row of `run`, every JSON field scrubbed, and its tags."""
     request = safe_json(run.request, secrets)
     response = safe_json(run.response, secrets)
@@ -298,6 +313,8 @@ def _row(run: Run, secrets: list[str | None]) -> Row:
         _text(scrub(run.title, secrets)),
         _text(prompt_text_of(json.loads(request))),
         _text(response_text_of(json.loads(response))),
+        workspace,
+        int(bool(run.shared)),
     )
     return row, clean_tags(run.tags)
 
@@ -326,9 +343,19 @@ def _run_of_row(row: dict[str, Any]) -> Run | None:
         return None
 
 
+@dataclass
+class _Outbox:
+    """Runs waiting for another process's lock to go, saved in order by one thread."""
+
+    rows: list[Row] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    flusher: threading.Thread | None = None
+
+
 class History:
     """The run history: a SQLite file at `path` (default: default_path()), or PostgreSQL at
-    `url` (default, when no path is given: PLAYGROUND_DATABASE_URL). Holds no connection
+    `url` (or a `path` that is a postgresql:// URL; when neither is given:
+    PLAYGROUND_DATABASE_URL). Holds no connection
     between calls that another thread could trip on: safe to share between sessions.
 
     `notice`: what happened when it was opened, once (a damaged file set aside and what was
@@ -336,6 +363,8 @@ class History:
     Raises HistoryUnavailable when it cannot be used at all."""
 
     def __init__(self, path: Path | str | None = None, *, url: str | None = None) -> None:
+        if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+            path, url = None, path
         self.url = url if url is not None else (database_url() if path is None else None)
         self.path: Path | None = None
         self.db: SqliteDatabase | PostgresDatabase
@@ -351,13 +380,22 @@ class History:
         self.has_trigram = False
         self._version = 0
         self._reopen = threading.RLock()
-        self._outbox: list[Row] = []  # runs waiting for a lock to go: saved in order by _flush_loop
-        self._outbox_lock = threading.Lock()
-        self._flusher: threading.Thread | None = None
+        self.workspace = LOCAL_WORKSPACE
+        self._queue = _Outbox()  # shared by every workspace's view
         self._open()
 
     def where(self) -> str:
         return self.db.describe()
+
+    def scoped(self, workspace: str) -> History:
+        """The same history as `workspace` sees it: its own runs and presets, and those
+        shared with the team; what it saves belongs to it."""
+        view = copy.copy(self)
+        view.workspace = workspace
+        return view
+
+    def _visible(self, alias: str = "r") -> tuple[str, list[Any]]:
+        return f"({alias}.workspace = ? OR {alias}.shared = 1)", [self.workspace]
 
     # opening ---------------------------------------------------------------------------
 
@@ -487,7 +525,7 @@ class History:
         presets = 0
         for preset in recovered.presets if recovered else []:
             with contextlib.suppress(KeyError, TypeError, ValueError, StorageError):
-                self._put_preset(str(preset["page"]), str(preset["name"]), json.loads(preset["controls"]))
+                self._put_preset(str(preset["page"]), str(preset["name"]), json.loads(preset["controls"]), overwrite=True)
                 presets += 1
         if added or presets:
             saved = f"{added} run{'s' if added != 1 else ''}" + (f" and {presets} preset{'s' if presets != 1 else ''}" if presets else "")
@@ -543,7 +581,7 @@ class History:
     def add(self, run: Run, *, secrets: Iterable[str | None] = ()) -> str:
         """Save `run` (scrubbed of `secrets` and key-like text), waiting up to LOCK_WAIT_S
         for another process's lock; returns its id."""
-        row, tags = _row(run, list(secrets))
+        row, tags = _row(run, list(secrets), self.workspace)
         self._write_waiting(lambda db: _insert(db, row, tags))
         return run.id
 
@@ -552,26 +590,27 @@ class History:
         it in the background as soon as the lock is gone (False; `pending()` lists it).
         Raises StorageError when it cannot be saved at all (read-only, unreachable): the
         caller still has the run."""
-        prepared = _row(run, list(secrets))
-        with self._outbox_lock:
-            if not self._outbox:  # runs already waiting go first: the order is kept
+        prepared = _row(run, list(secrets), self.workspace)
+        queue = self._queue
+        with queue.lock:
+            if not queue.rows:  # runs already waiting go first: the order is kept
                 try:
                     with self._write(busy_ms=QUICK_WAIT_MS) as db:
                         _insert(db, *prepared, if_absent=True)
                     return True
                 except Locked:
                     pass
-            self._outbox.append(prepared)
-            if self._flusher is None:
-                self._flusher = threading.Thread(target=self._flush_loop, name="history-outbox", daemon=True)
-                self._flusher.start()
+            queue.rows.append(prepared)
+            if queue.flusher is None:
+                queue.flusher = threading.Thread(target=self._flush_loop, name="history-outbox", daemon=True)
+                queue.flusher.start()
                 atexit.register(self.flush, LOCK_WAIT_S)
         return False
 
     def pending(self) -> list[str]:
         """Ids of runs queued by save() and not written yet."""
-        with self._outbox_lock:
-            return [row[0] for row, _ in self._outbox]
+        with self._queue.lock:
+            return [row[0] for row, _ in self._queue.rows]
 
     def flush(self, timeout: float = LOCK_WAIT_S) -> bool:
         """Wait until every queued run is written (True) or `timeout` passes (False)."""
@@ -584,10 +623,10 @@ class History:
 
     def _flush_loop(self) -> None:
         while True:
-            with self._outbox_lock:
-                batch = list(self._outbox)
+            with self._queue.lock:
+                batch = list(self._queue.rows)
                 if not batch:
-                    self._flusher = None
+                    self._queue.flusher = None
                     return
             try:
                 with self._write(busy_ms=5_000) as db:
@@ -596,21 +635,27 @@ class History:
             except StorageError:
                 time.sleep(0.5)  # still locked (or worse): the runs stay queued and are tried again
                 continue
-            with self._outbox_lock:
-                del self._outbox[: len(batch)]  # runs queued meanwhile stay
+            with self._queue.lock:
+                del self._queue.rows[: len(batch)]  # runs queued meanwhile stay
 
     def add_many(self, runs: Iterable[Run], *, secrets: Iterable[str | None] = ()) -> tuple[int, int]:
         """Save runs in one transaction, skipping ids already here: (added, skipped)."""
         secrets = list(secrets)
-        prepared = [_row(run, secrets) for run in runs]
+        prepared = [_row(run, secrets, self.workspace) for run in runs]
         added = self._write_waiting(lambda db: sum(_insert(db, row, tags, if_absent=True) for row, tags in prepared))
         return added, len(prepared) - added
 
-    def update(self, run_id: str, *, title: str | None = None, tags: Iterable[str] | None = None) -> None:
+    def update(self, run_id: str, *, title: str | None = None, tags: Iterable[str] | None = None,
+               shared: bool | None = None) -> None:
+        """Change a run of this workspace (KeyError: no such run; ReadOnly: another's)."""
         with self._write() as db:
-            found = db.execute("SELECT seq FROM runs WHERE id = ?", (run_id,)).fetchone()
+            found = db.execute("SELECT seq, workspace FROM runs WHERE id = ?", (run_id,)).fetchone()
             if found is None:
                 raise KeyError(run_id)
+            if found[1] != self.workspace:
+                raise ReadOnly("this run belongs to another workspace: only its owner can change it")
+            if shared is not None:
+                db.execute("UPDATE runs SET shared = ? WHERE seq = ?", (int(shared), found[0]))
             if title is not None:
                 db.execute("UPDATE runs SET title = ? WHERE seq = ?", (_text(scrub(title.strip())), found[0]))
             if tags is not None:
@@ -620,21 +665,21 @@ class History:
     def delete(self, run_ids: Iterable[str]) -> int:
         ids = list(run_ids)
         with self._write() as db:
-            return sum(db.execute("DELETE FROM runs WHERE id = ?", (i,)).rowcount for i in ids)
+            return sum(db.execute("DELETE FROM runs WHERE id = ? AND workspace = ?", (i, self.workspace)).rowcount for i in ids)
 
     # reading ---------------------------------------------------------------------------
 
     def get(self, run_id: str) -> Run | None:
         with self.db.connect() as db:
             row = db.execute(
-                "SELECT seq, id, created, endpoint, model, provider, request, response, usage, latency, ttft, cost, title "
-                "FROM runs WHERE id = ?",
-                (run_id,),
+                "SELECT seq, id, created, endpoint, model, provider, request, response, usage, latency, ttft, cost, title, shared "
+                f"FROM runs r WHERE id = ? AND {self._visible()[0]}",
+                (run_id, self.workspace),
             ).fetchone()
             if row is None:
                 return None
             tags = sorted(t for (t,) in db.execute("SELECT tag FROM run_tags WHERE run_seq = ?", (row[0],)))
-        _, id_, created, endpoint, model, provider, request, response, usage, latency, ttft, cost, title = row
+        _, id_, created, endpoint, model, provider, request, response, usage, latency, ttft, cost, title, shared = row
         return Run(
             id=id_,
             created=created,
@@ -649,19 +694,24 @@ class History:
             cost=cost,
             title=title,
             tags=tags,
+            shared=bool(shared),
         )
 
     def count(self) -> int:
+        visible, args = self._visible()
         with self.db.connect() as db:
-            return db.execute("SELECT count(*) FROM runs").fetchone()[0]
+            return db.execute(f"SELECT count(*) FROM runs r WHERE {visible}", args).fetchone()[0]
 
     def models(self) -> list[str]:
+        visible, args = self._visible()
         with self.db.connect() as db:
-            return sorted(m for (m,) in db.execute("SELECT DISTINCT model FROM runs"))
+            return sorted(m for (m,) in db.execute(f"SELECT DISTINCT model FROM runs r WHERE {visible}", args))
 
     def tags(self) -> list[str]:
+        visible, args = self._visible()
         with self.db.connect() as db:
-            return sorted(t for (t,) in db.execute("SELECT DISTINCT tag FROM run_tags"))
+            return sorted(t for (t,) in db.execute(
+                f"SELECT DISTINCT t.tag FROM run_tags t JOIN runs r ON r.seq = t.run_seq WHERE {visible}", args))
 
     def search(self, where: RunFilter = RunFilter(), *, limit: int = 50, offset: int = 0) -> SearchPage:
         """Matching runs, newest first, one page of them, and how many match in all."""
@@ -692,8 +742,8 @@ class History:
         )
 
     def _conditions(self, where: RunFilter) -> tuple[list[str], list[Any]]:
-        clauses: list[str] = []
-        args: list[Any] = []
+        visible, args = self._visible()
+        clauses: list[str] = [visible]
         if where.model:
             clauses.append("r.model = ?")
             args.append(where.model)
@@ -760,32 +810,52 @@ class History:
 
     # presets -----------------------------------------------------------------------------
 
-    def _put_preset(self, page: str, name: str, controls: dict[str, Any]) -> None:
+    def _put_preset(self, page: str, name: str, controls: dict[str, Any], *, overwrite: bool) -> None:
         with self._write() as db:
-            db.execute(
-                "INSERT INTO presets (page, name, controls, updated) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (page, name) DO UPDATE SET controls = excluded.controls, updated = excluded.updated",
-                (page, _text(name), safe_json(controls), time.time()),
-            )
+            upsert = "DO UPDATE SET controls = excluded.controls, updated = excluded.updated" if overwrite else "DO NOTHING"
+            added = db.execute(
+                "INSERT INTO presets (workspace, page, name, controls, updated) VALUES (?, ?, ?, ?, ?) "
+                f"ON CONFLICT (workspace, page, name) {upsert} RETURNING name",
+                (self.workspace, page, _text(name), safe_json(controls), time.time()),
+            ).fetchone()
+        if added is None:
+            raise PresetExists(f"a preset named “{name}” already exists here: choose another name, or delete that one first")
 
-    def save_preset(self, page: str, name: str, controls: dict[str, Any]) -> None:
+    def save_preset(self, page: str, name: str, controls: dict[str, Any], *, overwrite: bool = False) -> None:
+        """Save a preset of this workspace. A name already taken raises PresetExists unless
+        `overwrite` says to replace it: nothing is replaced silently."""
         name = name.strip()
         if not name:
             raise ValueError("A preset needs a name.")
-        self._put_preset(page, name, controls)
+        self._put_preset(page, name, controls, overwrite=overwrite)
 
     def presets(self, page: str) -> list[str]:
+        """This workspace's presets and those shared with the team."""
+        visible, args = self._visible("p")
         with self.db.connect() as db:
-            return sorted(n for (n,) in db.execute("SELECT name FROM presets WHERE page = ?", (page,)))
+            return sorted({n for (n,) in db.execute(f"SELECT name FROM presets p WHERE page = ? AND {visible}", [page, *args])})
 
     def load_preset(self, page: str, name: str) -> dict[str, Any] | None:
+        visible, args = self._visible("p")
         with self.db.connect() as db:
-            row = db.execute("SELECT controls FROM presets WHERE page = ? AND name = ?", (page, name)).fetchone()
+            row = db.execute(
+                f"SELECT controls FROM presets p WHERE page = ? AND name = ? AND {visible} "
+                "ORDER BY CASE WHEN workspace = ? THEN 0 ELSE 1 END, updated DESC",  # one's own first
+                [page, name, *args, self.workspace],
+            ).fetchone()
         return None if row is None else json.loads(row[0])
 
     def delete_preset(self, page: str, name: str) -> None:
         with self._write() as db:
-            db.execute("DELETE FROM presets WHERE page = ? AND name = ?", (page, name))
+            db.execute("DELETE FROM presets WHERE workspace = ? AND page = ? AND name = ?", (self.workspace, page, name))
+
+    def share_preset(self, page: str, name: str, shared: bool = True) -> None:
+        """Show this workspace's preset to the team (or stop)."""
+        with self._write() as db:
+            changed = db.execute("UPDATE presets SET shared = ? WHERE workspace = ? AND page = ? AND name = ?",
+                                 (int(shared), self.workspace, page, name)).rowcount
+        if not changed:
+            raise KeyError(name)
 
 
 def run_jsonl(run: Run, secrets: Iterable[str | None] = ()) -> str:

@@ -29,13 +29,13 @@ import zipfile
 from dataclasses import dataclass
 from typing import Literal
 
-import httpx
 import numpy as np
 import openai
 from openai.types import ImagesResponse
 from PIL import Image, ImageCms, ImageDraw, ImageOps
 
 from playground.catalog import ModelInfo
+from playground.fetch import fetch_provider_url
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")  # JPEG includes camera MPOs
 API_MAX_BYTES = 4_000_000
@@ -254,9 +254,7 @@ def result_png(item: object, timeout: float = 30.0) -> bytes:
     url = getattr(item, "url", None)
     if not url:
         raise PictureError("The provider returned an image with neither b64_json nor a url.")
-    response = httpx.get(url, timeout=timeout, follow_redirects=True)
-    response.raise_for_status()
-    return response.content
+    return fetch_provider_url(str(url), timeout=timeout)
 
 
 def results_zip(files: list[tuple[str, bytes]]) -> bytes:

@@ -135,12 +135,43 @@ def _m005_presets(db: Conn) -> None:
     )
 
 
+LOCAL_WORKSPACE = "local"  # everything saved before workspaces, and a single-user app's own
+
+
+def _m006_workspaces(db: Conn) -> None:
+    """Runs and presets belong to a workspace (a user); `shared` makes one visible to the
+    team. Presets are keyed by workspace too, so two users' "team" presets are two presets."""
+    db.execute(f"ALTER TABLE runs ADD COLUMN workspace TEXT NOT NULL DEFAULT '{LOCAL_WORKSPACE}'")
+    db.execute("ALTER TABLE runs ADD COLUMN shared INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE INDEX runs_workspace_created ON runs(workspace, created)")
+    db.execute("CREATE INDEX runs_shared_created ON runs(shared, created)")
+    # A new primary key: both databases rebuild the table for that.
+    db.execute(
+        f"""CREATE TABLE presets_by_workspace (
+            workspace TEXT NOT NULL,
+            page TEXT NOT NULL,
+            name TEXT NOT NULL,
+            controls TEXT NOT NULL,
+            updated {db.sql.float} NOT NULL,
+            shared INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (workspace, page, name)
+        )"""
+    )
+    db.execute(
+        "INSERT INTO presets_by_workspace (workspace, page, name, controls, updated) "
+        f"SELECT '{LOCAL_WORKSPACE}', page, name, controls, updated FROM presets"
+    )
+    db.execute("DROP TABLE presets")
+    db.execute("ALTER TABLE presets_by_workspace RENAME TO presets")
+
+
 MIGRATIONS: list[Callable[[Conn], None]] = [
     _m001_runs,
     _m002_ttft_search_text_indexes,
     _m003_tag_table,
     _m004_full_text,
     _m005_presets,
+    _m006_workspaces,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

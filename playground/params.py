@@ -22,13 +22,14 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Literal, Mapping
 
+from playground import structured
 from playground.catalog import ModelInfo
 from playground.logit_bias import MAX_BIAS, MIN_BIAS
 
 Endpoint = Literal["completions", "chat"]
 Kind = Literal["float", "int", "bool", "str", "text", "list", "json"]
 TEXT_ENDPOINTS: tuple[Endpoint, ...] = ("completions", "chat")
-ROLES = ("system", "developer", "user", "assistant")
+ROLES = ("system", "developer", "user", "assistant", "tool")
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def _messages_problem(value: Any) -> str | None:
     for message in value:
         if not isinstance(message, dict) or message.get("role") not in ROLES:
             return "each message needs a role: system, user or assistant"
-        if not isinstance(message.get("content", ""), str):
+        if not isinstance(message.get("content", ""), (str, type(None))):
             return "each message's content must be text"
     return None
 
@@ -189,6 +190,19 @@ PARAMS: tuple[Param, ...] = (
           default=5, unset=0, low=0, high=20, needs="logprobs"),
     Param("logit_bias", "json", "Logit bias", widget="logit_bias", section="Logit bias", default={}, unset={},
           check=_logit_bias_problem),
+    # chat: tools and structured outputs (widgets in components/structured_controls.py)
+    Param("tools", "json", "Functions (tools)", "Function definitions the model may call, as JSON.",
+          endpoints=("chat",), widget="tools", section="Tools", default=[], unset=[], check=structured.tools_problem),
+    Param("tool_choice", "json", "Tool choice", "auto: the model decides; required: at least one call; a name: that function.",
+          endpoints=("chat",), widget="tool_choice", default=None, unset=None, needs="tools",
+          check=structured.tool_choice_problem),
+    Param("parallel_tool_calls", "bool", "Parallel tool calls", "Allow several calls in one reply.",
+          endpoints=("chat",), widget="toggle", default=True, unset=True, needs="tools"),
+    Param("response_format", "json", "Response format", "text, any JSON object, or JSON that matches a schema.",
+          endpoints=("chat",), widget="response_format", section="Response format", default=None, unset=None,
+          check=structured.response_format_problem),
+    Param("reasoning_effort", "str", "Reasoning effort", "How much a reasoning model thinks before it answers.",
+          endpoints=("chat",), widget="reasoning_effort", default=None, unset=None),
 )
 
 

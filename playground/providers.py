@@ -2,6 +2,12 @@
 
 A Connection is what the user chose in the sidebar. It holds the key, so it is never
 logged, cached across sessions, or written anywhere: its repr hides the key.
+
+A key configured on the server (OPENAI_API_KEY, or st.secrets) belongs to one endpoint:
+OpenAI at OPENAI_BASE_URL (default https://api.openai.com/v1). It is used there and nowhere
+else: a visitor who points the app at another base URL or provider brings their own key.
+Clients are always built with an explicit key and base URL, so the SDK never falls back to
+the server's environment behind the visitor's back.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ PROVIDER_LABELS: dict[Provider, str] = {
 }
 
 DEFAULT_AZURE_API_VERSION = "2024-10-21"
+DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
+NO_KEY = "no-key-entered"
 REQUEST_TIMEOUT = 120.0
 
 
@@ -79,15 +87,58 @@ def safe_host(url: str | None) -> str:
     return f"{parts.scheme}://{host}{port}"
 
 
+def _setting(name: str, secrets: Mapping[str, object] | None) -> str | None:
+    """A setting from the environment, else from Streamlit secrets."""
+    value: object = os.environ.get(name)
+    if not value and secrets is not None:
+        try:
+            value = secrets.get(name)
+        except Exception:  # st.secrets raises when no secrets file exists
+            value = None
+    return str(value) if value else None
+
+
 def key_from_environment(secrets: Mapping[str, object] | None = None) -> str | None:
     """OPENAI_API_KEY from the environment, else from Streamlit secrets."""
-    key = os.environ.get("OPENAI_API_KEY")
-    if not key and secrets is not None:
+    return _setting("OPENAI_API_KEY", secrets)
+
+
+@dataclass(frozen=True)
+class ServerKey:
+    """The key configured on the server, and the one endpoint it may be sent to."""
+
+    key: str = field(repr=False)
+    base_url: str
+
+
+def server_key(secrets: Mapping[str, object] | None = None) -> ServerKey | None:
+    key = key_from_environment(secrets)
+    if not key:
+        return None
+    return ServerKey(key, _setting("OPENAI_BASE_URL", secrets) or DEFAULT_OPENAI_BASE_URL)
+
+
+def same_endpoint(a: str, b: str) -> bool:
+    """Whether two base URLs name the same endpoint (case of the host, default ports and a
+    trailing slash aside)."""
+
+    def norm(url: str) -> tuple[str, str, int | None, str]:
+        parts = urlsplit(url.strip())
+        scheme = parts.scheme.lower()
         try:
-            key = secrets.get("OPENAI_API_KEY")  # type: ignore[assignment]
-        except Exception:  # st.secrets raises when no secrets file exists
-            key = None
-    return str(key) if key else None
+            port = parts.port or {"https": 443, "http": 80}.get(scheme)
+        except ValueError:
+            port = -1
+        return scheme, (parts.hostname or "").lower(), port, parts.path.rstrip("/")
+
+    return norm(a) == norm(b) and not urlsplit(a.strip()).username and not urlsplit(b.strip()).username
+
+
+def scoped_key(server: ServerKey | None, provider: Provider, base_url: str | None) -> str | None:
+    """The server's key when the visitor's endpoint is the one it was configured for, else None."""
+    if server is None or provider != "openai":
+        return None
+    return server.key if same_endpoint(base_url or server.base_url, server.base_url) else None
 
 
 def default_provider(secrets: Mapping[str, object] | None = None) -> Provider:
@@ -103,15 +154,17 @@ def make_client(connection: Connection) -> openai.OpenAI:
         return openai.AzureOpenAI(
             azure_endpoint=connection.azure_endpoint or "",
             api_version=connection.api_version or DEFAULT_AZURE_API_VERSION,
-            api_key=None if connection.azure_ad_token else connection.api_key or "",
+            api_key=None if connection.azure_ad_token else connection.api_key or NO_KEY,
             azure_ad_token=connection.azure_ad_token or None,
             **common,
         )
-    # The SDK insists on a key; local and many compatible servers take none.
-    key = connection.api_key or ("local" if connection.provider in ("local", "compatible") else None)
+    # The SDK insists on a key, and takes OPENAI_API_KEY from the environment when given None:
+    # never let it (that key may belong to another endpoint). Local and many compatible
+    # servers take none; elsewhere the server answers a missing key with a 401 we explain.
+    key = connection.api_key or ("local" if connection.provider in ("local", "compatible") else NO_KEY)
     return openai.OpenAI(
         api_key=key,
-        base_url=connection.base_url or None,
+        base_url=connection.base_url or _setting("OPENAI_BASE_URL", None) or DEFAULT_OPENAI_BASE_URL,
         organization=connection.organization or None,
         **common,
     )

@@ -17,6 +17,7 @@ from playground.counting import count_completion
 from playground.errors import Problem, explain
 from playground.logprobs import TokenInfo, echo_prompt_token_count, from_chat_logprobs, from_completion_logprobs
 from playground.requests import TextRequest
+from playground.structured import merge_tool_call_deltas
 from playground.tokens import encoding_for_model
 from playground.wire import Wire
 
@@ -32,6 +33,8 @@ class ChoiceResult:
     raw_logprobs: dict[str, list[Any]] = field(default_factory=dict)
     # Azure: what its content filter said of this output (category -> {filtered, severity})
     content_filter_results: dict[str, Any] | None = None
+    # chat: the function calls of the reply ({"id", "type", "function": {"name", "arguments"}})
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -208,6 +211,8 @@ def _take_chunk(result: RunResult, request: TextRequest, chunk: Any) -> None:
             text = part.text or ""
         else:
             text = (part.delta.content if part.delta is not None else None) or ""
+            if part.delta is not None and part.delta.tool_calls:
+                merge_tool_call_deltas(choice.tool_calls, part.delta.tool_calls)
         if text and result.ttft_s is None:
             result.ttft_s = time.perf_counter() - result.started
         choice.text += text
@@ -229,6 +234,7 @@ def _take_response(result: RunResult, request: TextRequest, response: Any) -> No
             choice.text = part.text or ""
         else:
             choice.text = part.message.content or ""
+            choice.tool_calls = [call.model_dump(exclude_none=True) for call in part.message.tool_calls or []]
         _take_filter_results(result, choice, part)
         _add_logprobs(choice, request.endpoint, part.logprobs)
         choice.finish_reason = part.finish_reason

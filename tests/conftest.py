@@ -46,5 +46,6 @@ def start_engine(tmp_path: Path) -> Callable[..., ContextManager[str]]:
 def recorded_requests(engine_url: str, path_suffix: str = "") -> list[dict]:
     """The JSON bodies of the POST requests that reached the session's engine, oldest first."""
     root = engine_url.removesuffix("/v1")
-    data = httpx.get(f"{root}/local/requests", timeout=5).json()["data"]
+    headers = {"Authorization": f"Bearer {TEST_KEY}"}
+    data = httpx.get(f"{root}/local/requests", headers=headers, timeout=5).json()["data"]
     return [entry for entry in data if entry["path"].endswith(path_suffix)]

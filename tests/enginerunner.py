@@ -16,6 +16,14 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 
 
+_processes: dict[str, subprocess.Popen] = {}
+
+
+def engine_pid(url: str) -> int:
+    """The process id of an engine started by running_engine (to read its memory and CPU)."""
+    return _processes[url].pid
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -47,8 +55,10 @@ def running_engine(*args: str, data_dir: Path, cache_dir: Path | None = None, ti
             if time.monotonic() > deadline:
                 raise RuntimeError("engine did not become ready in time")
             time.sleep(0.1)
+        _processes[f"{base}/v1"] = process
         yield f"{base}/v1"
     finally:
+        _processes.pop(f"{base}/v1", None)
         process.terminate()
         try:
             process.wait(timeout=10)

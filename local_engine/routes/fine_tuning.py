@@ -9,30 +9,30 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from ..engine import Engine
-from ..errors import invalid
 from ..fine_tune import FineTuning
+from ..request_body import parse_json
 
 router = APIRouter()
 
 
 def setup(engine: Engine) -> None:
-    engine.fine_tuning = FineTuning(engine)  # type: ignore[attr-defined]
+    engine.fine_tuning = FineTuning(engine)
 
 
 def shutdown(engine: Engine) -> None:
-    engine.fine_tuning.shutdown()  # type: ignore[attr-defined]
+    if engine.fine_tuning is not None:
+        engine.fine_tuning.shutdown()
 
 
 def _jobs(request: Request) -> FineTuning:
-    return request.app.state.engine.fine_tuning
+    jobs = request.app.state.engine.fine_tuning
+    assert jobs is not None, "set up at start-up, before any request"
+    return jobs
 
 
 @router.post("/v1/fine_tuning/jobs")
 async def create_job(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise invalid("We could not parse the JSON body of your request. Send valid JSON.") from None
+    body = parse_json(await request.body())
     return await run_in_threadpool(_jobs(request).create, body)
 
 

@@ -81,10 +81,11 @@ def setup(engine: Engine) -> None:
     engine.register(ModelCard(MODEL_ID, kind="image", served_by=store))
 
 
-def _decode_source(data: bytes) -> Image.Image:
-    if len(data) >= MAX_IMAGE_BYTES:
+def _decode_source(data: bytes, size: int) -> Image.Image:
+    """`data`: the upload's first bytes, enough to refuse it; `size`: its whole length."""
+    if size >= MAX_IMAGE_BYTES:
         raise invalid(
-            f"Invalid input image: it must be a PNG of less than 4 MB; this one is {len(data):,} bytes.", "image"
+            f"Invalid input image: it must be a PNG of less than 4 MB; this one is {size:,} bytes.", "image"
         )
     if not data.startswith(PNG_SIGNATURE):
         raise invalid("Invalid input image: it must be a PNG file; this file is not PNG data.", "image")
@@ -115,8 +116,8 @@ def create_variation(
     engine: Engine = request.app.state.engine
     requested = model or "dall-e-2"
     store: ImageStore = engine.card(ALIASES.get(requested, requested), kind="image").served_by
-    data = image.file.read()
-    source = _decode_source(data)
+    data = image.file.read(MAX_IMAGE_BYTES + 1)  # enough to refuse a larger one
+    source = _decode_source(data, max(image.size or 0, len(data)))
     side = int((size or "1024x1024").split("x")[0])
     created = int(time.time())
     items = []

@@ -25,8 +25,12 @@ Choices the local model makes where the API leaves room (all documented here):
   is never needed: the model knows every token's probability).
 - `seed`: each choice has its own numpy Generator seeded with (seed, prompt index, choice
   index). Without a seed, fresh entropy.
-- Chat `tools`/`functions`/`response_format` json_object/json_schema/`audio` and
-  `reasoning_effort` are 400s naming the param (the model cannot honour them); other known
+- Chat `tools`, `tool_choice`, `parallel_tool_calls` and `response_format` (json_object,
+  json_schema) are honoured by constrained decoding (`local_engine.structured`,
+  `local_engine.tool_calls`, `local_engine.constrained`): tool calls come back as
+  `message.tool_calls` (streamed as `delta.tool_calls` with index, id, name, then argument
+  fragments) with finish_reason "tool_calls"; chat logprobs then cover the call's tokens too.
+- Legacy `functions`, `audio` and `reasoning_effort` are 400s naming the param; other known
   request fields (metadata, store, user, service_tier, ...) are accepted and ignored; unknown
   fields are a 400 "Unrecognized request argument", as the API does.
 """
@@ -39,6 +43,7 @@ import logging
 import math
 import secrets
 import string
+import threading
 import time
 from typing import Any, Iterator
 
@@ -48,10 +53,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .. import chat_template, infill, lm, retrieval
+from .. import chat_template, constrained, infill, lm, retrieval, structured
 from ..engine import Engine, ModelCard
 from ..errors import APIError, invalid
+from ..limits import check_generation_budget, check_logit_bias_size
+from ..request_body import parse_json
 from ..sampling import Generation, SamplingParams, rng_for, token_text
+from ..tool_calls import CallReader, new_call_id, read_calls
 
 log = logging.getLogger("local_engine.text")
 router = APIRouter()
@@ -72,6 +80,8 @@ def setup(engine: Engine) -> None:
     retrieval.retriever(engine.config.cache_dir)
     engine.register(ModelCard(MODEL_ID, kind="text", served_by=model))
     log.info("local-text ready in %.2fs", time.perf_counter() - t0)
+    # The grammar library's tokenizer takes a second or two to build: not on the first request.
+    threading.Thread(target=constrained.vocab, args=(model,), daemon=True).start()
 
 
 # --------------------------------------------------------------------------- requests
@@ -148,11 +158,7 @@ def _parse(model: type[BaseModel], data: Any) -> Any:
 
 
 async def _json(request: Request) -> Any:
-    raw = await request.body()
-    try:
-        return json.loads(raw or b"null")
-    except ValueError:
-        raise invalid("We could not parse the JSON body of your request. Send valid JSON.") from None
+    return parse_json(await request.body())
 
 
 def _text_model(request: Request, model_id: str) -> lm.TextModel:
@@ -179,6 +185,7 @@ def _stops(stop: Any) -> list[str]:
 
 
 def _logit_bias(bias: dict[str, Any] | None, vocab_size: int) -> dict[int, float]:
+    check_logit_bias_size(bias)
     out: dict[int, float] = {}
     for key, value in (bias or {}).items():
         try:
@@ -353,6 +360,7 @@ async def create_completion(request: Request) -> Any:
     max_tokens = body.max_tokens if body.max_tokens is not None else DEFAULT_COMPLETION_MAX_TOKENS
     for p in prompts:
         _context_check(len(p), max_tokens, "max_tokens")
+    check_generation_budget(len(prompts) * best_of, max_tokens, "best_of" if best_of > n else "n")
     params = SamplingParams(
         temperature=1.0 if body.temperature is None else body.temperature,
         top_p=1.0 if body.top_p is None else body.top_p,
@@ -489,22 +497,10 @@ def _stream_completion(
 
 
 def _chat_unsupported(body: ChatRequest) -> None:
-    if body.tools:
-        raise invalid("The local text model does not support tools; remove 'tools'.", "tools")
     if body.functions:
-        raise invalid("The local text model does not support functions; remove 'functions'.", "functions")
-    if body.tool_choice not in (None, "none"):
-        raise invalid("'tool_choice' is only allowed when 'tools' are specified.", "tool_choice")
+        raise invalid("The local text model does not support the deprecated 'functions'; use 'tools'.", "functions")
     if body.function_call not in (None, "none"):
         raise invalid("'function_call' is only allowed when 'functions' are specified.", "function_call")
-    if body.response_format is not None:
-        kind = body.response_format.get("type")
-        if kind != "text":
-            raise invalid(
-                f"Invalid value for 'response_format.type': the local text model only supports 'text' "
-                f"(got {kind!r}); it cannot guarantee JSON output.",
-                "response_format",
-            )
     if body.audio is not None or (body.modalities and any(m != "text" for m in body.modalities)):
         raise invalid("The local text model only produces text; audio output is not supported.", "modalities")
     if body.reasoning_effort is not None:
@@ -559,6 +555,7 @@ async def create_chat_completion(request: Request) -> Any:
     model = _text_model(request, body.model)
     _chat_unsupported(body)
     prompt_text = chat_template.render(body.messages)
+    fmt = structured.output_format(body.response_format, "response_format", nested=True)
     prompt = model.encoding.encode(prompt_text, disallowed_special=())
     model = retrieval.condition(model, prompt, _last_user_text(body.messages))
     limit = body.max_completion_tokens if body.max_completion_tokens is not None else body.max_tokens
@@ -580,6 +577,7 @@ async def create_chat_completion(request: Request) -> Any:
         top_logprobs=want_top,
     )
     n = body.n or 1
+    check_generation_budget(n, max_tokens)
     meta = {
         "id": _new_id("chatcmpl-"),
         "object": "chat.completion",
@@ -589,13 +587,21 @@ async def create_chat_completion(request: Request) -> Any:
         "system_fingerprint": _fingerprint(model),
     }
     ctx = [model.encoding.eot_token, *prompt]
-    gens = [(j, Generation(model, ctx, params, rng_for(body.seed, 0, j))) for j in range(n)]
+    plan = structured.plan(
+        model, fmt, body.tools, body.tool_choice, body.parallel_tool_calls,
+        *structured.message_texts(body.messages), format_param="response_format",
+    )
+    gens = [
+        (j, Generation(model, ctx, params, rng_for(body.seed, 0, j), plan.constraint(model, max_tokens)))
+        for j in range(n)
+    ]
+    calls = plan.kind == "calls"
 
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         meta["object"] = "chat.completion.chunk"
         return StreamingResponse(
-            _stream_chat(model, meta, gens, bool(body.logprobs), include_usage, len(prompt)),
+            _stream_chat(model, meta, gens, bool(body.logprobs), include_usage, len(prompt), calls),
             media_type="text/event-stream",
             headers=_SSE_HEADERS,
         )
@@ -609,17 +615,35 @@ async def create_chat_completion(request: Request) -> Any:
             logprobs = None
             if body.logprobs:
                 logprobs = {"content": _chat_logprobs(model, [t for c in chunks for t in c.tokens]), "refusal": None}
+            message: dict[str, Any] = {"role": "assistant", "content": g.text, "refusal": None, "annotations": []}
+            if calls:
+                message["content"] = None
+                message["tool_calls"] = [
+                    {"id": new_call_id(), "type": "function", "function": {"name": name, "arguments": args}}
+                    for name, args in read_calls(g.text)
+                ]
             choices.append(
-                {
-                    "index": j,
-                    "message": {"role": "assistant", "content": g.text, "refusal": None, "annotations": []},
-                    "logprobs": logprobs,
-                    "finish_reason": g.finish_reason,
-                }
+                {"index": j, "message": message, "logprobs": logprobs, "finish_reason": _finish(g, calls)}
             )
         return {**meta, "choices": choices, "usage": _chat_usage(len(prompt), completion_tokens)}
 
     return JSONResponse(await run_in_threadpool(run))
+
+
+def _finish(g: Generation, calls: bool) -> str | None:
+    return "tool_calls" if calls and g.finish_reason == "stop" else g.finish_reason
+
+
+def _call_deltas(reader: CallReader, text: str) -> list[dict[str, Any]]:
+    """delta.tool_calls entries for new call text: a call's id and name once, then argument pieces."""
+    out = []
+    for event, index, value in reader.feed(text):
+        if event == "call":
+            fn = {"name": value, "arguments": ""}
+            out.append({"index": index, "id": new_call_id(), "type": "function", "function": fn})
+        else:
+            out.append({"index": index, "function": {"arguments": value}})
+    return out
 
 
 def _stream_chat(
@@ -629,6 +653,7 @@ def _stream_chat(
     logprobs: bool,
     include_usage: bool,
     prompt_tokens: int,
+    calls: bool = False,
 ) -> Iterator[bytes]:
     extra = {"usage": None} if include_usage else {}
 
@@ -636,15 +661,23 @@ def _stream_chat(
         return _sse({**meta, "choices": [{"index": index, "delta": delta, "logprobs": lp, "finish_reason": finish}], **extra})
 
     for j, _ in gens:
-        yield chunk(j, {"role": "assistant", "content": "", "refusal": None}, None, None)
+        yield chunk(j, {"role": "assistant", "content": None if calls else "", "refusal": None}, None, None)
+    readers = {j: CallReader() for j, _ in gens}
+    held: dict[int, list[Any]] = {j: [] for j, _ in gens}  # logprobs waiting for a delta to carry them
     completion_tokens = 0
     for j, g, c in _round_robin(gens):
         if c is None:
             completion_tokens += g.n_tokens
-            yield chunk(j, {}, None, g.finish_reason)
+            yield chunk(j, {}, None, _finish(g, calls))
             continue
-        lp = {"content": _chat_logprobs(model, c.tokens), "refusal": None} if logprobs else None
-        yield chunk(j, {"content": c.text}, lp, None)
+        held[j].extend(c.tokens)
+        deltas = _call_deltas(readers[j], c.text) if calls else [{"content": c.text}]
+        for k, delta in enumerate(deltas):
+            lp = None
+            if logprobs and k == 0:
+                lp = {"content": _chat_logprobs(model, held[j]), "refusal": None}
+                held[j] = []
+            yield chunk(j, {"tool_calls": [delta]} if calls else delta, lp, None)
     if include_usage:
         yield _sse({**meta, "choices": [], "usage": _chat_usage(prompt_tokens, completion_tokens)})
     yield _DONE

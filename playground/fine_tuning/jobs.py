@@ -11,6 +11,7 @@ import pandas as pd
 
 from playground.fine_tuning.logs import Checkpoint, Run
 from playground.fine_tuning.metrics import COLUMNS, from_events, parse_results, with_epochs
+from playground.objects import read
 
 ACTIVE = ("validating_files", "queued", "running")
 # status -> (badge colour, icon) for st.badge
@@ -59,8 +60,8 @@ def delete_model(client: openai.OpenAI, model: str) -> bool:
 def job_label(job: Any) -> str:
     """Tells jobs apart: the suffix (or base model), the id and the creation time; no status,
     which changes while the label is on screen."""
-    created = dt.datetime.fromtimestamp(job.created_at).strftime("%Y-%m-%d %H:%M:%S") if job.created_at else "?"
-    return f"{job.user_provided_suffix or job.model} · {job.id} · {created}"
+    created = dt.datetime.fromtimestamp(job.created_at).strftime("%Y-%m-%d %H:%M:%S") if read(job, "created_at") else "?"
+    return f"{read(job, 'user_provided_suffix') or job.model} · {job.id} · {created}"
 
 
 def hyperparameter(value: int | float | None) -> int | float | str:
@@ -144,7 +145,8 @@ def job_run(client: openai.OpenAI, job: Any, job_events: list[Any] | None = None
     job_events = job_events if job_events is not None else events(client, job.id)
     frame = metrics_frame(client, job, job_events)
     total = total_steps(job_events) or (int(frame["step"].max()) if not frame.empty else 0)
-    epochs = job.hyperparameters.n_epochs if isinstance(job.hyperparameters.n_epochs, int) else None
+    epochs = read(job, "hyperparameters", "n_epochs")
+    epochs = epochs if isinstance(epochs, int) else None
     if total and epochs:
         frame = with_epochs(frame, total / epochs)
     if total and job.trained_tokens:

@@ -232,6 +232,7 @@ def _signature(path: Path) -> tuple[int, int]:
 
 
 _cache: dict[tuple[str, str], tuple[tuple[int, int], list[Run]]] = {}
+MAX_CACHED = 64  # logs kept parsed; past that the cache starts afresh
 
 
 def _read(kind: str, path: Path, root: Path) -> list[Run]:
@@ -278,6 +279,8 @@ def load_path(path: str | Path) -> tuple[list[Run], list[str]]:
             else:
                 problems.append(f"{log}: {exc}")
             continue
+        if len(_cache) >= MAX_CACHED:
+            _cache.clear()
         _cache[key] = (signature, found)
         runs.extend(found)
     return runs, problems

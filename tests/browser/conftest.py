@@ -25,7 +25,7 @@ CHROMIUM_ARGS = [
 
 
 @contextlib.contextmanager
-def serve_app(engine_url: str, data_dir: Path) -> Iterator[str]:
+def serve_app(engine_url: str, data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """`streamlit run app.py` on a free port, on the given engine; yields its URL."""
     port = free_port()
     log_path = data_dir / "streamlit.log"
@@ -36,6 +36,7 @@ def serve_app(engine_url: str, data_dir: Path) -> Iterator[str]:
         "PLAYGROUND_DATA_DIR": str(data_dir),
     }
     env.pop("OPENAI_API_KEY", None)
+    env.update(extra_env or {})
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",

@@ -12,6 +12,8 @@ from tests.browser.conftest import open_page, screenshot, wait_idle
 from tests.engine.test_fine_tuning import sentiment_examples, upload, wait_for
 from tests.unit.test_fine_tune_logs import trainer_state
 
+SLOW = 120_000  # ms: plotly's script is large, and Chromium parses it slowly on a loaded machine
+
 
 def test_a_jobs_metrics_chart_draws_in_the_browser(page, app_url: str, client: openai.OpenAI) -> None:  # noqa: ANN001
     train = upload(client, sentiment_examples())
@@ -27,8 +29,8 @@ def test_a_jobs_metrics_chart_draws_in_the_browser(page, app_url: str, client: o
     panel = page.get_by_role("tabpanel", name="Jobs")
     panel.get_by_text(job.id).first.wait_for()
     chart = panel.locator("[data-testid='stPlotlyChart']").first
-    chart.wait_for()
-    chart.locator(".main-svg").first.wait_for()  # plotly has drawn
+    chart.wait_for(timeout=SLOW)
+    chart.locator(".main-svg").first.wait_for(timeout=SLOW)  # plotly has drawn
     assert panel.locator("[data-testid='stPlotlyChart']").count() >= 2  # loss and accuracy
     assert panel.get_by_role("button", name="Try it in Chat").count() == 1
     screenshot(page, "fine_tuning_job")
@@ -36,7 +38,7 @@ def test_a_jobs_metrics_chart_draws_in_the_browser(page, app_url: str, client: o
     page.get_by_role("tab", name="Metrics").click()
     wait_idle(page)
     metrics = page.get_by_role("tabpanel", name="Metrics")
-    metrics.locator("[data-testid='stPlotlyChart'] .main-svg").first.wait_for()
+    metrics.locator("[data-testid='stPlotlyChart'] .main-svg").first.wait_for(timeout=SLOW)
     screenshot(page, "fine_tuning_metrics")
 
 
@@ -51,19 +53,19 @@ def test_a_folder_being_written_to_updates_the_chart_by_itself(page, app_url: st
 
     save_checkpoint(50)
     open_page(page, app_url, "fine_tuning")
-    page.get_by_role("tab", name="Metrics").click()
+    page.get_by_role("tab", name="Metrics").click(timeout=SLOW)
     wait_idle(page)
     panel = page.get_by_role("tabpanel", name="Metrics")
     paths = panel.get_by_role("textbox", name="Follow files or folders on this server (one per line)")
-    paths.fill(str(tmp_path))
+    paths.fill(str(tmp_path), timeout=SLOW)
     paths.press("Control+Enter")
-    panel.get_by_text("out · trainer_state: 5 steps").wait_for()
+    panel.get_by_text("out · trainer_state: 5 steps").wait_for(timeout=SLOW)
     assert train_points(panel) == 5
     screenshot(page, "fine_tuning_follow_before")
 
     for step in (100, 150):  # the trainer goes on; nobody touches the page
         save_checkpoint(step)
-        panel.get_by_text(f"out · trainer_state: {step // 10} steps").wait_for(timeout=20_000)
+        panel.get_by_text(f"out · trainer_state: {step // 10} steps").wait_for(timeout=SLOW)
     assert train_points(panel) == 15
     assert panel.get_by_text("Lowest validation loss (full_valid_loss): 1.3500 at step 150").count() == 1
     screenshot(page, "fine_tuning_follow_after")
@@ -73,6 +75,6 @@ def train_points(panel) -> int:  # noqa: ANN001
     """Points of the folder's train loss line in the loss chart (other runs may be overlaid), as
     plotly holds them (calcdata: x arrives base64-packed)."""
     chart = panel.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").first
-    chart.wait_for()
+    chart.wait_for(timeout=SLOW)
     return chart.evaluate("node => node.calcdata[node.data.findIndex("
                           "t => t.name.endsWith('trainer_state · train') || t.name === 'train')].length")

@@ -17,6 +17,15 @@ CONVERSATIONS = [
         {"role": "user", "content": ""},
     ],
     [{"role": "assistant", "content": None}, {"role": "user", "content": "Line one.\n\nLine two.\n"}],
+    [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}},
+            {"id": "call_2", "type": "function", "function": {"name": "get_time", "arguments": "{}"}},
+        ]},
+        {"role": "tool", "tool_call_id": "call_1", "content": '{"temperature": 21}'},
+        {"role": "tool", "tool_call_id": "call_2", "content": "12:00"},
+    ],
 ]
 
 

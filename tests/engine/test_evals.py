@@ -108,9 +108,11 @@ def test_hundred_rows_three_configurations_two_engines_cancel_resume_reopen(
 
 def test_fine_tuned_classifier_against_its_base(client: openai.OpenAI, engine_url: str) -> None:
     rows = sentiment_examples()
-    validation = [{"prompt": f"The {item} was {adj}.{SEPARATOR}", "completion": label}
-                  for item in ("salad", "train", "song", "lamp") for adj, label in
-                  (("superb", " positive"), ("awful", " negative"), ("wonderful", " positive"), ("terrible", " negative"))]
+    # held-out items, worded as the training reviews are
+    validation = [{"prompt": f"{opening} {item} was {adj}.{SEPARATOR}", "completion": label}
+                  for item in ("salad", "train", "song", "lamp") for opening, adj, label in
+                  (("The", "superb", " positive"), ("Honestly the", "awful", " negative"),
+                   ("The", "wonderful", " positive"), ("Honestly the", "terrible", " negative"))]
     valid_id = upload(client, validation, "valid.jsonl")
     job = client.fine_tuning.jobs.create(model="local-text", training_file=upload(client, rows), validation_file=valid_id,
                                          suffix="evals", seed=11, hyperparameters={"n_epochs": 3, "batch_size": 4})
@@ -219,3 +221,21 @@ def test_a_rate_limited_cell_waits_it_out_and_the_wait_is_shown(start_engine: Ca
         (message,) = shown
         assert message.startswith("local-text: rate limited, retrying row") and "(attempt 2)" in message
         assert 50 < progress.elapsed < 75  # the server's retry-after (the 60-second window), not a blind retry loop
+
+
+def test_an_azure_configuration_beside_the_v1_one(engine_url: str) -> None:
+    root = engine_url.removesuffix("/v1")
+    azure = Connection("azure", api_key=TEST_KEY, azure_endpoint=root, api_version="2024-10-21")
+    local = Connection("local", api_key=TEST_KEY, base_url=engine_url)
+    params = {"temperature": 0.0, "max_tokens": 6}
+    dataset = Dataset(["q"], [{"q": f"def {name}(values):"} for name in ("median", "mean", "mode", "spread")], "code")
+    ev = Eval(dataset, Template("chat", system="Write Python.", user="{{q}}"),
+              [EvalConfig("local-text", local, params, "v1"), EvalConfig("local-text", azure, params, "azure")],
+              [Grader("regex", pattern=r"\S")])
+    before = len(recorded_requests(engine_url, "/chat/completions"))
+    progress = run_cells(ev, concurrency=2)
+    assert progress.done == 8 and progress.failed == 0
+    paths = [r["path"] for r in recorded_requests(engine_url, "/chat/completions")[before:]]
+    assert sum(p.startswith("/openai/deployments/local-text/") for p in paths) == 4 and len(paths) == 8
+    assert all(ev.cells[(row, 0, 0)].text == ev.cells[(row, 1, 0)].text for row in range(4))  # one model, two layouts
+    assert TEST_KEY not in json.dumps(report.to_json(ev))

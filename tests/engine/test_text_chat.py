@@ -124,8 +124,8 @@ def test_chat_content_parts_and_developer_role(client: openai.OpenAI) -> None:
     [
         ({"messages": [{"role": "tool", "content": "x", "tool_call_id": "1"}]}, "messages[0].role"),
         ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "http://x"}}]}]}, "messages[0].content[0].type"),
-        ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]}, "tools"),
-        ({"response_format": {"type": "json_object"}}, "response_format"),
+        ({"tools": [{"type": "function", "function": {"name": "f", "strict": True, "parameters": {"type": "object"}}}]}, "tools[0].function.parameters"),
+        ({"response_format": {"type": "json_object"}}, "messages"),  # the API wants the word "json" in them
         ({"top_logprobs": 3}, "top_logprobs"),
         ({"logprobs": True, "top_logprobs": 21}, "top_logprobs"),
         ({"temperature": -0.1}, "temperature"),

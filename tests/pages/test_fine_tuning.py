@@ -173,3 +173,21 @@ def test_metrics_follow_the_viewed_job_and_the_advisor_tries_the_best_checkpoint
     at.button(key=f"ft_advice_{older.id}_try_0").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.session_state["completions_model"] == best.fine_tuned_model_checkpoint
+
+
+def test_evaluate_opens_a_classification_eval_of_the_model_against_its_base(
+        open_app: Callable[..., AppTest], client: openai.OpenAI) -> None:
+    train = upload(client, sentiment_examples())
+    valid = upload(client, sentiment_examples()[::6], "valid.jsonl")
+    job = wait_for(client, client.fine_tuning.jobs.create(
+        model="local-text", training_file=train, validation_file=valid, suffix="evaluate",
+        hyperparameters={"n_epochs": 1}).id, ("succeeded",))
+    at = open_app(PAGE)
+    at.selectbox(key="ft_job").set_value(job.id).run()
+    at.button(key=f"ft_evaluate_{job.id}").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = "\n".join(str(e.value) for kind in ("markdown", "caption", "text", "info") for e in at.get(kind))
+    assert "One prompt template over a dataset" in shown  # now on the Evals page
+    ev = at.session_state["evals_current"]  # the eval on screen, ready to run
+    assert [c.model for c in ev.configs] == [job.fine_tuned_model, "local-text"]
+    assert len(ev.dataset.rows) == len(sentiment_examples()[::6])

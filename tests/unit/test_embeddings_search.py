@@ -96,3 +96,20 @@ def test_results_export_has_query_rank_similarity_and_columns() -> None:
 def test_bad_saved_embeddings_are_refused(name: str, data: bytes, says: str) -> None:
     with pytest.raises(CorpusError, match=says):
         export.load_saved(name, data)
+
+
+def test_the_approximate_index_finds_what_exact_search_finds() -> None:
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((40, 32)).astype(np.float32)
+    rows = search.normalize(centres[rng.integers(0, 40, 20_000)] + 0.5 * rng.standard_normal((20_000, 32)).astype(np.float32))
+    queries = search.normalize(centres[:20] + 0.5 * rng.standard_normal((20, 32)).astype(np.float32))
+    approximate = search.Searcher(rows, approximate=True)
+    assert approximate.approximate and not search.Searcher(rows).approximate  # exact below a million rows
+    exact = search.top_k(rows, queries, 10)
+    found = approximate.top_k(queries, 10)
+    recall = np.mean([len({h.position for h in a} & {h.position for h in e}) / 10 for a, e in zip(found, exact)])
+    assert recall >= 0.9
+    for hits in found:  # best first, similarities as exact search computes them
+        assert [h.similarity for h in hits] == sorted((h.similarity for h in hits), reverse=True)
+        np.testing.assert_allclose([h.similarity for h in hits], [float(rows[h.position] @ queries[found.index(hits)]) for h in hits], rtol=1e-5)
+    assert all(h.similarity >= 0.5 for h in approximate.top_k(queries, 10, threshold=0.5)[0])

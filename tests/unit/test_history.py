@@ -8,11 +8,13 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import openai
 import pytest
 
 from playground.catalog import model_info
+from playground.db import ReadOnly
 from playground.history import (
     SCHEMA_VERSION,
     History,
@@ -41,11 +43,11 @@ def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
-def test_a_real_run_is_saved_and_its_token_view_comes_back(client: openai.OpenAI, tmp_path: Path) -> None:
+def test_a_real_run_is_saved_and_its_token_view_comes_back(client: openai.OpenAI, history_target: Callable[[], str]) -> None:
     request = build_request("completions", model_info("local-text"), dict(max_tokens=8, logprobs=3, seed=7, stream=True), prompt="Return the")
     result = run(client, request)
     assert result.error is None and result.choices[0].tokens
-    history = History(tmp_path / "h.sqlite3")
+    history = History(history_target())
     run_id = history.add(run_of_result(result, provider={"provider": "local"}, tags=["demo"]))
 
     saved = history.get(run_id)
@@ -57,8 +59,8 @@ def test_a_real_run_is_saved_and_its_token_view_comes_back(client: openai.OpenAI
     assert saved.tags == ["demo"]
 
 
-def test_a_run_survives_an_app_restart(tmp_path: Path) -> None:
-    db = tmp_path / "history.sqlite3"
+def test_a_run_survives_an_app_restart(history_target: Callable[[], str]) -> None:
+    db = history_target()
     write = _python(
         "import sys; from playground.history import History, Run\n"
         "h = History(sys.argv[1])\n"
@@ -78,8 +80,8 @@ def test_a_run_survives_an_app_restart(tmp_path: Path) -> None:
     assert json.loads(read.stdout) == ["kept", ["t1"], {"messages": [{"role": "user", "content": "hello there"}]}, 1]
 
 
-def test_two_sessions_writing_at_once_lose_nothing(tmp_path: Path) -> None:
-    db = tmp_path / "history.sqlite3"
+def test_three_processes_writing_at_once_lose_nothing(history_target: Callable[[], str]) -> None:
+    db = history_target()
     History(db)
     writer = (
         "import sys; from playground.history import History, Run\n"
@@ -87,7 +89,7 @@ def test_two_sessions_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         "for i in range(int(sys.argv[3])):\n"
         "    h.add(Run('completions', 'm-' + sys.argv[2], {'prompt': f'p{i}'}, {'choices': [{'text': f'r{i}'}]}, tags=[sys.argv[2]]))\n"
     )
-    per_writer = 150
+    per_writer = 100
     writers = [
         subprocess.Popen([sys.executable, "-c", writer, str(db), name, str(per_writer)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
         for name in ("a", "b", "c")
@@ -176,13 +178,13 @@ def test_a_corrupt_database_is_set_aside_with_a_message(tmp_path: Path, damage: 
     assert History(db).get(run_id) is not None and History(db).notice is None
 
 
-def test_export_and_import_round_trip(tmp_path: Path) -> None:
-    source = History(tmp_path / "a.sqlite3")
+def test_export_and_import_round_trip(history_target: Callable[[], str]) -> None:
+    source = History(history_target())
     ids = [source.add(_run(prompt=f"prompt {i}", title=f"t{i}", tags=["x", f"n{i}"], latency=0.1 * i)) for i in range(5)]
     exported = source.export_jsonl(ids[:3])
     assert len(exported.splitlines()) == 3
 
-    target = History(tmp_path / "b.sqlite3")
+    target = History(history_target())
     report = target.import_jsonl(exported.encode())
     assert (report.added, report.duplicates, report.problems) == (3, 0, [])
     for run_id in ids[:3]:
@@ -196,8 +198,8 @@ def test_export_and_import_round_trip(tmp_path: Path) -> None:
     assert target.import_jsonl(b"\xff\xfe").problems  # not text: a message, nothing added
 
 
-def test_search_and_filter(tmp_path: Path) -> None:
-    history = History(tmp_path / "h.sqlite3")
+def test_search_and_filter(history_target: Callable[[], str]) -> None:
+    history = History(history_target())
     day = 86_400.0
     history.add(_run(prompt="Sort the list", text="in place", model="local-text", tags=["sorting"], created=10 * day))
     history.add(_run(prompt="Open the file", text="for reading", model="gpt-4o-mini", tags=["io"], created=11 * day, endpoint="chat"))
@@ -223,8 +225,8 @@ def test_search_and_filter(tmp_path: Path) -> None:
     assert history.models() == ["gpt-4o-mini", "local-text"] and history.tags() == ["io", "sorting"]
 
 
-def test_edit_and_delete(tmp_path: Path) -> None:
-    history = History(tmp_path / "h.sqlite3")
+def test_edit_and_delete(history_target: Callable[[], str]) -> None:
+    history = History(history_target())
     keep, gone = history.add(_run()), history.add(_run())
     history.update(keep, title="Best so far", tags=["Good", "good", " final "])
     assert (history.get(keep).title, history.get(keep).tags) == ("Best so far", ["final", "good"])  # type: ignore[union-attr]
@@ -235,11 +237,10 @@ def test_edit_and_delete(tmp_path: Path) -> None:
         history.update(gone, title="x")
 
 
-def test_no_key_and_no_header_is_ever_saved(tmp_path: Path) -> None:
+def test_no_key_and_no_header_is_ever_saved(history_target: Callable[[], str]) -> None:
     key = "sk-proj-" + "SECRETsecretSECRET123"  # built here so no scanner takes it for a key
     azure_key = "fedcba9876543210" * 2
-    db = tmp_path / "h.sqlite3"
-    history = History(db)
+    history = History(history_target())
     run_id = history.add(
         Run(
             "chat", "local-text",
@@ -257,7 +258,63 @@ def test_no_key_and_no_header_is_ever_saved(tmp_path: Path) -> None:
     # An Azure key (32 hex digits) is removed by value; other hex data (token bytes) is kept intact.
     assert saved.response["choices"][0]["text"] == "0123456789abcdef0123456789abcdef [key hidden]"
     exported = history.export_jsonl([run_id])
-    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    raw = _stored(history)
     assert key not in exported and key.encode() not in raw
     assert azure_key not in exported and azure_key.encode() not in raw
     assert b"SECRETsecret" not in raw
+
+
+def _stored(history: History) -> bytes:
+    """Everything the database holds: the SQLite files' bytes, or every PostgreSQL row."""
+    if history.path is not None:
+        return b"".join(p.read_bytes() for p in history.path.parent.iterdir() if p.is_file())
+    with history.db.connect() as db:
+        tables = [t for (t,) in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        return repr([db.execute(f"SELECT * FROM {t}").fetchall() for t in tables]).encode()
+
+
+def test_text_with_nul_and_every_script_is_saved_and_found(history_target: Callable[[], str]) -> None:
+    history = History(history_target())
+    run_id = history.add(_run(prompt="naïve 日本語 text\x00with a NUL", text="ünïcödé 🙂 answer"))
+    saved = history.get(run_id)
+    assert saved is not None and saved.request["prompt"] == "naïve 日本語 text\x00with a NUL"  # the JSON keeps it
+    assert [r.id for r in history.search(RunFilter(text="日本語")).runs] == [run_id]
+    assert [r.id for r in history.search(RunFilter(text="🙂")).runs] == [run_id]
+
+
+def test_one_set_of_migrations_upgrades_a_postgresql_database(postgres_server) -> None:  # noqa: ANN001
+    """A PostgreSQL history made by the first version's migration, with a run in it, is
+    brought up to date by the same migrations SQLite runs, and keeps its run."""
+    from playground.db import PostgresDatabase
+    from playground.migrations import MIGRATIONS
+
+    url = postgres_server.new_database()
+    old = PostgresDatabase(url)
+    with old.write() as db:
+        MIGRATIONS[0](db)
+        db.execute("CREATE TABLE playground_schema (version INTEGER NOT NULL)")
+        db.execute("INSERT INTO playground_schema VALUES (1)")
+        db.execute(
+            "INSERT INTO runs (id, created, endpoint, model, provider, request, response, usage, latency, cost, title, tags) "
+            "VALUES ('old1', 1700000000, 'completions', 'local-text', '{}', '{\"prompt\":\"An ancient prompt\"}', "
+            "'{\"choices\":[{\"text\":\"a vintage answer\"}]}', '{\"total_tokens\":9}', 0.25, 0.001, 'Old run', '[\"Legacy\"]')"
+        )
+    old.close()
+    history = History(url)
+    assert history.schema_version() == SCHEMA_VERSION and history.has_trigram
+    assert [r.id for r in history.search(RunFilter(text="vintage")).runs] == ["old1"]
+    assert [r.id for r in history.search(RunFilter(tag="legacy")).runs] == ["old1"]
+    assert history.search(RunFilter(text="vintage")).runs[0].total_tokens == 9
+
+
+def test_a_newer_postgresql_database_is_read_only(postgres_server) -> None:  # noqa: ANN001
+    url = postgres_server.new_database()
+    History(url).add(_run())
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute("UPDATE playground_schema SET version = version + 1")
+    history = History(url)
+    assert history.read_only and "newer version" in history.read_only and history.count() == 1
+    with pytest.raises(ReadOnly):
+        history.save(_run())

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from playground.db import ReadOnly
+from playground.db import ReadOnly, SqliteDatabase
 from playground.errors import Problem
-from playground.history import SCHEMA_VERSION, History, HistoryBusy, HistoryUnavailable, Run, RunFilter, run_of_result
+from playground.history import MIGRATIONS, SCHEMA_VERSION, History, HistoryBusy, HistoryUnavailable, Run, RunFilter, run_of_result
 from playground.requests import TextRequest
 from playground.runner import ChoiceResult, RunResult
 from tests.enginerunner import ROOT
@@ -107,18 +107,21 @@ def test_a_locked_database_is_opened_and_never_set_aside(tmp_path: Path) -> None
 
 def test_an_old_database_locked_while_it_needs_upgrading_is_busy_not_replaced(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
-    _filled(path, 3)
-    db = sqlite3.connect(path)
-    db.execute("PRAGMA user_version = 4")  # as if the last migration were still to come
-    db.execute("DROP TABLE presets")
-    db.commit()
-    db.close()
+    old = SqliteDatabase(path)
+    with old.write() as db:  # as the app before the last migration left it
+        for migration in MIGRATIONS[:-1]:
+            migration(db)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+        db.execute(
+            "INSERT INTO runs (id, created, endpoint, model, provider, request, response, title) "
+            "VALUES ('old', 1, 'chat', 'm', '{}', '{}', '{}', 'kept')"
+        )
     with hold_lock(path, seconds=8):
         with pytest.raises(HistoryBusy, match="busy"):
             History(path)
         assert not _aside(path)
     history = History(path)  # the lock is gone: it upgrades
-    assert history.schema_version() == SCHEMA_VERSION and history.count() == 3
+    assert history.schema_version() == SCHEMA_VERSION and history.count() == 1
 
 
 def test_a_newer_database_is_read_only_and_left_exactly_as_it_is(tmp_path: Path) -> None:

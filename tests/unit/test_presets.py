@@ -70,6 +70,7 @@ def test_chat_controls_round_trip() -> None:
         "logit_bias": {"1234": -100, "99": 5}, "max_tokens": 64,
         # not in the link: restored as "not sent", so nothing from earlier work stays
         "seed": None, "stop": [], "top_p": 1.0, "frequency_penalty": 0.0, "presence_penalty": 0.0, "n": 1, "stream": False,
+        "tools": [], "tool_choice": None, "parallel_tool_calls": True, "response_format": None, "reasoning_effort": None,
     }
 
 
@@ -118,14 +119,15 @@ def test_controls_of_a_saved_request() -> None:
         "logprobs": True, "top_logprobs": 3, "stream": True,
         # what the run did not send comes back as "not sent"
         "temperature": 1.0, "top_p": 1.0, "frequency_penalty": 0.0, "presence_penalty": 0.0, "n": 1, "seed": None,
-        "logit_bias": {},
+        "logit_bias": {}, "tools": [], "tool_choice": None, "parallel_tool_calls": True, "response_format": None,
+        "reasoning_effort": None,
     }
 
 
 def test_presets_are_saved_by_page_and_name(tmp_path: Path) -> None:
     history = History(tmp_path / "h.sqlite3")
     history.save_preset("completions", "cold", {"temperature": 0.1})
-    history.save_preset("completions", "cold", {"temperature": 0.2})  # same name: replaced
+    history.save_preset("completions", "cold", {"temperature": 0.2}, overwrite=True)  # same name: replaced when asked
     history.save_preset("chat", "cold", {"temperature": 1.9})
     assert history.presets("completions") == ["cold"]
     assert history.load_preset("completions", "cold") == {"temperature": 0.2}
