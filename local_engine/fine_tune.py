@@ -274,7 +274,9 @@ class FineTuning:
         for path in sorted(self.models_dir.glob("*.json")):
             try:
                 saved = json.loads(path.read_text(encoding="utf-8"))
-                layers = [self._layer(a, base) for a in saved["adaptations"]]
+                layers: list = []
+                for a in saved["adaptations"]:
+                    layers.append(self._layer(a, base.with_adaptations(layers)))
             except (OSError, ValueError, KeyError) as exc:
                 log.warning("ignoring damaged model file %s: %s", path, exc)
                 continue
@@ -283,9 +285,12 @@ class FineTuning:
                 served_by=base.with_adaptations(layers),
             ))
 
-    def _layer(self, saved: dict[str, Any], base: lm.TextModel) -> lm.Adaptation | Head:
+    def _layer(self, saved: dict[str, Any], below: lm.TextModel) -> lm.Adaptation | Head:
+        """One saved layer; `below` is the model under it (a head reads its probabilities)."""
         if saved.get("kind") == "head":
-            return Head.load(self.models_dir / Path(saved["file"]).name, _featurizer(base))
+            head = Head.load(self.models_dir / Path(saved["file"]).name, _featurizer(below))
+            head.below = below
+            return head
         return lm.Adaptation.from_json(saved)
 
     def _load_jobs(self) -> None:
@@ -523,6 +528,7 @@ class FineTuning:
         below, train_pos, valid_pos, outputs = _positions(base, memory, train, valid, rng, cancel)
         head = Head.initial(outputs, train_pos.x, train_pos.target, job["seed"])
         head.featurizer = _featurizer(base)
+        head.below = base.with_adaptations([*below, memory])
         trainer = Trainer(head, BASE_LEARNING_RATE * lr, total)
         rows: list[dict[str, Any]] = []
         step = 0

@@ -1,14 +1,19 @@
 """The fine-tuned layer that generalizes: a small MLP over the embedding of the context, gated.
 
 For a context (token ids, oldest first) the head reads
-  x   = [embedding of the text of the last CONTEXT_TOKENS tokens ;
-         embedding of the text of the last RECENT_TOKENS tokens]          (WordLlama, 2 x 256)
+  x   = [whole: embedding of the text of the last CONTEXT_TOKENS tokens but the last few ;
+         recent: embedding of the text of the last RECENT_TOKENS tokens]  (WordLlama, 2 x 256)
         standardized with the training positions' mean and spread,
   b1  = a hash bucket of the last token, b2 = one of the last two tokens,
 and computes
-  hidden = tanh(x A + a0 + E1[b1] + E2[b2])                               (HIDDEN units)
-  q      = softmax(hidden U + u0)       over `outputs`: the tokens the training targets use
-  g      = sigmoid(hidden v + v0)       the gate: how far to trust the head here
+  hidden = tanh(recent A + a0 + E1[b1] + E2[b2])                          (HIDDEN units)
+  q      = softmax(hidden U + s (beta whole Imprint + whole W) + alpha ln p_below + u0)
+                                        over `outputs`: the tokens the training targets use;
+                                        s = sigmoid(hidden r + r0) switches the content part
+                                        on where the answer depends on the prompt, and
+                                        alpha ln p_below lets the head lean on the model
+                                        under it where that one knows (an exact phrase)
+  g      = sigmoid(hidden v + whole vx + v0)   the gate: how far to trust the head here
   p(w)   = (1 - g) p_below(w) + g q(w)  with p_below the model under the head (base n-gram,
                                         earlier layers); q(w) = 0 outside `outputs`.
 So it is one mixing step `Step(1 - g, outputs, g q)` (see `lm`); every id keeps the nonzero
@@ -17,8 +22,9 @@ post worded unlike any training post still lands near the training posts on its 
 the hashed last tokens tell the head where in the answer it is.
 
 Training (`Trainer`) is minibatch gradient descent (Adam) on the mean of -ln p(target) over
-the batch's target tokens, the gradients written out below (`Trainer.loss_and_gradients`),
-with p_below held fixed per target position.
+the batch's target tokens (plus GATE_COST * g, so the head takes over only where it beats
+p_below), the gradients written out below (`Trainer.loss_and_gradients`), with p_below held
+fixed per target position.
 """
 
 from __future__ import annotations
@@ -39,7 +45,9 @@ BASE_LEARNING_RATE = 0.01  # Adam's step size at learning_rate_multiplier = 1
 WEIGHT_DECAY = 0.01  # AdamW decoupled decay (times the step size) on A, U, E1, E2
 RESIDUAL_DECAY = 10.0  # the same on W, the learned change to the imprinted content weights
 IMPRINT_SPREAD = 5.0  # spread of the imprinted content logits over the training positions
-_PARAMS = ("A", "a0", "E1", "E2", "U", "W", "beta", "u0", "r", "r0", "v", "vx", "v0")
+_PARAMS = ("A", "a0", "E1", "E2", "U", "W", "beta", "alpha", "u0", "r", "r0", "v", "vx", "v0")
+LOG_FLOOR = -30.0
+GATE_COST = 0.05  # a cost per unit of gate: the head is used only where it improves on p_below  # log p_below is clipped here
 
 
 def _buckets(context: Sequence[int]) -> tuple[int, int]:
@@ -91,7 +99,7 @@ class Head:
     params: dict[str, np.ndarray]
     imprint: np.ndarray  # (whole features, outputs): fixed after `initial`
     featurizer: Featurizer | None = None
-    kind: str = "head"
+    below: object = None  # the text model under this head (its p_below); set when served
 
     @classmethod
     def initial(cls, outputs: np.ndarray, x: np.ndarray, target: np.ndarray, seed: int) -> Head:
@@ -118,7 +126,8 @@ class Head:
             "E2": (0.1 * rng.standard_normal((BUCKETS, HIDDEN))).astype(np.float32),
             "U": (0.1 * rng.standard_normal((HIDDEN, len(outputs))) / np.sqrt(HIDDEN)).astype(np.float32),
             "W": np.zeros((half, len(outputs)), np.float32),
-            "beta": np.ones(1, np.float32),
+            "beta": np.zeros(1, np.float32),  # the imprint is switched on by training
+            "alpha": np.full(1, 0.5, np.float32),
             "u0": prior.astype(np.float32),
             "r": np.zeros(HIDDEN, np.float32),
             "r0": np.zeros(1, np.float32),
@@ -135,23 +144,25 @@ class Head:
 
     def copy(self) -> Head:
         return Head(self.outputs, self.mean, self.scale, {k: v.copy() for k, v in self.params.items()}, self.imprint,
-                    self.featurizer)
+                    self.featurizer, self.below)
 
     # -- forward -------------------------------------------------------------------------
 
-    def forward(self, x: np.ndarray, b1: np.ndarray, b2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(hidden, q over outputs, g) for features x (n, d) as the featurizer gives them."""
-        hidden, _, _, q, g, _ = self._forward(x, b1, b2)
+    def forward(self, x: np.ndarray, b1: np.ndarray, b2: np.ndarray, p_below: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(hidden, q over outputs, g) for features x (n, d) as the featurizer gives them and
+        p_below (n, outputs), the model under the head at those ids."""
+        hidden, _, _, q, g, _ = self._forward(x, b1, b2, _log(p_below))
         return hidden, q, g
 
-    def _forward(self, x: np.ndarray, b1: np.ndarray, b2: np.ndarray):
+    def _forward(self, x: np.ndarray, b1: np.ndarray, b2: np.ndarray, log_below: np.ndarray):
         p = self.params
         whole, recent = self.split(x)
         hidden = np.tanh(recent @ p["A"] + p["a0"] + p["E1"][b1] + p["E2"][b2])
         imprinted = whole @ self.imprint
         content = p["beta"][0] * imprinted + whole @ p["W"]
         switch = _sigmoid(hidden @ p["r"] + p["r0"][0])
-        z = hidden @ p["U"] + switch[:, None] * content + p["u0"]
+        z = hidden @ p["U"] + switch[:, None] * content + p["alpha"][0] * log_below + p["u0"]
         z -= z.max(axis=1, keepdims=True)
         q = np.exp(z)
         q /= q.sum(axis=1, keepdims=True)
@@ -168,7 +179,7 @@ class Head:
         from .lm import Step
 
         x, b1, b2 = self.featurizer([context])
-        _, q, g = self.forward(x, b1, b2)
+        _, q, g = self.forward(x, b1, b2, self._below_at_outputs(context)[None, :])
         gate = float(g[0])
         return [Step(1.0 - gate, self.outputs, (gate * q[0]).astype(np.float32))]
 
@@ -178,6 +189,11 @@ class Head:
         tmp = path.with_name(path.stem + ".tmp.npz")
         np.savez(tmp, outputs=self.outputs, mean=self.mean, scale=self.scale, imprint=self.imprint, **self.params)
         tmp.replace(path)
+
+    def _below_at_outputs(self, context: Sequence[int]) -> np.ndarray:
+        if len(self.outputs) > 64:
+            return self.below.next_dist(context).probs[self.outputs]
+        return np.exp([self.below.logprob_of(context, int(t)) for t in self.outputs])
 
     @classmethod
     def load(cls, path: Path, featurizer: Featurizer) -> Head:
@@ -220,7 +236,7 @@ class Trainer:
         """(mean -ln p(target), share of positions where the target is the argmax) of the full mixture."""
         if len(pos.target) == 0:
             return 0.0, 0.0
-        _, q, g = self.head.forward(pos.x, pos.b1, pos.b2)
+        _, q, g = self.head.forward(pos.x, pos.b1, pos.b2, pos.p_outputs)
         return _loss(q, g, pos), _accuracy(self.head.outputs, q, g, pos)
 
     def loss_and_gradients(self, pos: Positions) -> tuple[float, float, dict[str, np.ndarray]]:
@@ -234,7 +250,8 @@ class Trainer:
         p, head = self.head.params, self.head
         n = len(pos.target)
         whole, recent = head.split(pos.x)
-        hidden, content, switch, q, g, imprinted = head._forward(pos.x, pos.b1, pos.b2)
+        log_below = _log(pos.p_outputs)
+        hidden, content, switch, q, g, imprinted = head._forward(pos.x, pos.b1, pos.b2, log_below)
         loss, acc = _loss(q, g, pos), _accuracy(head.outputs, q, g, pos)
         known = pos.target >= 0
         rows = np.arange(n)
@@ -242,12 +259,13 @@ class Trainer:
         m = np.maximum((1 - g) * pos.p_target + g * q_t, 1e-30)
         dz = q * (g * q_t / m)[:, None]
         dz[rows[known], pos.target[known]] -= (g * q_t / m)[known]
-        dgl = -((q_t - pos.p_target) / m) * g * (1 - g)
+        dgl = (GATE_COST - (q_t - pos.p_target) / m) * g * (1 - g)  # NLL + GATE_COST * g
         dz /= n
         dgl /= n
         grads = {
             "U": hidden.T @ dz, "W": whole.T @ (dz * switch[:, None]), "u0": dz.sum(axis=0),
             "beta": np.array([(dz * switch[:, None] * imprinted).sum()]),
+            "alpha": np.array([(dz * log_below).sum()]),
             "v": hidden.T @ dgl, "vx": whole.T @ dgl, "v0": np.array([dgl.sum()]),
         }
         dsl = (dz * content).sum(axis=1) * switch * (1 - switch)  # d loss / d switch logit
@@ -305,3 +323,7 @@ def _spread(x: np.ndarray) -> np.ndarray:
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def _log(p: np.ndarray) -> np.ndarray:
+    return np.maximum(np.log(np.maximum(p, 1e-300)), LOG_FLOOR)

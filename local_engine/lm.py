@@ -58,6 +58,8 @@ CODE_VERSION = "kn4-v2"  # bump when the tables' meaning changes: invalidates ca
 CORPUS_PATH = Path(__file__).resolve().parent / "corpus" / "corpus.txt.gz"
 ENCODING_NAME = "o200k_base"
 ORDER = 4
+UNSEEN_MASS = 1e-3  # unigram probability shared by the ids the corpus never uses (see lower_floor)
+FLOOR_VERSION = "floor-1e-3"  # part of the system fingerprint: the distribution changed
 BITS = 18  # 2**18 = 262,144 > 200,019 ids: up to 3 context tokens pack exactly into an int64
 _MASK = (1 << BITS) - 1
 
@@ -183,6 +185,27 @@ def train_tables(tokens: np.ndarray, vocab_size: int, order: int = ORDER) -> dic
     out["unigram"] = (uni / uni.sum()).astype(np.float32)
     out["o1_discounts"] = disc
     return out
+
+
+def lower_floor(unigram: np.ndarray, unseen_mass: float | None = None) -> np.ndarray:
+    """The unigram level with the ids the corpus never uses sharing `unseen_mass` in all.
+
+    Kneser-Ney's unigram level spreads its back-off mass gamma_0 evenly over all 200,019 ids,
+    and most of them (other scripts, rare byte pieces) never occur in the corpus: together
+    they took a few percent of every step's probability, enough to put a stray token into
+    most sentences at temperature 1. Here they keep a small floor (each unseen_mass /
+    n_unseen > 0) and the rest goes to the seen ids in proportion to their probability.
+    """
+    unseen_mass = UNSEEN_MASS if unseen_mass is None else unseen_mass
+    floor = float(unigram.min())
+    unseen = unigram <= floor * (1 + 1e-4)
+    n_unseen = int(unseen.sum())
+    if n_unseen == 0 or n_unseen == len(unigram) or floor * n_unseen <= unseen_mass:
+        return unigram
+    out = unigram.astype(np.float64)
+    out[unseen] = unseen_mass / n_unseen
+    out[~unseen] *= (1 - unseen_mass) / out[~unseen].sum()
+    return out.astype(np.float32)
 
 
 def corpus_tokens(encoding, path: Path = CORPUS_PATH) -> tuple[np.ndarray, str]:
@@ -328,7 +351,7 @@ class TextModel:
         self.vocab_size: int = int(encoding.n_vocab)
         self.fingerprint = fingerprint
         self.kn_order = int(tables["order"])
-        self.unigram: np.ndarray = tables["unigram"]
+        self.unigram: np.ndarray = lower_floor(tables["unigram"])
         self._orders = {
             n: _OrderTable(*(tables[f"o{n}_{name}"] for name in ("keys", "offsets", "gamma", "ids", "values")))
             for n in range(2, self.kn_order + 1)
@@ -371,7 +394,7 @@ class TextModel:
     @property
     def signature(self) -> str:
         """What identifies this model's weights (for system_fingerprint)."""
-        return "|".join([self.fingerprint, *(layer.signature for layer in self.adaptations)])
+        return "|".join([self.fingerprint, FLOOR_VERSION, *(layer.signature for layer in self.adaptations)])
 
     @property
     def order(self) -> int:
@@ -415,13 +438,20 @@ class TextModel:
         return np.log(self.next_probs(context))
 
     def logprob_of(self, context: Sequence[int], token: int) -> float:
-        p = float(self.unigram[token])
-        for s in self.steps(context):
-            p *= s.keep
+        """log of next_dist(context).probs[token], with the same float32 operations in the
+        same order, so both give the same number to the last bit."""
+        steps = self.steps(context)
+        scale = 1.0
+        for s in steps:
+            scale *= s.keep
+        p = self.unigram[token] * np.float32(scale)
+        after = 1.0
+        for s in reversed(steps):
             i = int(np.searchsorted(s.ids, token))
             if i < len(s.ids) and s.ids[i] == token:
-                p += float(s.values[i])
-        return float(np.log(p))
+                p = p + s.values[i] * np.float32(after)
+            after *= s.keep
+        return float(np.log(np.float64(p)))
 
     def score(self, context_ids: Sequence[int], target_ids: Sequence[int]) -> np.ndarray:
         """log P(target[i] | context + target[:i]) for each i."""

@@ -11,8 +11,12 @@ Choices the local model makes where the API leaves room (all documented here):
 - Context window: CONTEXT_WINDOW = 8192 tokens; prompt + max tokens beyond it is a 400
   (code context_length_exceeded). Chat without max_completion_tokens/max_tokens generates
   until <|endoftext|> or a stop, at most DEFAULT_CHAT_MAX_TOKENS = 256 (and the window).
-- `suffix` (completions) is accepted but the model is left-to-right: it does not condition
-  on the suffix and nothing is appended; the text is a continuation of the prompt.
+- `suffix` (completions): the model reads left to right, so each choice draws several
+  insertions and keeps the one that makes prompt + insertion + suffix most likely (see
+  `local_engine.infill`); the text is the insertion only.
+- Every request is answered by the model conditioned on it (`local_engine.retrieval`): a
+  cache model of the corpus passages nearest the prompt is mixed in; logprobs are those of
+  that conditioned distribution.
 - `best_of`: best_of candidates per prompt, the n with the highest mean logprob per token are
   returned (best first); usage counts every candidate's tokens. Not with stream.
 - Completions `logprobs: k` gives, per token, a dict of the k most likely tokens plus the
@@ -49,7 +53,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .. import chat_template, constrained, lm, structured
+from .. import chat_template, constrained, infill, lm, retrieval, structured
 from ..engine import Engine, ModelCard
 from ..errors import APIError, invalid
 from ..limits import check_generation_budget, check_logit_bias_size
@@ -73,6 +77,7 @@ MAX_STOP = 4
 def setup(engine: Engine) -> None:
     t0 = time.perf_counter()
     model = lm.base_model(engine.config.cache_dir)
+    retrieval.retriever(engine.config.cache_dir)
     engine.register(ModelCard(MODEL_ID, kind="text", served_by=model))
     log.info("local-text ready in %.2fs", time.perf_counter() - t0)
     # The grammar library's tokenizer takes a second or two to build: not on the first request.
@@ -375,20 +380,25 @@ async def create_completion(request: Request) -> Any:
     }
     echo = bool(body.echo)
     prompt_tokens = sum(len(p) for p in prompts)
+    suffix = model.encoding.encode(body.suffix, disallowed_special=()) if body.suffix else []
+    conditioned = [retrieval.condition(model, p + suffix) for p in prompts]
 
     def generations(count: int) -> list[tuple[int, int, Generation]]:
         out = []
         for pi, p in enumerate(prompts):
             for j in range(count):
                 ctx = [model.encoding.eot_token, *p]
-                out.append((pi, j, Generation(model, ctx, params, rng_for(body.seed, pi, j))))
+                rng = rng_for(body.seed, pi, j)
+                gen = (infill.Infilling(conditioned[pi], ctx, params, rng, suffix) if suffix
+                       else Generation(conditioned[pi], ctx, params, rng))
+                out.append((pi, j, gen))
         return out
 
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         gens = generations(n)
         return StreamingResponse(
-            _stream_completion(model, meta, prompts, gens, n, echo, body.logprobs, include_usage, prompt_tokens),
+            _stream_completion(conditioned, meta, prompts, gens, n, echo, body.logprobs, include_usage, prompt_tokens),
             media_type="text/event-stream",
             headers=_SSE_HEADERS,
         )
@@ -412,7 +422,7 @@ async def create_completion(request: Request) -> Any:
                 if body.logprobs is not None:
                     logprobs = _completion_logprobs(model, infos, body.logprobs, len(prompt_text))
                     if echo:
-                        head = _echo_logprobs(model, p, body.logprobs)
+                        head = _echo_logprobs(conditioned[pi], p, body.logprobs)
                         for key in logprobs:
                             logprobs[key] = head[key] + logprobs[key]
                 choices.append(
@@ -434,7 +444,7 @@ async def create_completion(request: Request) -> Any:
 
 
 def _stream_completion(
-    model: lm.TextModel,
+    models: list[lm.TextModel],
     meta: dict[str, Any],
     prompts: list[list[int]],
     gens: list[tuple[int, int, Generation]],
@@ -450,6 +460,7 @@ def _stream_completion(
     def chunk(index: int, text: str, logprobs: Any, finish: str | None) -> bytes:
         return _sse({**meta, "choices": [{"text": text, "index": index, "logprobs": logprobs, "finish_reason": finish}]})
 
+    model = models[0]  # the conditioned models share tokens and encoding
     offsets: dict[int, int] = {}
     by_index = {}
     for pi, j, g in gens:
@@ -458,7 +469,7 @@ def _stream_completion(
         prompt_text = _decode(model, prompts[pi])
         offsets[index] = len(prompt_text)
         if echo:
-            lp = _echo_logprobs(model, prompts[pi], k) if k is not None else None
+            lp = _echo_logprobs(models[pi], prompts[pi], k) if k is not None else None
             yield chunk(index, prompt_text, lp, None)
     completion_tokens = 0
     for _, g, c in _round_robin([(by_index[id(g)], g) for _, _, g in gens]):
@@ -503,6 +514,14 @@ def _chat_unsupported(body: ChatRequest) -> None:
         )
 
 
+def _last_user_text(messages: list[Any]) -> str | None:
+    """What the user asked last: the text the engine searches its corpus with."""
+    for i in range(len(messages) - 1, -1, -1):
+        if isinstance(messages[i], dict) and messages[i].get("role") == "user":
+            return chat_template.message_text(messages[i], i)
+    return None
+
+
 def _token_logprob(model: lm.TextModel, token: int, logprob: float) -> dict[str, Any]:
     raw = model.token_bytes(token)
     return {"token": token_text(model, token), "logprob": logprob, "bytes": list(raw) if raw is not None else None}
@@ -538,6 +557,7 @@ async def create_chat_completion(request: Request) -> Any:
     prompt_text = chat_template.render(body.messages)
     fmt = structured.output_format(body.response_format, "response_format", nested=True)
     prompt = model.encoding.encode(prompt_text, disallowed_special=())
+    model = retrieval.condition(model, prompt, _last_user_text(body.messages))
     limit = body.max_completion_tokens if body.max_completion_tokens is not None else body.max_tokens
     if limit is not None:
         _context_check(len(prompt), limit, "messages")

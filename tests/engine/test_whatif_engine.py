@@ -9,7 +9,7 @@ import os
 import numpy as np
 import pytest
 
-from local_engine import lm
+from local_engine import lm, retrieval
 from local_engine.sampling import is_special
 from playground.logprobs import from_completion_logprobs
 from playground.whatif import branch_points
@@ -20,7 +20,9 @@ PROMPT = "Return the number of items in a"
 
 @pytest.fixture(scope="module")
 def model() -> lm.TextModel:
-    return lm.TextModel.load(os.environ.get("PLAYGROUND_TEST_CACHE", ROOT / ".cache" / "engine"))
+    cache = os.environ.get("PLAYGROUND_TEST_CACHE", ROOT / ".cache" / "engine")
+    retrieval.retriever(cache)  # the engine answers with the model conditioned on the prompt
+    return lm.TextModel.load(cache)
 
 
 def exact_p_same(probs: np.ndarray, chosen: int, temperature: float, top_p: float) -> float:
@@ -42,6 +44,7 @@ def test_every_position_is_within_the_stated_bound(client, model, temperature, t
     points = branch_points(tokens, temperature=temperature, top_p=top_p, vocab_size=model.encoding.n_vocab)
     assert len(points) == len(tokens) > 10
     context = [model.encoding.eot_token, *model.encoding.encode(PROMPT)]
+    model = retrieval.condition(model, model.encoding.encode(PROMPT))
     for token, point in zip(tokens, points):
         probs = np.asarray(model.next_dist(context).probs, dtype=np.float64)
         assert math.isclose(math.log(probs[token.token_id]), token.logprob, abs_tol=1e-4)
