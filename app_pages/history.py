@@ -153,7 +153,7 @@ else:
         st.warning("That run is no longer in the history (deleted in another session?).")
     else:
         meta = st.columns(5)
-        meta[0].metric("Model", opened.model)
+        meta[0].metric("Model", inert(opened.model))
         meta[1].metric("Latency", "—" if opened.latency is None else f"{opened.latency:.2f} s")
         meta[2].metric("First token", "—" if opened.ttft is None else f"{opened.ttft:.2f} s")
         meta[3].metric("Tokens", "—" if not opened.usage else f"{opened.usage.get('total_tokens', '—')}")

@@ -50,7 +50,7 @@ def render_counts(
 
 def _gauge(prompt_tokens: int, max_tokens: int | None, model_info: ModelInfo) -> None:
     gauge = context_gauge(prompt_tokens, max_tokens, model_info)
-    st.progress(gauge.fraction, text=f"Context window: {gauge.text}")
+    st.progress(gauge.fraction, text=f"Context window: {inert(gauge.text)}")  # the text names the model
     if not gauge.fits:
         st.warning(f"This request does not fit the context window of {inert(model_info.id)}. {inert(gauge.text)}.")
 

@@ -8,6 +8,7 @@ from typing import Sequence
 
 import streamlit as st
 
+from components.plain import inert
 from components.token_view import visible
 from playground.logprobs import TokenInfo
 from playground.token_diff import DiffSegment, first_divergence, token_diff
@@ -57,6 +58,6 @@ def render_token_diff(a: Sequence[TokenInfo], b: Sequence[TokenInfo], labels: tu
     if split is not None:
         first = next(s for s in segments if s.kind != "same")
         where += f" ({visible(''.join(t.token for t in first.a)) or '—'!r} vs {visible(''.join(t.token for t in first.b)) or '—'!r})"
-    st.caption(f"{where} · {same} of {total} tokens shared · red: different text, blue: same token, "
+    st.caption(f"{inert(where)} · {same} of {total} tokens shared · red: different text, blue: same token, "
                "different logprob (hover for the gap)")
     st.html(diff_html(segments, labels))

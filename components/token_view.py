@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from components.plain import inert
 from playground.logprobs import Alternative, Summary, TokenInfo, spans, summarize
 
 TOOLTIP_ALTERNATIVES = 5  # per token in the hover tooltip; the chart shows them all
@@ -220,7 +221,7 @@ def render_token_view(tokens: list[TokenInfo], *, key: str, title: str | None = 
     """The view of one choice: shaded text with hover alternatives, a chart of the chosen
     token's alternatives, the summary and the per-token table."""
     if title:
-        st.markdown(f"**{html.escape(title)}**")
+        st.markdown(f"**{inert(title)}**")  # titles hold model ids
     if not tokens:
         st.info("No token probabilities in this response. Turn on logprobs and run again.")
         return

@@ -95,7 +95,7 @@ def _label(tree: list[Branch], branch: Branch) -> str:
     if branch.parent is None:
         return f"original · mean logprob {mean}"
     first = token_label(branch.tokens[0].token, branch.tokens[0].bytes)
-    return f"{'  ' * depth}└ at #{branch.position} of {branch.parent}: «{first}» · mean logprob {mean}"
+    return f"{'  ' * depth}└ at #{branch.position} of {branch.parent}: «{inert(first)}» · mean logprob {mean}"  # radio labels are Markdown
 
 
 def _continue(result: RunResult, info: ModelInfo, *, key: str) -> None:
