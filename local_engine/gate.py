@@ -28,6 +28,9 @@ HEALTH_PATH = "/health"
 PUBLIC_IMAGES = "/images-public/"
 
 
+RECORDED_MAX = 50_000  # request bodies kept by --record-requests
+
+
 class RateLimiter:
     """At most `rpm` requests in any 60-second window, as OpenAI counts them."""
 
@@ -96,8 +99,10 @@ class GateState:
     def __init__(self, *, api_key: str | None, rpm: int | None, record: bool) -> None:
         self.api_key = api_key
         self.limiter = RateLimiter(rpm) if rpm else None
+        # --record-requests is for tests, which count the requests a step sent by slicing the
+        # log: a whole test session (thousands of requests) must fit, or the counts read 0.
         self.recorded: collections.deque[dict[str, Any]] | None = (
-            collections.deque(maxlen=500) if record else None
+            collections.deque(maxlen=RECORDED_MAX) if record else None
         )
 
 
