@@ -72,14 +72,22 @@ def parse_duration(text: str) -> float | None:
     return total if found else None
 
 
-def explain(exc: BaseException, *, secrets: Iterable[str | None] = (), where: str | None = None) -> Problem:
-    """The user-facing account of an exception raised by an SDK call."""
+def explain(exc: BaseException, *, secrets: Iterable[str | None] = (), where: str | None = None,
+            after_output: bool = False) -> Problem:
+    """The user-facing account of an exception raised by an SDK call; `after_output`: part of
+    the answer had already arrived (a stream cut short)."""
     secrets = list(secrets)
     host = safe_host(where) if where else "the server"
 
     def clean(text: str) -> str:
         return scrub(text, secrets)
 
+    if after_output and isinstance(exc, (openai.APIConnectionError, httpx.TransportError)):
+        return Problem(
+            f"The connection to {host} broke mid-answer.",
+            clean(str(exc.__cause__ or exc) or type(exc).__name__),
+            "What arrived is kept. Check that the server is still running, then run again.",
+        )
     if isinstance(exc, openai.APITimeoutError):
         return Problem("The request timed out.", clean(str(exc)), f"{host} took too long to answer. Try again, or ask for fewer tokens.")
     if isinstance(exc, openai.APIConnectionError):

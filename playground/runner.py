@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import httpx
 import openai
 
 from playground.counting import count_completion
@@ -117,8 +118,9 @@ def run(
             _take_response(result, request, response)
             if on_update is not None:
                 on_update(result)
-    except openai.OpenAIError as exc:
-        result.error = explain(exc, secrets=[client.api_key], where=str(client.base_url))
+    except (openai.OpenAIError, httpx.TransportError) as exc:  # a cut stream may surface as either
+        result.error = explain(exc, secrets=[client.api_key], where=str(client.base_url),
+                               after_output=any(c.text for c in result.choices))
     return finish(result)
 
 
