@@ -45,6 +45,16 @@ class WidgetKind:
 WIDGETS: dict[str, WidgetKind] = {}
 
 
+def json_value(param: Param, text: str | None) -> tuple[Value, str | None]:
+    """A JSON editor's text as the row's value, and what is wrong with it (None: fine)."""
+    if not (text or "").strip():
+        return param.unset, None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return param.unset, f"is not valid JSON ({exc.msg}, line {exc.lineno})."
+    return value, param.problem(value)
+
 def register_widget(name: str, kind: WidgetKind) -> None:
     WIDGETS[name] = kind
 
@@ -113,13 +123,7 @@ def _json_editor() -> WidgetKind:
     def draw(param: Param, key: str, info: ModelInfo, disabled: bool) -> tuple[Value, str | None]:
         text = persistent(st.text_area, param.label, key=key, height=120, help=param.help or None,
                           placeholder=param.placeholder or "JSON", disabled=disabled)
-        if not (text or "").strip():
-            return param.unset, None
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return param.unset, f"is not valid JSON ({exc.msg}, line {exc.lineno})."
-        return value, param.problem(value)
+        return json_value(param, text)
 
     def from_state(param: Param, key: str, state: State) -> Value:
         try:

@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping
 
 import streamlit as st
 
-from components.sampling_controls import WidgetKind, register_widget
+from components.sampling_controls import WidgetKind, json_value, register_widget
 from components.state import persistent
 from playground import structured
 from playground.catalog import ModelInfo
@@ -41,13 +41,7 @@ def _tools() -> WidgetKind:
                         help="Put these example functions in the editor.")
         text = persistent(st.text_area, param.label, key=key, height=200, help=param.help or None, disabled=disabled,
                           placeholder='[{"type": "function", "function": {"name": ..., "parameters": {...}}}]')
-        if not (text or "").strip():
-            return param.unset, None
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return param.unset, f"is not valid JSON ({exc.msg}, line {exc.lineno})."
-        return value, param.problem(value)
+        return json_value(param, text)
 
     return WidgetKind(
         draw,
