@@ -6,8 +6,13 @@ from tests.browser.conftest import open_page, screenshot, wait_idle
 
 
 def test_a_run_shows_up_in_history_in_a_new_session(page, app_url):
+    prompt = "A history check, marker qz7: def add(a, b):"  # other tests save runs too: find this one by its words
     open_page(page, app_url)  # the app first: st.navigation then owns the page URLs
     open_page(page, app_url, "completions")
+    box = page.get_by_label("Prompt", exact=True).first
+    box.fill(prompt)
+    box.press("Control+Enter")
+    wait_idle(page)
     page.get_by_role("button", name="Run", exact=True).click()
     wait_idle(page, timeout=120)
     page.get_by_text("Token probabilities").first.wait_for()
@@ -16,19 +21,19 @@ def test_a_run_shows_up_in_history_in_a_new_session(page, app_url):
     open_page(page, app_url, "history")
     page.get_by_role("heading", name="History").wait_for()
     assert page.locator("[data-testid='stSidebar']").get_by_text("Check connection").count() == 1  # the whole app, not the page alone
-    # The list's caption (the first dataframe on the page may sit in a collapsed section once
-    # earlier tests saved evals and other runs); 2 shared cores: be patient.
-    page.get_by_text("match · newest first").wait_for(timeout=90_000)
-    page.locator("[data-testid='stDataFrame']:visible").first.wait_for()
+    search = page.get_by_label("Search", exact=True)
+    search.fill("qz7")
+    search.press("Enter")
+    page.get_by_text("1 run match · newest first").wait_for(timeout=90_000)
+    page.locator(".tv:visible").first.wait_for(timeout=90_000)  # the saved run's token view, drawn with no new request
     assert page.get_by_role("button", name="Re-run").count() == 1
     screenshot(page, "history")
 
     with page.expect_download() as download:
         page.get_by_role("button", name=re.compile("^Export")).click()
     runs = [json.loads(line) for line in Path(download.value.path()).read_text().splitlines()]
-    # every text run of the session (other tests saved evals, which name no single model)
-    texts = [run for run in runs if run["endpoint"] in ("completions", "chat")]
-    assert texts and all(run["request"]["model"] for run in texts)
+    assert [run["endpoint"] for run in runs] == ["completions"]
+    assert runs[0]["request"]["model"] and runs[0]["request"]["prompt"] == prompt
 
 
 def test_compare_page_runs_two_configurations(page, app_url):
