@@ -129,7 +129,8 @@ def finish(result: RunResult, *, stopped: bool = False) -> RunResult:
     if result.done:
         return result
     end = result.last_chunk if stopped and result.last_chunk is not None else time.perf_counter()
-    result.latency_s = end - result.started
+    # a failed run has no latency: the time until an error says nothing about the model
+    result.latency_s = None if result.error is not None else end - result.started
     result.stopped = stopped
     result.done = True
     echoed_prompt = result.request.params.get("prompt") if result.request.params.get("echo") else None
