@@ -3,14 +3,13 @@ saved runs from the history. What differs from the first column is highlighted."
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 import streamlit as st
 
 from components.connection import get_client
 from components.errors import show_problem
-from components.history import get_history, record_run
+from components.history import get_history, record_run, run_labels
 from components.models import model_picker
 from components.plain import inert
 from components.sampling_controls import draw_control
@@ -80,7 +79,7 @@ if mode == "Saved runs":
     if not recent:
         st.info("No saved Completions or Chat runs yet.")
         st.stop()
-    labels = {r.id: f"{dt.datetime.fromtimestamp(r.created):%m-%d %H:%M:%S} · {r.model} · {(r.title or r.prompt)[:50]}" for r in recent}
+    labels = run_labels(recent, width=50)  # distinct: the multiselect keeps runs apart by their labels
     KEYS.put("saved", [run_id for run_id in KEYS.get("saved") if run_id in labels])  # runs deleted since are let go
     picked = KEYS.widget(st.multiselect, "Runs (up to four)", "saved", options=list(labels), format_func=labels.get,
                          max_selections=compare.MAX_CONFIGS)
@@ -91,7 +90,7 @@ if mode == "Saved runs":
             continue
         choices = saved.response.get("choices") or [{}]
         tokens = choice_tokens(saved)
-        outcomes.append(compare.Outcome(labels[run_id].split(" · ", 1)[1], choices[0].get("text") or "", tokens[0] if tokens else [],
+        outcomes.append(compare.Outcome(labels[run_id], choices[0].get("text") or "", tokens[0] if tokens else [],
                                         saved.usage, saved.latency, saved.ttft, saved.model, saved.cost,
                                         stopped=bool(saved.response.get("stopped"))))
     if outcomes:

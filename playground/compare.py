@@ -46,11 +46,17 @@ class CompareConfig:
     def label(self) -> str:
         rows = params_for("completions")
         parts = [self.model, f"T={self.values.get('temperature', rows['temperature'].default):g}"]
-        for name, short in _SHORT.items():
+        for name in _SHORT:
             value = self.values.get(name)
             if name != "temperature" and value is not None and value != rows[name].unset:
-                parts.append(f"{short}={value:g}" if isinstance(value, float) else f"{short}={value}")
+                parts.append(setting_text(name, value))
         return " · ".join(parts)
+
+
+def setting_text(name: str, value: Any) -> str:
+    """A sampling control as a label shows it: "T=0.7", "seed=5"."""
+    short = _SHORT.get(name, name)
+    return f"{short}={value:g}" if isinstance(value, float) else f"{short}={value}"
 
 
 def build_requests(
