@@ -137,7 +137,7 @@ class ChatRequest(_Common):
     metadata: dict[str, Any] | None = None
     store: bool | None = None
     service_tier: str | None = None
-    safety_identifier: str | None = None
+    safety_identifier: str | None = Field(None, max_length=64)
     prompt_cache_key: str | None = None
     prompt_cache_retention: str | None = None
     prompt_cache_options: Any = None

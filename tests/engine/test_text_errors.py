@@ -90,3 +90,11 @@ def test_chat_parts_and_tools_of_another_type_are_refused_by_name(client: openai
     with pytest.raises(openai.BadRequestError) as err:
         client.chat.completions.create(**args)
     assert err.value.param == param and words in err.value.message
+
+
+def test_a_safety_identifier_over_64_characters_is_refused(client: openai.OpenAI) -> None:
+    args = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}
+    assert client.chat.completions.create(**args, safety_identifier="u" * 64).choices
+    with pytest.raises(openai.BadRequestError) as err:
+        client.chat.completions.create(**args, safety_identifier="u" * 65)
+    assert err.value.param == "safety_identifier"
