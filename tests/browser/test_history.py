@@ -21,7 +21,7 @@ def test_a_run_shows_up_in_history_in_a_new_session(page, app_url):
     open_page(page, app_url, "history")
     page.get_by_role("heading", name="History").wait_for()
     assert page.locator("[data-testid='stSidebar']").get_by_text("Check connection").count() == 1  # the whole app, not the page alone
-    search = page.get_by_label("Search", exact=True)
+    search = page.get_by_role("textbox", name="Search", exact=True)  # (tables have "Search" buttons too)
     search.fill("qz7")
     search.press("Enter")
     page.get_by_text("1 run match · newest first").wait_for(timeout=90_000)
