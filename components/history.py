@@ -12,6 +12,7 @@ cannot be used the page says so once and works without it.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 from typing import Any, Callable, Iterable, TypeVar
 
@@ -20,8 +21,10 @@ import streamlit as st
 from components.connection import current_connection
 from components.plain import inert
 from playground.code_export import public_url
+from playground.compare import setting_text
 from playground.db import StorageError, database_url
-from playground.history import History, Run, default_path, run_jsonl, run_of_result
+from playground.history import History, Run, RunSummary, default_path, run_jsonl, run_of_result
+from playground.providers import Connection
 from playground.runner import RunResult
 from playground.workspaces import identity_header, workspace_of
 
@@ -99,14 +102,30 @@ def _unsaved(run: Run, secrets: list[str | None], reason: str) -> None:
     )
 
 
-def record_run(result: RunResult | None = None, *, tags: Iterable[str] = (), **fields: Any) -> str | None:
+def run_labels(runs: Iterable[RunSummary], *, width: int = 60) -> dict[str, str]:
+    """Run id -> a label for a list to choose from: when, model, the sampling settings its
+    request set, and what it asked (a chat run's last user message). Labels are distinct
+    (a widget that shows two the same cannot tell them apart)."""
+    labels: dict[str, str] = {}
+    for r in runs:
+        settings = " ".join(setting_text(k, v) for k, v in r.settings)
+        asked = " ".join(r.label.split())
+        label = " · ".join(p for p in (f"{dt.datetime.fromtimestamp(r.created):%Y-%m-%d %H:%M:%S}", r.model, settings,
+                                       asked[:width] + ("…" if len(asked) > width else "")) if p)
+        labels[r.id] = f"{label} · #{r.id[:6]}" if label in labels.values() else label
+    return labels
+
+
+def record_run(result: RunResult | None = None, *, tags: Iterable[str] = (), connection: Connection | None = None,
+               **fields: Any) -> str | None:
     """Save a run to the history; returns its id, or None when it is not saved. A
-    RunResult is saved once, however often a page calls this with it.
+    RunResult is saved once, however often a page calls this with it. `connection`: the
+    one the run went through, when not the sidebar's (its key is scrubbed, never saved).
 
     Text pages pass the RunResult: `record_run(result)`. Other pages pass the fields of a
     Run: `record_run(endpoint="embeddings", model=..., request={...}, response={...}, latency=...)`.
     """
-    connection = current_connection()
+    connection = connection or current_connection()
     provider = {k: public_url(v) if k in ("base_url", "azure_endpoint") and v else v for k, v in connection.public().items()}
     if result is not None:
         if (saved_as := getattr(result, "history_id", None)) is not None:

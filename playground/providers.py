@@ -204,25 +204,41 @@ def make_client(connection: Connection) -> openai.OpenAI:
     rate limit to the user with its wait instead of hanging."""
     common = {"max_retries": 0, "timeout": REQUEST_TIMEOUT}
     if connection.provider == "azure":
-        return openai.AzureOpenAI(
+        client = openai.AzureOpenAI(
             azure_endpoint=connection.azure_endpoint or "",
             api_version=connection.api_version or DEFAULT_AZURE_API_VERSION,
             api_key=None if connection.azure_ad_token else connection.api_key or NO_KEY,
             azure_ad_token=connection.azure_ad_token or None,
             **common,
         )
+        return _scope_account(client, connection)
     # The SDK insists on a key, and takes OPENAI_API_KEY from the environment when given None:
     # never let it (that key may belong to another endpoint). Local and many compatible
     # servers take none; elsewhere the server answers a missing key with a 401 we explain.
     key = connection.api_key or ("local" if connection.provider in ("local", "compatible") else NO_KEY)
     if connection.provider == "compatible" and not connection.base_url:
-        return openai.OpenAI(api_key=key, base_url=_NO_BASE_URL, http_client=httpx.Client(transport=_NothingSent()), **common)
-    return openai.OpenAI(
+        client = openai.OpenAI(api_key=key, base_url=_NO_BASE_URL, http_client=httpx.Client(transport=_NothingSent()), **common)
+        return _scope_account(client, connection)
+    client = openai.OpenAI(
         api_key=key,
         base_url=connection.base_url or _setting("OPENAI_BASE_URL", None) or DEFAULT_OPENAI_BASE_URL,
         organization=connection.organization or None,
         **common,
     )
+    return _scope_account(client, connection)
+
+
+def _scope_account(client: openai.OpenAI, connection: Connection) -> openai.OpenAI:
+    """The SDK fills the OpenAI-Organization and OpenAI-Project headers from OPENAI_ORG_ID and
+    OPENAI_PROJECT_ID when given none. Those name the server's own account, like its key: they
+    go only with the server's key to its endpoint."""
+    server = server_key()
+    own = (server is not None and connection.provider == "openai" and connection.api_key == server.key
+           and same_endpoint(str(client.base_url), server.base_url))
+    if not own:
+        client.organization = connection.organization or None
+        client.project = None
+    return client
 
 
 def list_models(client: openai.OpenAI) -> list[str]:
