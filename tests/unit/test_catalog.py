@@ -1,4 +1,6 @@
-from playground.catalog import base_model_of, load_catalog, model_info
+import pytest
+
+from playground.catalog import as_billed, base_model_of, load_catalog, model_info
 from playground.tokens import encoding_name_for_model
 
 
@@ -41,7 +43,6 @@ def test_each_model_maps_to_its_encoding():
 
 
 def test_prices_are_what_the_provider_bills():
-    from playground.catalog import as_billed
     info = model_info("gpt-4o-mini")
     assert as_billed(info, "openai") == info and as_billed(info, "azure") == info
     assert as_billed(info, "local").cost(1000, 1000) == 0
