@@ -16,7 +16,13 @@ import openai
 
 from playground.counting import count_completion
 from playground.errors import Problem, explain
-from playground.logprobs import TokenInfo, echo_prompt_token_count, from_chat_logprobs, from_completion_logprobs
+from playground.logprobs import (
+    TokenInfo,
+    echo_prompt_token_count,
+    from_chat_logprobs,
+    from_completion_logprobs,
+    mark_unreturned,
+)
 from playground.requests import TextRequest
 from playground.structured import merge_tool_call_deltas
 from playground.tokens import encoding_for_model
@@ -129,7 +135,8 @@ def finish(result: RunResult, *, stopped: bool = False) -> RunResult:
     if result.done:
         return result
     end = result.last_chunk if stopped and result.last_chunk is not None else time.perf_counter()
-    result.latency_s = end - result.started
+    # a failed run has no latency: the time until an error says nothing about the model
+    result.latency_s = None if result.error is not None else end - result.started
     result.stopped = stopped
     result.done = True
     echoed_prompt = result.request.params.get("prompt") if result.request.params.get("echo") else None
@@ -146,9 +153,13 @@ def finish(result: RunResult, *, stopped: bool = False) -> RunResult:
                 prompt_token_count=result.prompt_tokens_echoed,
                 encoding=encoding,
                 text=choice.text,
+                top_n=result.request.params.get("logprobs"),
             )
         else:
-            choice.tokens = from_chat_logprobs(choice.raw_logprobs, encoding=encoding)
+            choice.tokens = from_chat_logprobs(choice.raw_logprobs, encoding=encoding,
+                                               top_n=result.request.params.get("top_logprobs"))
+        if choice.finish_reason == "stop":  # the text ends before the stop sequence; logprobs may not
+            choice.tokens = mark_unreturned(choice.tokens, choice.text)
     result.cost = _price(result)
     return result
 
