@@ -14,6 +14,7 @@ import streamlit as st
 
 from components.errors import CONNECTION_KEY, problem_markdown, show_exception
 from components.plain import inert, plain
+from playground.catalog import ModelInfo, as_billed
 from playground.engine_process import EngineStartError, local_engine
 from playground.errors import explain
 from playground.providers import (
@@ -35,6 +36,7 @@ from playground.providers import (
 )
 
 PROVIDERS: list[Provider] = ["local", "openai", "azure", "compatible"]
+PRICE_KEYS = ("conn_price_input", "conn_price_output")  # a compatible server's price per 1M tokens
 
 
 def _secrets() -> object | None:
@@ -129,6 +131,11 @@ def connection_panel() -> Connection:
         connection = Connection("compatible", api_key=key or None, base_url=base_url.strip() or None)
         if not connection.base_url:
             sidebar.warning("Enter the server's base URL.")
+        with sidebar.expander("Price (optional)"):
+            st.caption("This server's price in $ per 1M tokens. OpenAI's prices are not used here, "
+                       "even for models with OpenAI's names: left empty, costs show as unknown.")
+            st.number_input("Input, $ per 1M tokens", min_value=0.0, value=None, step=0.1, format="%.4f", key=PRICE_KEYS[0])
+            st.number_input("Output, $ per 1M tokens", min_value=0.0, value=None, step=0.1, format="%.4f", key=PRICE_KEYS[1])
 
     st.session_state[CONNECTION_KEY] = connection
     if sidebar.button("Check connection", key="conn_check", use_container_width=True):
@@ -236,6 +243,12 @@ def base_models() -> list[str]:
         return []
     st.session_state["_base_models"] = (connection, models)
     return models
+
+
+def billed(info: ModelInfo) -> ModelInfo:
+    """`info` priced as this session's provider bills it (see playground.catalog.as_billed)."""
+    price = tuple(st.session_state.get(key) for key in PRICE_KEYS)
+    return as_billed(info, current_connection().provider, price)  # type: ignore[arg-type]
 
 
 def deployment_model(deployment: str) -> str | None:
