@@ -48,14 +48,27 @@ def _secrets() -> object | None:
         return None
 
 
-def _local_connection() -> Connection:
+def local_engine_connection(where: Any = st) -> Connection | None:
+    """A connection to the local engine (started on first use), or None after saying, in
+    `where`, why it could not start (its log's tail folded away, as plain text)."""
     try:
         with st.spinner("Starting the local engine…"):
             engine = local_engine()
     except EngineStartError as exc:
-        st.sidebar.error(f"The local engine could not start. {plain(exc)}")
-        st.stop()
+        reason, _, log = str(exc).partition("\n")
+        where.error(f"The local engine could not start. {plain(reason)}", icon=":material/error:")
+        if log.strip():
+            with where.expander("The engine's log"):
+                st.code(log, language=None)
+        return None
     return Connection("local", api_key=engine.api_key, base_url=engine.base_url)
+
+
+def _local_connection() -> Connection:
+    connection = local_engine_connection(st.sidebar)
+    if connection is None:
+        st.stop()
+    return connection
 
 
 def connection_panel() -> Connection:

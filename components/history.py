@@ -25,6 +25,7 @@ from playground.compare import setting_text
 from playground.db import StorageError, database_url
 from playground.history import History, Run, RunFilter, RunSummary, default_path, run_jsonl, run_of_result
 from playground.images import KeptPictures, image_run_record, kept_pictures
+from playground.paths import DataDirUnusable
 from playground.providers import Connection
 from playground.runner import RunResult, finish
 from playground.workspaces import identity_header, workspace_of
@@ -63,7 +64,7 @@ def open_history() -> tuple[History | None, str | None]:
     try:
         history = _history_at(database_url() or str(default_path()))
         history.check()
-    except StorageError as exc:
+    except (StorageError, DataDirUnusable) as exc:
         return None, f"{exc} The page works without it; runs are not saved meanwhile."
     history = history.scoped(workspace)
     warnings = []
