@@ -253,12 +253,13 @@ def billed(info: ModelInfo) -> ModelInfo:
     return as_billed(info, current_connection().provider, price)  # type: ignore[arg-type]
 
 
-def logit_bias_tokenizer(info: ModelInfo) -> tuple[Any, str | None]:
+def logit_bias_tokenizer(info: ModelInfo, *, in_use: bool) -> tuple[Any, str | None]:
     """The tokenizer whose ids logit bias sends, and a warning when they may not be the model's.
-    On another server: its own (/tokenize), probed once per connection and model; else the
-    catalog's encoding. Raises what get_encoding raises when that encoding is unavailable."""
+    On another server: its own (/tokenize), probed once per connection and model, and only once
+    a bias is typed (`in_use`); else the catalog's encoding. Raises what get_encoding raises
+    when that encoding is unavailable."""
     connection: Connection | None = st.session_state.get(CONNECTION_KEY)  # as the panel set it; none: no server
-    if connection is not None and connection.provider == "compatible" and connection.base_url:
+    if in_use and connection is not None and connection.provider == "compatible" and connection.base_url:
         probed = st.session_state.setdefault("_server_tokenizers", {})
         found = probed.get((connection, info.id), False)
         if found is False:

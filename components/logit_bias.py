@@ -42,7 +42,7 @@ def logit_bias_editor(model_info: ModelInfo, *, key: str) -> dict[str, int] | No
         help=f"{BAN} bans a token, {FORCE} forces it; values between -1 and 1 nudge it.", persist_state="session",
     )
     try:
-        encoding, mismatch = logit_bias_tokenizer(model_info)  # the server's own tokenizer where it has one
+        encoding, mismatch = logit_bias_tokenizer(model_info, in_use=bool(raw.strip()))  # the server's own tokenizer where it has one
         parsed = resolve(raw, encoding, default_bias=int(default), biases=biases, with_space_variant=with_space)
     except Exception as exc:  # a missing BPE file or a failing server tokenizer must not break the page
         st.error(f"The {inert(model_info.encoding)} tokenizer is not available ({inert(exc)}); logit bias cannot be edited.")
