@@ -20,7 +20,7 @@ from components.models import model_picker, models_for
 from components.plain import inert, plain
 from components.sampling_controls import declare, draw_control
 from components.state import keep, remember
-from playground.catalog import model_info
+from playground.catalog import ModelInfo, model_info
 from playground.engine_process import EngineStartError, local_engine
 from playground.errors import explain
 from playground.evals import report
@@ -71,8 +71,8 @@ def kept(widget: Callable[..., Any], label: str, *, key: str, **kwargs: Any) -> 
     return remember(key)
 
 
-def _own_connection(i: int, where: str) -> Connection | None:
-    k = f"ev_c{i}_{where}"
+def _own_connection(i: int, where: str, prefix: str) -> Connection | None:
+    k = f"{prefix}_c{i}_{where}"
     if where == "local":
         try:
             engine = local_engine()
@@ -112,31 +112,40 @@ def _listed_models(connection: Connection) -> list[str] | None:
     return cache[connection]
 
 
+def connection_and_model(i: int, endpoint: str, *, prefix: str = "ev",
+                         sidebar_model_key: str | None = None) -> tuple[Connection, ModelInfo, bool] | None:
+    """Configuration i's own provider connection (the sidebar's, or another with its own
+    base URL and key, kept in this session only) and its model: (connection, the model's
+    capabilities, whether it is the sidebar's); None, with a message, until it is usable.
+    Evals and Compare columns use it; `prefix` keeps each page's widgets apart."""
+    where = kept(st.selectbox, "Connection", key=f"{prefix}_where_{i}", options=WHERE, format_func=_WHERE_LABELS.get)
+    if where == "sidebar":
+        info = model_picker(endpoint, key=sidebar_model_key or f"{prefix}_model_{i}")
+        return None if info is None else (current_connection(), info, True)
+    connection = _own_connection(i, where, prefix)
+    if connection is None:
+        return None
+    models = _listed_models(connection) if where != "azure" else None
+    key = f"{prefix}_model_{i}_{where}"
+    if models:
+        choices = models_for(endpoint, models)
+        if st.session_state.get(key) not in choices:
+            st.session_state[key] = "local-text" if "local-text" in choices else choices[0]
+        model = kept(st.selectbox, "Model" if where != "azure" else "Deployment", key=key, options=choices)
+    else:
+        model = kept(st.text_input, "Model" if where != "azure" else "Deployment", key=key).strip()
+        if not model:
+            return None
+    return connection, model_info(model), False
+
+
 def config_editor(i: int, endpoint: str) -> EvalConfig | None:
     """One configuration's column: its connection, model and parameters."""
-    where = kept(st.selectbox, "Connection", key=f"ev_where_{i}", options=WHERE, format_func=_WHERE_LABELS.get)
-    if where == "sidebar":
-        connection = current_connection()
-        info = model_picker(endpoint, key=f"ev_model_{i}")
-        if info is None:
-            return None
-        model = info.id
-    else:
-        connection = _own_connection(i, where)
-        if connection is None:
-            return None
-        models = _listed_models(connection) if where != "azure" else None
-        key = f"ev_model_{i}_{where}"
-        if models:
-            choices = models_for(endpoint, models)
-            if st.session_state.get(key) not in choices:
-                st.session_state[key] = "local-text" if "local-text" in choices else choices[0]
-            model = kept(st.selectbox, "Model" if where != "azure" else "Deployment", key=key, options=choices)
-        else:
-            model = kept(st.text_input, "Model" if where != "azure" else "Deployment", key=key).strip()
-            if not model:
-                return None
-        info = model_info(model)
+    picked = connection_and_model(i, endpoint)
+    if picked is None:
+        return None
+    connection, info, _ = picked
+    model = info.id
     params: dict[str, Any] = {}
     prefix = f"evc{i}"
     declare(prefix, endpoint)

@@ -12,6 +12,7 @@ cannot be used the page says so once and works without it.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 from typing import Any, Callable, Iterable, TypeVar
 
@@ -20,13 +21,19 @@ import streamlit as st
 from components.connection import current_connection
 from components.plain import inert
 from playground.code_export import public_url
+from playground.compare import setting_text
 from playground.db import StorageError, database_url
-from playground.history import History, Run, default_path, run_jsonl, run_of_result
+from playground.history import History, Run, RunFilter, RunSummary, default_path, run_jsonl, run_of_result
+from playground.images import KeptPictures, image_run_record, kept_pictures
+from playground.providers import Connection
 from playground.runner import RunResult
 from playground.workspaces import identity_header, workspace_of
 
 T = TypeVar("T")
 ICON = ":material/history:"
+OPEN_IMAGE = "images_open_from_history"  # a saved image run the Image variations page opens: its source, model, n, size
+IMAGES_PAGE = "app_pages/images.py"
+GALLERY_RUNS = 8  # image runs a new session's gallery takes back from the history
 
 
 @st.cache_resource(show_spinner=False)
@@ -99,14 +106,30 @@ def _unsaved(run: Run, secrets: list[str | None], reason: str) -> None:
     )
 
 
-def record_run(result: RunResult | None = None, *, tags: Iterable[str] = (), **fields: Any) -> str | None:
+def run_labels(runs: Iterable[RunSummary], *, width: int = 60) -> dict[str, str]:
+    """Run id -> a label for a list to choose from: when, model, the sampling settings its
+    request set, and what it asked (a chat run's last user message). Labels are distinct
+    (a widget that shows two the same cannot tell them apart)."""
+    labels: dict[str, str] = {}
+    for r in runs:
+        settings = " ".join(setting_text(k, v) for k, v in r.settings)
+        asked = " ".join(r.label.split())
+        label = " · ".join(p for p in (f"{dt.datetime.fromtimestamp(r.created):%Y-%m-%d %H:%M:%S}", r.model, settings,
+                                       asked[:width] + ("…" if len(asked) > width else "")) if p)
+        labels[r.id] = f"{label} · #{r.id[:6]}" if label in labels.values() else label
+    return labels
+
+
+def record_run(result: RunResult | None = None, *, tags: Iterable[str] = (), connection: Connection | None = None,
+               **fields: Any) -> str | None:
     """Save a run to the history; returns its id, or None when it is not saved. A
-    RunResult is saved once, however often a page calls this with it.
+    RunResult is saved once, however often a page calls this with it. `connection`: the
+    one the run went through, when not the sidebar's (its key is scrubbed, never saved).
 
     Text pages pass the RunResult: `record_run(result)`. Other pages pass the fields of a
     Run: `record_run(endpoint="embeddings", model=..., request={...}, response={...}, latency=...)`.
     """
-    connection = current_connection()
+    connection = connection or current_connection()
     provider = {k: public_url(v) if k in ("base_url", "azure_endpoint") and v else v for k, v in connection.public().items()}
     if result is not None:
         if (saved_as := getattr(result, "history_id", None)) is not None:
@@ -131,3 +154,33 @@ def record_run(result: RunResult | None = None, *, tags: Iterable[str] = (), **f
     if result is not None:
         result.history_id = run.id  # type: ignore[attr-defined]
     return run.id
+
+
+def record_image_run(source_name: str, source_png: bytes, *, model: str, n: int, size: str, pngs: list[bytes],
+                     seconds: float, cost: float | None, tags: Iterable[str] = ()) -> str | None:
+    """Save an image run with its thumbnails and source (size-capped), so History can re-run
+    it and open it on its page, and the gallery comes back after a reload."""
+    request, response = image_run_record(source_name, source_png, model=model, n=n, size=size, pngs=pngs)
+    return record_run(endpoint="image_variations", model=model, request=request, response=response,
+                      latency=seconds, cost=cost, tags=tags)
+
+
+def open_in_images(run: Run) -> None:
+    """Switch to Image variations with a saved run's source, model, n and size."""
+    pictures = kept_pictures(run.request, run.response)
+    st.session_state[OPEN_IMAGE] = {"name": pictures.source_name, "png": pictures.source_png, "note": pictures.source_note,
+                                    "model": run.model, "n": run.request.get("n"), "size": run.request.get("size")}
+    st.switch_page(IMAGES_PAGE)
+
+
+def saved_image_runs(limit: int = GALLERY_RUNS) -> list[tuple[Run, KeptPictures]]:
+    """The newest image runs of the history that kept their pictures, oldest first (a new
+    session's gallery); none when the history cannot be used."""
+    history, _ = open_history()  # the page works without it; nothing to say here
+    if history is None:
+        return []
+    with contextlib.suppress(StorageError):
+        found = [history.get(r.id) for r in history.search(RunFilter(endpoint="image_variations"), limit=limit).runs]
+        kept = [(run, kept_pictures(run.request, run.response)) for run in found if run is not None]
+        return [(run, pictures) for run, pictures in reversed(kept) if pictures.thumbnails]
+    return []

@@ -12,6 +12,7 @@ def test_a_run_shows_up_in_history_in_a_new_session(page, app_url):
     box = page.get_by_label("Prompt", exact=True).first
     box.fill(prompt)
     box.press("Control+Enter")
+    page.wait_for_timeout(1500)  # the rerun that takes the prompt starts; wait_idle then waits for its end
     wait_idle(page)
     page.get_by_role("button", name="Run", exact=True).click()
     wait_idle(page, timeout=120)
@@ -21,13 +22,16 @@ def test_a_run_shows_up_in_history_in_a_new_session(page, app_url):
     open_page(page, app_url, "history")
     page.get_by_role("heading", name="History").wait_for()
     assert page.locator("[data-testid='stSidebar']").get_by_text("Check connection").count() == 1  # the whole app, not the page alone
-    search = page.get_by_label("Search", exact=True)
+    search = page.get_by_role("textbox", name="Search", exact=True)  # (tables have "Search" buttons too)
     search.fill("qz7")
     search.press("Enter")
+    page.wait_for_timeout(1500)
+    wait_idle(page)
     page.get_by_text("1 run match · newest first").wait_for(timeout=90_000)
     page.locator(".tv:visible").first.wait_for(timeout=90_000)  # the saved run's token view, drawn with no new request
     assert page.get_by_role("button", name="Re-run").count() == 1
     screenshot(page, "history")
+    wait_idle(page)
 
     with page.expect_download() as download:
         page.get_by_role("button", name=re.compile("^Export")).click()
