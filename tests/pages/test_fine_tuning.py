@@ -48,7 +48,7 @@ def test_check_upload_start_and_watch_a_job_succeed(open_app: Callable[..., AppT
     assert uploaded.startswith("file-") and f"as {uploaded}" in texts(at)
 
     at.text_input(key="ft_suffix").input("pagetest")
-    at.checkbox(key="ft_auto_n_epochs").uncheck()
+    at.checkbox(key="ft_auto_n_epochs").uncheck().run()  # the field is disabled while auto
     at.number_input(key="ft_value_n_epochs").set_value(2)
     next(b for b in at.button if b.label == "Start fine-tuning").click().run()
     assert not at.exception, [e.message for e in at.exception]
@@ -107,7 +107,7 @@ def test_inputs_survive_a_page_switch(open_app: Callable[..., AppTest], client: 
     at = open_app(PAGE)
     at.file_uploader(key="ft_check_file").set_value(("reviews.jsonl", jsonl(sentiment_examples()), "application/jsonl")).run()
     at.text_input(key="ft_suffix").input("keepme")
-    at.checkbox(key="ft_auto_n_epochs").uncheck()
+    at.checkbox(key="ft_auto_n_epochs").uncheck().run()  # the field is disabled while auto
     at.number_input(key="ft_value_n_epochs").set_value(4)
     at.text_area(key="ft_watch_paths").input("/nowhere/at/all").run()
     at.switch_page("app_pages/tokenizer.py").run()
