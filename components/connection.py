@@ -6,6 +6,8 @@ key typed by one user never serves another.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import openai
 import streamlit as st
 
@@ -17,14 +19,18 @@ from playground.providers import (
     DEFAULT_AZURE_API_VERSION,
     DEFAULT_OPENAI_BASE_URL,
     PROVIDER_LABELS,
+    CheckOutcome,
     Connection,
     Provider,
+    base_models_first,
     default_provider,
+    is_fine_tuned,
     list_deployments,
     list_models,
     make_client,
     scoped_key,
     server_key,
+    status_text,
 )
 
 PROVIDERS: list[Provider] = ["local", "openai", "azure", "compatible"]
@@ -113,7 +119,27 @@ def connection_panel() -> Connection:
     st.session_state[CONNECTION_KEY] = connection
     if sidebar.button("Check connection", key="conn_check", use_container_width=True):
         _check(connection)
+    ok, text = connection_status(connection)
+    if connection.provider != "local" and connection.missing is None:  # what is missing is warned of above
+        sidebar.caption(("" if ok else ":material/warning: ") + inert(text))
     return connection
+
+
+def _record_check(connection: Connection, ok: bool, detail: str) -> None:
+    st.session_state["_conn_check"] = (connection, CheckOutcome(ok, datetime.now(UTC), detail))
+
+
+def connection_status(connection: Connection | None = None) -> tuple[bool, str]:
+    """(all is well, what is true of this session's connection): not checked, not usable yet
+    (and why), checked OK at a time, or failed with the reason."""
+    connection = connection or current_connection()
+    last = st.session_state.get("_conn_check")
+    return status_text(connection, last[1] if last is not None and last[0] == connection else None)
+
+
+def _noun(connection: Connection, count: int) -> str:
+    noun = "deployment" if connection.provider == "azure" else "model"
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _check(connection: Connection) -> None:
@@ -121,12 +147,18 @@ def _check(connection: Connection) -> None:
         models = _fetch_models(connection)
     except Exception as exc:  # every failure becomes a message
         problem = explain(exc, secrets=connection.secrets, where=connection.where)
+        _record_check(connection, False, problem.title)
         st.sidebar.error(problem_markdown(problem))
         return
     st.session_state["_models"] = (connection, models)
-    shown = ", ".join(inert(model) for model in models[:8]) + (f" and {len(models) - 8} more" if len(models) > 8 else "")
-    noun = "deployment" if connection.provider == "azure" else "model"
-    st.sidebar.success(f"Connected: {len(models)} {noun}{'' if len(models) == 1 else 's'}. {shown}")
+    _record_check(connection, True, _noun(connection, len(models)))
+    ordered = base_models_first(models)
+    base = [m for m in ordered if not is_fine_tuned(m)]
+    tuned = [m for m in ordered if is_fine_tuned(m)]
+    shown = ", ".join(inert(m) for m in base)
+    if tuned:
+        shown += (". Fine-tuned: " if base else "Fine-tuned: ") + ", ".join(inert(m) for m in tuned)
+    st.sidebar.success(f"Connected: {_noun(connection, len(models))}. {shown}")
 
 
 def current_connection() -> Connection:
@@ -167,9 +199,10 @@ def available_models() -> list[str]:
     except Exception as exc:
         if connection.provider == "azure":
             return []  # the picker then asks for the deployment name
-        show_exception(exc)
+        _record_check(connection, False, show_exception(exc).title)
         return []
     st.session_state["_models"] = (connection, models)
+    _record_check(connection, True, _noun(connection, len(models)))
     return models
 
 

@@ -95,6 +95,8 @@ def _status(result: RunResult) -> None:
         )
     if result.stopped:
         st.warning("Stopped: the text that arrived before Stop is kept below.", icon=":material/stop_circle:")
+    for note in result.dropped:  # what the provider silently left out
+        st.warning(inert(note), icon=":material/report:")
     if parts:
         st.caption(inert(" · ".join(parts)))
 

@@ -222,6 +222,8 @@ def tokens_to_json(tokens: Sequence[TokenInfo]) -> list[dict[str, Any]]:
             "o": t.text_offset,
             "top": [[a.token, a.logprob, None if a.bytes is None else a.bytes.hex()] for a in t.top],
             "p": t.is_prompt,
+            "n": t.top_n,
+            "r": t.returned,
         }
         for t in tokens
     ]
@@ -241,6 +243,8 @@ def tokens_from_json(items: Iterable[dict[str, Any]]) -> list[TokenInfo]:
             text_offset=item.get("o"),
             top=tuple(Alternative(tok, float(lp), raw(b)) for tok, lp, b in item.get("top") or ()),
             is_prompt=bool(item.get("p")),
+            top_n=item.get("n"),
+            returned=item.get("r", True),
         )
         for item in items
     ]
