@@ -7,12 +7,14 @@ key typed by one user never serves another.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import openai
 import streamlit as st
 
 from components.errors import CONNECTION_KEY, problem_markdown, show_exception
 from components.plain import inert, plain
+from playground.catalog import ModelInfo, as_billed
 from playground.engine_process import EngineStartError, local_engine
 from playground.errors import explain
 from playground.providers import (
@@ -34,6 +36,7 @@ from playground.providers import (
 )
 
 PROVIDERS: list[Provider] = ["local", "openai", "azure", "compatible"]
+PRICE_KEYS = ("conn_price_input", "conn_price_output")  # a compatible server's price per 1M tokens
 
 
 def _secrets() -> object | None:
@@ -43,14 +46,27 @@ def _secrets() -> object | None:
         return None
 
 
-def _local_connection() -> Connection:
+def local_engine_connection(where: Any = st) -> Connection | None:
+    """A connection to the local engine (started on first use), or None after saying, in
+    `where`, why it could not start (its log's tail folded away, as plain text)."""
     try:
         with st.spinner("Starting the local engine…"):
             engine = local_engine()
     except EngineStartError as exc:
-        st.sidebar.error(f"The local engine could not start. {plain(exc)}")
-        st.stop()
+        reason, _, log = str(exc).partition("\n")
+        where.error(f"The local engine could not start. {plain(reason)}", icon=":material/error:")
+        if log.strip():
+            with where.expander("The engine's log"):
+                st.code(log, language=None)
+        return None
     return Connection("local", api_key=engine.api_key, base_url=engine.base_url)
+
+
+def _local_connection() -> Connection:
+    connection = local_engine_connection(st.sidebar)
+    if connection is None:
+        st.stop()
+    return connection
 
 
 def connection_panel() -> Connection:
@@ -115,6 +131,11 @@ def connection_panel() -> Connection:
         connection = Connection("compatible", api_key=key or None, base_url=base_url.strip() or None)
         if not connection.base_url:
             sidebar.warning("Enter the server's base URL.")
+        with sidebar.expander("Price (optional)"):
+            st.caption("This server's price in $ per 1M tokens. OpenAI's prices are not used here, "
+                       "even for models with OpenAI's names: left empty, costs show as unknown.")
+            st.number_input("Input, $ per 1M tokens", min_value=0.0, value=None, step=0.1, format="%.4f", key=PRICE_KEYS[0])
+            st.number_input("Output, $ per 1M tokens", min_value=0.0, value=None, step=0.1, format="%.4f", key=PRICE_KEYS[1])
 
     st.session_state[CONNECTION_KEY] = connection
     if sidebar.button("Check connection", key="conn_check", use_container_width=True):
@@ -222,6 +243,12 @@ def base_models() -> list[str]:
         return []
     st.session_state["_base_models"] = (connection, models)
     return models
+
+
+def billed(info: ModelInfo) -> ModelInfo:
+    """`info` priced as this session's provider bills it (see playground.catalog.as_billed)."""
+    price = tuple(st.session_state.get(key) for key in PRICE_KEYS)
+    return as_billed(info, current_connection().provider, price)  # type: ignore[arg-type]
 
 
 def deployment_model(deployment: str) -> str | None:

@@ -25,8 +25,9 @@ from playground.compare import setting_text
 from playground.db import StorageError, database_url
 from playground.history import History, Run, RunFilter, RunSummary, default_path, run_jsonl, run_of_result
 from playground.images import KeptPictures, image_run_record, kept_pictures
+from playground.paths import DataDirUnusable
 from playground.providers import Connection
-from playground.runner import RunResult
+from playground.runner import RunResult, finish
 from playground.workspaces import identity_header, workspace_of
 
 T = TypeVar("T")
@@ -63,7 +64,7 @@ def open_history() -> tuple[History | None, str | None]:
     try:
         history = _history_at(database_url() or str(default_path()))
         history.check()
-    except StorageError as exc:
+    except (StorageError, DataDirUnusable) as exc:
         return None, f"{exc} The page works without it; runs are not saved meanwhile."
     history = history.scoped(workspace)
     warnings = []
@@ -106,6 +107,30 @@ def _unsaved(run: Run, secrets: list[str | None], reason: str) -> None:
     )
 
 
+def _provider_of(connection: Connection) -> dict[str, Any]:
+    """The connection as a run keeps it: no key, no credentials in the URLs."""
+    return {k: public_url(v) if k in ("base_url", "azure_endpoint") and v else v for k, v in connection.public().items()}
+
+
+def stopped_run_saver() -> Callable[[RunResult], None]:
+    """What saving needs from the session, taken now, for a run whose script may be stopped
+    mid-stream (the user went to another page or reloaded): a stopped script cannot read the
+    session, so the returned function saves the result as stopped without touching Streamlit."""
+    connection, (history, _) = current_connection(), open_history()
+    provider = _provider_of(connection)
+
+    def save(result: RunResult) -> None:
+        finish(result, stopped=True)
+        if history is None or result.history_id is not None or not any(c.text for c in result.choices):
+            return
+        run = run_of_result(result, provider=provider)
+        with contextlib.suppress(StorageError):  # nowhere to say so: the page is gone
+            history.save(run, secrets=connection.secrets)
+            result.history_id = run.id
+
+    return save
+
+
 def run_labels(runs: Iterable[RunSummary], *, width: int = 60) -> dict[str, str]:
     """Run id -> a label for a list to choose from: when, model, the sampling settings its
     request set, and what it asked (a chat run's last user message). Labels are distinct
@@ -130,7 +155,7 @@ def record_run(result: RunResult | None = None, *, tags: Iterable[str] = (), con
     Run: `record_run(endpoint="embeddings", model=..., request={...}, response={...}, latency=...)`.
     """
     connection = connection or current_connection()
-    provider = {k: public_url(v) if k in ("base_url", "azure_endpoint") and v else v for k, v in connection.public().items()}
+    provider = _provider_of(connection)
     if result is not None:
         if (saved_as := getattr(result, "history_id", None)) is not None:
             return saved_as
