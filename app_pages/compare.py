@@ -3,15 +3,14 @@ saved runs from the history. What differs from the first column is highlighted."
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 import streamlit as st
 
 from components.connection import get_client
 from components.errors import show_problem
-from components.history import get_history, record_run
-from components.models import model_picker
+from components.evals import connection_and_model
+from components.history import get_history, record_run, run_labels
 from components.plain import inert
 from components.sampling_controls import draw_control
 from components.state import owned
@@ -21,6 +20,7 @@ from playground import compare
 from playground.counting import format_cost
 from playground.history import RunFilter, choice_tokens
 from playground.params import params_for
+from playground.providers import make_client
 
 BATCH_KEY = "compare_batch"
 REDRAW_EVERY_S = 0.1
@@ -80,7 +80,7 @@ if mode == "Saved runs":
     if not recent:
         st.info("No saved Completions or Chat runs yet.")
         st.stop()
-    labels = {r.id: f"{dt.datetime.fromtimestamp(r.created):%m-%d %H:%M:%S} · {r.model} · {(r.title or r.prompt)[:50]}" for r in recent}
+    labels = run_labels(recent, width=50)  # distinct: the multiselect keeps runs apart by their labels
     KEYS.put("saved", [run_id for run_id in KEYS.get("saved") if run_id in labels])  # runs deleted since are let go
     picked = KEYS.widget(st.multiselect, "Runs (up to four)", "saved", options=list(labels), format_func=labels.get,
                          max_selections=compare.MAX_CONFIGS)
@@ -91,7 +91,7 @@ if mode == "Saved runs":
             continue
         choices = saved.response.get("choices") or [{}]
         tokens = choice_tokens(saved)
-        outcomes.append(compare.Outcome(labels[run_id].split(" · ", 1)[1], choices[0].get("text") or "", tokens[0] if tokens else [],
+        outcomes.append(compare.Outcome(labels[run_id], choices[0].get("text") or "", tokens[0] if tokens else [],
                                         saved.usage, saved.latency, saved.ttft, saved.model, saved.cost,
                                         stopped=bool(saved.response.get("stopped"))))
     if outcomes:
@@ -124,16 +124,17 @@ for i, column in enumerate(st.columns(count)):
         prefix = f"cmp{i}"
         owned(prefix, "cmp", model=None, **{name: ROWS[name].default for name in compare.VARIED})
         st.session_state.setdefault(f"{prefix}_temperature", COLUMN_TEMPERATURES[i])
-        info = model_picker(endpoint, key=f"{prefix}_model")
-        if info is None:
+        picked = connection_and_model(i, endpoint, prefix="cmp", sidebar_model_key=f"{prefix}_model")
+        if picked is None:
             st.stop()
+        connection, info, is_sidebar = picked
         values = {}
         for name in compare.VARIED[:2]:
             values[name], _ = draw_control(ROWS[name], prefix, info)
         with st.expander("Top P and penalties"):
             for name in compare.VARIED[2:]:
                 values[name], _ = draw_control(ROWS[name], prefix, info)
-        configs.append(compare.CompareConfig(info, values))
+        configs.append(compare.CompareConfig(info, values, None if is_sidebar else connection))
 
 requests, problems = compare.build_requests(endpoint, configs, prompt=prompt, messages=messages, max_tokens=max_tokens)
 for i, found in enumerate(problems):
@@ -143,7 +144,10 @@ clicked = st.button("Run all", type="primary", icon=":material/play_arrow:", key
 
 batch: compare.Batch | None = st.session_state.get(BATCH_KEY)
 if clicked:
-    batch = compare.start(get_client(), requests, [c.label() for c in configs])
+    sidebar_client = get_client()
+    batch = compare.start([sidebar_client if c.connection is None else make_client(c.connection) for c in configs],
+                          requests, [c.label() for c in configs])
+    batch.connections = [c.connection for c in configs]
     st.session_state[BATCH_KEY] = batch
 if batch is not None and not batch.done:
     stop_holder = st.empty()
@@ -161,6 +165,6 @@ if batch is not None and not batch.done:
     for holder in [stop_holder, *holders]:
         holder.empty()
 if batch is not None and batch.done:
-    for result in batch.results:
-        record_run(result, tags=["compare"])  # once per result
+    for result, connection in zip(batch.results, batch.connections or [None] * len(batch.results)):
+        record_run(result, tags=["compare"], connection=connection)  # once per result; its key scrubbed, never saved
     _show([compare.outcome_of_result(label, r) for label, r in zip(batch.labels, batch.results)], key="cmp_view")

@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from components.connection import get_client
-from components.errors import show_problem
-from components.history import get_history, history_action, record_run
+from components.errors import show_exception, show_problem
+from components.history import get_history, history_action, open_in_images, record_image_run, record_run, run_labels
 from components.models import capabilities_of
 from components.plain import inert
 from components.presets import open_in_page
@@ -20,7 +20,8 @@ from components.token_diff_view import render_token_diff
 from components.token_view import render_choices
 from components.wire_view import render_wire
 from playground.counting import format_cost
-from playground.history import RunFilter, choice_tokens
+from playground.history import COUNTED_HERE, Run, RunFilter, choice_tokens
+from playground.images import SIZES, KeptPictures, create_variations, kept_pictures, result_png, variation_cost
 from playground.migrations import LOCAL_WORKSPACE
 from playground.params import controls_from_request
 from playground.requests import TextRequest
@@ -28,6 +29,7 @@ from playground.runner import run
 from playground.wire import Wire
 
 PAGE_SIZE = 50
+RERAN = "hist_reran"  # the id of the run Re-run just saved: opened on the next run of the page, filters cleared if they hide it
 ENDPOINT_LABELS = {"completions": "Completions", "chat": "Chat", "embeddings": "Embeddings", "image_variations": "Image variations"}
 
 st.title("History")
@@ -35,12 +37,75 @@ history = get_history()
 if history is None:
     st.stop()
 
+
+
+def filter_of(text: str, model: str, endpoint: str, tag: str, dates: object) -> RunFilter:
+    since = until = None
+    if dates:
+        first, last = (dates[0], dates[-1]) if isinstance(dates, (tuple, list)) else (dates, dates)
+        since = dt.datetime.combine(first, dt.time()).timestamp()
+        until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time()).timestamp()
+    return RunFilter(
+        text=text.strip(),
+        model=None if model == "All" else model,
+        endpoint=None if endpoint == "All" else endpoint,
+        tag=None if tag == "All" else tag,
+        since=since,
+        until=until,
+    )
+
+
+def rerun_image(saved: Run, pictures: KeptPictures) -> None:
+    """Send a saved image run's source again, with its model, n and size; save and open the new run."""
+    n, size = int(saved.request.get("n") or 1), str(saved.request.get("size") or SIZES[0])
+    started = time.monotonic()
+    try:
+        with st.spinner("Running again…"):
+            response = create_variations(get_client(), png=pictures.source_png or b"", model=saved.model, n=n, size=size)
+            pngs = [result_png(item) for item in response.data]
+    except Exception as exc:  # every SDK or network failure becomes a message
+        show_exception(exc)
+        return
+    new_id = record_image_run(pictures.source_name, pictures.source_png or b"", model=saved.model, n=n, size=size, pngs=pngs,
+                              seconds=time.monotonic() - started,
+                              cost=variation_cost(capabilities_of(saved.model), size, len(pngs)), tags=["re-run"])
+    if new_id is not None:
+        st.session_state[RERAN] = new_id
+        st.rerun()
+
+
+def show_pictures(pictures: KeptPictures) -> None:
+    """An image run's source and its results' thumbnails, as the history keeps them."""
+    if pictures.source_png is None:
+        st.caption("This run was saved before the history kept pictures: it cannot be shown, re-run or reopened.")
+        return
+    left, right = st.columns([1, 3])
+    left.image(pictures.source_png, caption=f"Source: {pictures.source_name}", width=200)
+    if pictures.source_note:
+        left.caption(inert(pictures.source_note))
+    columns = right.columns(4)
+    for i, thumb in enumerate(pictures.thumbnails):
+        columns[i % 4].image(thumb, caption=f"{i + 1} (thumbnail)", width=150)
+
+
 # --- filters ---------------------------------------------------------------------------
 KEYS = owned("hist", text="", model="All", endpoint="All", tag="All", dates=(), page=1)
+FILTERS = ("text", "model", "endpoint", "tag", "dates")
 models, tags = ["All", *history.models()], ["All", *history.tags()]
 for name, options in (("model", models), ("tag", tags)):
     if KEYS.get(name) not in options:  # its last run was deleted
         KEYS.put(name, "All")
+if (reran := st.session_state.pop(RERAN, None)) is not None:
+    # The new run is the newest: shown first unless a filter hides it; then the filters go.
+    shown = history.search(filter_of(*(KEYS.get(name) for name in FILTERS)), limit=1).runs
+    hidden = not shown or shown[0].id != reran
+    if hidden:
+        for name, cleared in zip(FILTERS, ("", "All", "All", "All", ())):
+            KEYS.put(name, cleared)
+    st.session_state["hist_reran_note"] = hidden
+    KEYS.put("page", 1)
+    st.session_state.pop("hist_table", None)  # a row selection would hide it from "Open a run"
+    st.session_state["hist_open"] = reran
 f1, f2, f3, f4, f5 = st.columns([3, 2, 2, 2, 2])
 with f1:
     text = KEYS.widget(st.text_input, "Search", "text", placeholder="words in the prompt, the response or the title")
@@ -54,19 +119,7 @@ with f4:
 with f5:
     dates = KEYS.widget(st.date_input, "Dates", "dates", format="YYYY-MM-DD", help="A day, or a first and a last day.")
 
-since = until = None
-if dates:
-    first, last = (dates[0], dates[-1]) if isinstance(dates, (tuple, list)) else (dates, dates)
-    since = dt.datetime.combine(first, dt.time()).timestamp()
-    until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time()).timestamp()
-where = RunFilter(
-    text=text.strip(),
-    model=None if model == "All" else model,
-    endpoint=None if endpoint == "All" else endpoint,
-    tag=None if tag == "All" else tag,
-    since=since,
-    until=until,
-)
+where = filter_of(text, model, endpoint, tag, dates)
 
 total = history.search(where, limit=0).total
 pages = max(1, -(-total // PAGE_SIZE))
@@ -87,7 +140,7 @@ else:
             "model": [r.model for r in found.runs],
             "title": [r.title for r in found.runs],
             "tags": [", ".join(r.tags) for r in found.runs],
-            "prompt": [r.prompt.replace("\n", " ⏎ ") for r in found.runs],
+            "prompt": [r.asked.replace("\n", " ⏎ ") for r in found.runs],  # chat: the last user message
             "response": [r.response.replace("\n", " ⏎ ") for r in found.runs],
             "tokens": [r.total_tokens for r in found.runs],
             "latency (s)": [r.latency for r in found.runs],
@@ -140,13 +193,13 @@ else:
 
     # --- one run: open, edit, re-run, open in its page ----------------------------------
     st.divider()
-    labels = {
-        r.id: f"{dt.datetime.fromtimestamp(r.created):%Y-%m-%d %H:%M:%S} · {r.model} · {(r.title or r.prompt)[:60]}"
-        for r in found.runs
-    }
+    labels = run_labels(found.runs)
     open_choices = selected_ids or list(labels)
-    if st.session_state.get("hist_open") not in open_choices:
+    # Newest first, and a new run at the top is opened, unless the user chose another run.
+    followed_newest = st.session_state.get("hist_open") == st.session_state.get("hist_open_newest")
+    if st.session_state.get("hist_open") not in open_choices or followed_newest:
         st.session_state["hist_open"] = open_choices[0]
+    st.session_state["hist_open_newest"] = open_choices[0]
     opened_id = st.selectbox("Open a run", open_choices, key="hist_open", format_func=lambda i: labels.get(i, i))
     opened = history.get(opened_id)
     if opened is None:
@@ -156,7 +209,9 @@ else:
         meta[0].metric("Model", inert(opened.model))
         meta[1].metric("Latency", "—" if opened.latency is None else f"{opened.latency:.2f} s")
         meta[2].metric("First token", "—" if opened.ttft is None else f"{opened.ttft:.2f} s")
-        meta[3].metric("Tokens", "—" if not opened.usage else f"{opened.usage.get('total_tokens', '—')}")
+        counted = " (counted here)" if (opened.usage or {}).get(COUNTED_HERE) else ""  # the provider reported none
+        meta[3].metric("Tokens", "—" if not opened.usage else f"{opened.usage.get('total_tokens', '—')}{counted}",
+                       help="Stopped before the provider reported usage: counted here." if counted else None)
         meta[4].metric("Cost", format_cost(opened.cost))
 
         with st.form(f"hist_edit_{opened.id}", border=False):
@@ -172,25 +227,38 @@ else:
                     st.rerun()
 
         text_run = opened.endpoint in ("completions", "chat")
+        pictures = kept_pictures(opened.request, opened.response) if opened.endpoint == "image_variations" else None
+        image_run = pictures is not None and pictures.source_png is not None
         a1, a2, _ = st.columns([2, 2, 4])
-        rerun_clicked = a1.button("Re-run", key="hist_rerun", icon=":material/replay:", disabled=not text_run,
-                                  help="The same request again, on the current connection.")
+        rerun_clicked = a1.button("Re-run", key="hist_rerun", icon=":material/replay:", disabled=not (text_run or image_run),
+                                  help="The same request again, on the current connection." if text_run or image_run
+                                  else "This run was saved without what it needs to be sent again.")
         if a2.button(f"Open in {ENDPOINT_LABELS.get(opened.endpoint, opened.endpoint)}", key="hist_open_page",
-                     icon=":material/open_in_new:", disabled=not text_run, help="With every control as it was."):
+                     icon=":material/open_in_new:", disabled=not (text_run or image_run), help="With every control as it was."):
+            if image_run:
+                open_in_images(opened)
             open_in_page(opened.endpoint, controls_from_request(opened.endpoint, opened.request))
 
-        if rerun_clicked:
+        if (cleared := st.session_state.pop("hist_reran_note", None)) is not None:
+            st.success("Ran again and saved as a new run: it is the one opened here, newest in the list"
+                       + (" (the filters are cleared: they hid it)." if cleared else "."))
+        if rerun_clicked and image_run:
+            rerun_image(opened, pictures)
+        elif rerun_clicked:
             params = {k: v for k, v in opened.request.items() if k != "model"}
             with st.spinner("Running again…"):
                 request = TextRequest(opened.endpoint, opened.model, params, capabilities_of(opened.model))  # type: ignore[arg-type]
                 result = run(get_client(), request)
             if result.error is not None:
                 show_problem(result.error)
+            elif (new_id := record_run(result, tags=["re-run"])) is not None:
+                st.session_state[RERAN] = new_id
+                st.rerun()  # open it, with the filters that would hide it cleared
             else:
-                record_run(result, tags=["re-run"])
-                st.success("Ran again and saved as a new run (newest in the list).")
                 render_choices([c.tokens for c in result.choices], key="hist_rerun_view")
 
+        if pictures is not None:
+            show_pictures(pictures)
         if opened.response.get("stopped"):
             st.caption("This run was stopped before the end: what arrived is shown.")
             if cut_by := (opened.response.get("error") or {}).get("title"):

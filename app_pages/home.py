@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from components.connection import current_connection
+from components.connection import connection_status, current_connection
+from components.plain import inert
 
 st.title("OpenAI Playground")
 st.markdown(
@@ -22,25 +23,22 @@ if connection.provider == "local":
         icon=":material/offline_bolt:",
     )
 else:
-    st.info(f"Connected to **{connection.label}**.", icon=":material/cloud:")
+    ok, status = connection_status(connection)
+    (st.info if ok else st.warning)(inert(status), icon=":material/cloud:" if ok else ":material/cloud_off:")
 
 st.subheader("Where to start")
-left, right = st.columns(2)
-with left:
-    st.page_link("app_pages/completions.py", label="Completions", icon=":material/edit_note:")
-    st.caption("A prompt, every sampling control, and the probability of each token.")
-    st.page_link("app_pages/chat.py", label="Chat", icon=":material/chat:")
-    st.caption("A conversation with system, user and assistant messages; regenerate, edit, rerun.")
-    st.page_link("app_pages/tokenizer.py", label="Tokenizer", icon=":material/data_array:")
-    st.caption("How text splits into tokens in each encoding, and ids back to text.")
-    st.page_link("app_pages/compare.py", label="Compare", icon=":material/compare:")
-    st.caption("One prompt, up to four configurations side by side, differences highlighted.")
-with right:
-    st.page_link("app_pages/embeddings.py", label="Embeddings search", icon=":material/travel_explore:")
-    st.caption("Embed a CSV or text corpus, search it, and see it on a map.")
-    st.page_link("app_pages/fine_tuning.py", label="Fine-tuning", icon=":material/model_training:")
-    st.caption("Check training data, start jobs, watch them live, chart their metrics.")
-    st.page_link("app_pages/images.py", label="Image variations", icon=":material/photo_library:")
-    st.caption("Turn any picture into variations.")
-    st.page_link("app_pages/history.py", label="History", icon=":material/history:")
-    st.caption("Every run kept on this machine: search it, reopen it, run it again, share it.")
+START = [  # (page, label, icon, what it is for), in two columns
+    [("completions", "Completions", "edit_note", "A prompt, every sampling control, and the probability of each token."),
+     ("chat", "Chat", "chat", "A conversation with system, user and assistant messages; regenerate, edit, rerun."),
+     ("tokenizer", "Tokenizer", "data_array", "How text splits into tokens in each encoding, and ids back to text."),
+     ("compare", "Compare", "compare", "One prompt, up to four configurations side by side, differences highlighted.")],
+    [("embeddings", "Embeddings search", "travel_explore", "Embed a CSV or text corpus, search it, and see it on a map."),
+     ("fine_tuning", "Fine-tuning", "model_training", "Check training data, start jobs, watch them live, chart their metrics."),
+     ("images", "Image variations", "photo_library", "Turn any picture into variations."),
+     ("history", "History", "history", "Every run kept on this machine: search it, reopen it, run it again, share it.")],
+]
+for column, links in zip(st.columns(2), START):
+    with column:
+        for name, label, icon, purpose in links:
+            st.page_link(f"app_pages/{name}.py", label=label, icon=f":material/{icon}:")
+            st.caption(purpose)

@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 import streamlit as st
 
+from components.connection import current_connection
 from components.plain import inert
 from playground.catalog import ModelInfo, load_catalog
 from playground.counting import chat_count_method, context_gauge, count_chat, count_prompt, format_cost, reported_usage
@@ -41,7 +42,10 @@ def render_counts(
         )
     text, checked = format_cost(cost), load_catalog().checked
     c4.metric("Cost estimate", "unknown" if cost is None else text, help=f"Prices checked {checked}.")
-    if cost == 0:
+    if current_connection().provider == "compatible":  # never OpenAI's list prices for another server
+        st.caption(f"{text} at the price set for this server in the sidebar." if cost is not None
+                   else "This server's price is not known: set one under Price in the sidebar.")
+    elif cost == 0:
         st.caption(f"{inert(model_info.id)} runs on this machine: no charge.")
     else:
         st.caption(f"{text} at list prices checked {checked}." if cost is not None else f"No price known for {inert(model_info.id)}.")

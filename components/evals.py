@@ -14,14 +14,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from components.connection import current_connection
+from components.connection import current_connection, local_engine_connection
 from components.errors import show_exception
 from components.models import model_picker, models_for
 from components.plain import inert, plain
 from components.sampling_controls import declare, draw_control
 from components.state import keep, remember
-from playground.catalog import model_info
-from playground.engine_process import EngineStartError, local_engine
+from playground.catalog import ModelInfo, model_info
 from playground.errors import explain
 from playground.evals import report
 from playground.evals.config import EvalConfig, tunable
@@ -71,15 +70,10 @@ def kept(widget: Callable[..., Any], label: str, *, key: str, **kwargs: Any) -> 
     return remember(key)
 
 
-def _own_connection(i: int, where: str) -> Connection | None:
-    k = f"ev_c{i}_{where}"
+def _own_connection(i: int, where: str, prefix: str) -> Connection | None:
+    k = f"{prefix}_c{i}_{where}"
     if where == "local":
-        try:
-            engine = local_engine()
-        except EngineStartError as exc:
-            st.error(f"The local engine could not start. {exc}")
-            return None
-        return Connection("local", api_key=engine.api_key, base_url=engine.base_url)
+        return local_engine_connection()
     if where == "azure":
         endpoint = kept(st.text_input, "Endpoint", key=f"{k}_endpoint", placeholder="https://NAME.openai.azure.com")
         version = kept(st.text_input, "API version", key=f"{k}_version", value=DEFAULT_AZURE_API_VERSION)
@@ -112,31 +106,40 @@ def _listed_models(connection: Connection) -> list[str] | None:
     return cache[connection]
 
 
+def connection_and_model(i: int, endpoint: str, *, prefix: str = "ev",
+                         sidebar_model_key: str | None = None) -> tuple[Connection, ModelInfo, bool] | None:
+    """Configuration i's own provider connection (the sidebar's, or another with its own
+    base URL and key, kept in this session only) and its model: (connection, the model's
+    capabilities, whether it is the sidebar's); None, with a message, until it is usable.
+    Evals and Compare columns use it; `prefix` keeps each page's widgets apart."""
+    where = kept(st.selectbox, "Connection", key=f"{prefix}_where_{i}", options=WHERE, format_func=_WHERE_LABELS.get)
+    if where == "sidebar":
+        info = model_picker(endpoint, key=sidebar_model_key or f"{prefix}_model_{i}")
+        return None if info is None else (current_connection(), info, True)
+    connection = _own_connection(i, where, prefix)
+    if connection is None:
+        return None
+    models = _listed_models(connection) if where != "azure" else None
+    key = f"{prefix}_model_{i}_{where}"
+    if models:
+        choices = models_for(endpoint, models)
+        if st.session_state.get(key) not in choices:
+            st.session_state[key] = "local-text" if "local-text" in choices else choices[0]
+        model = kept(st.selectbox, "Model" if where != "azure" else "Deployment", key=key, options=choices)
+    else:
+        model = kept(st.text_input, "Model" if where != "azure" else "Deployment", key=key).strip()
+        if not model:
+            return None
+    return connection, model_info(model), False
+
+
 def config_editor(i: int, endpoint: str) -> EvalConfig | None:
     """One configuration's column: its connection, model and parameters."""
-    where = kept(st.selectbox, "Connection", key=f"ev_where_{i}", options=WHERE, format_func=_WHERE_LABELS.get)
-    if where == "sidebar":
-        connection = current_connection()
-        info = model_picker(endpoint, key=f"ev_model_{i}")
-        if info is None:
-            return None
-        model = info.id
-    else:
-        connection = _own_connection(i, where)
-        if connection is None:
-            return None
-        models = _listed_models(connection) if where != "azure" else None
-        key = f"ev_model_{i}_{where}"
-        if models:
-            choices = models_for(endpoint, models)
-            if st.session_state.get(key) not in choices:
-                st.session_state[key] = "local-text" if "local-text" in choices else choices[0]
-            model = kept(st.selectbox, "Model" if where != "azure" else "Deployment", key=key, options=choices)
-        else:
-            model = kept(st.text_input, "Model" if where != "azure" else "Deployment", key=key).strip()
-            if not model:
-                return None
-        info = model_info(model)
+    picked = connection_and_model(i, endpoint)
+    if picked is None:
+        return None
+    connection, info, _ = picked
+    model = info.id
     params: dict[str, Any] = {}
     prefix = f"evc{i}"
     declare(prefix, endpoint)

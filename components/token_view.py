@@ -20,6 +20,7 @@ from components.plain import inert
 from playground.logprobs import Alternative, Summary, TokenInfo, spans, summarize
 
 TOOLTIP_ALTERNATIVES = 5  # per token in the hover tooltip; the chart shows them all
+NOT_RETURNED = "not returned: the text stops before this token (stop sequence)"
 BINS = 10  # colour classes p0..p9 by probability decile
 _WHITESPACE = str.maketrans({" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"})
 
@@ -33,6 +34,7 @@ _CSS = (
     ".tv .t:hover{outline:2px solid #1c83e1}"
     + "".join(f".tv .p{i}{{background:{c}}}" for i, c in enumerate(_BIN_COLOURS))
     + ".tv .na{background:rgba(128,128,128,.18)}"
+    ".tv .nr{background:none;opacity:.55;text-decoration:line-through dashed}"
     ".tv .pr{border-bottom:2px dashed rgba(128,128,128,.9);font-style:italic}"
     ".tv .mk{outline:2px solid #e8590c;outline-offset:-1px}"
     ".tv .tip{display:none;position:absolute;left:0;top:1.7em;z-index:1000;min-width:15em;"
@@ -71,17 +73,31 @@ def _bin(prob: float) -> int:
     return min(int(prob * BINS), BINS - 1)
 
 
-def legend_html(has_prompt: bool) -> str:
+def legend_html(has_prompt: bool, has_unreturned: bool = False) -> str:
     cells = "".join(
         f'<span style="background:{c}">{100 * i // BINS}–{100 * (i + 1) // BINS}%</span>'
         for i, c in enumerate(_BIN_COLOURS)
     )
     prompt = '<span class="pr" style="border-bottom:2px dashed gray;font-style:italic">prompt (echo)</span>' if has_prompt else ""
-    return f'<div class="tvl"><span>probability:</span>{cells}{prompt}</div>'
+    unreturned = '<span style="text-decoration:line-through dashed;opacity:.55">not returned (stop)</span>' if has_unreturned else ""
+    return f'<div class="tvl"><span>probability:</span>{cells}{prompt}{unreturned}</div>'
 
 
 def _same(alt: Alternative, t: TokenInfo) -> bool:
     return alt.token == t.token and (alt.bytes is None or t.bytes is None or alt.bytes == t.bytes)
+
+
+def alternative_rows(t: TokenInfo, limit: int | None = None) -> list[tuple[Alternative, bool, str]]:
+    """The token's alternatives as (alternative, is it the chosen one, note): the top N asked
+    for (at most `limit`), then the chosen token when it is not among them, noted "not among
+    the top N" (or its rank, when it is but beyond `limit`). The tooltip and the chart both
+    show these, on both endpoints."""
+    listed = t.top if t.top_n is None else t.top[: t.top_n]
+    rows = [(a, _same(a, t), "") for a in listed[:limit]]
+    if t.logprob is not None and not any(chosen for _, chosen, _ in rows):
+        alt = t.top[t.rank - 1] if t.rank is not None else Alternative(t.token, t.logprob, t.bytes)
+        rows.append((alt, True, f"rank {t.rank}" if t.among_top else t.rank_text))
+    return rows
 
 
 def _tooltip(t: TokenInfo) -> str:
@@ -90,19 +106,20 @@ def _tooltip(t: TokenInfo) -> str:
     if t.token_id is not None:
         head += f"  id {t.token_id}"
     rows = [f'<span class="h">{head}</span>']
-    shown = list(t.top[:TOOLTIP_ALTERNATIVES])
-    if t.rank is not None and t.rank > TOOLTIP_ALTERNATIVES:
-        shown.append(t.top[t.rank - 1])  # the chosen token always shows, with its rank
-    for alt in shown:
+    if not t.returned:
+        rows.append(f'<span class="m">{NOT_RETURNED}</span>')
+    shown = alternative_rows(t, TOOLTIP_ALTERNATIVES)
+    for alt, chosen, note in shown:
         p = math.exp(alt.logprob)
-        chosen = _same(alt, t)
-        rank = f"  (rank {t.rank})" if chosen and t.rank and t.rank > TOOLTIP_ALTERNATIVES else ""
         rows.append(
             f'<span class="a{" c" if chosen else ""}"><i style="width:{100 * p:.0f}%"></i>'
-            f'{"✓ " if chosen else "  "}{100 * p:5.1f}%  {html.escape(token_label(alt.token, alt.bytes), quote=False)}{rank}</span>'
+            f'{"✓ " if chosen else "  "}{100 * p:5.1f}%  {html.escape(token_label(alt.token, alt.bytes), quote=False)}'
+            f'{f"  ({note})" if note else ""}</span>'
         )
-    if len(t.top) > len(shown):
-        rows.append(f'<span class="m">+{len(t.top) - len(shown)} more: choose #{t.index} below</span>')
+    listed = len(t.top) if t.top_n is None else min(len(t.top), t.top_n)
+    more = listed - sum(1 for _, chosen, note in shown if not (chosen and note.startswith("not")))
+    if more > 0:
+        rows.append(f'<span class="m">+{more} more: choose #{t.index} below</span>')
     return f'<span class="g">{"".join(rows)}</span>'
 
 
@@ -111,13 +128,15 @@ def token_html(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = No
     one unit), coloured by probability (the lowest of the unit's tokens). `marks` outlines
     the units of these token indexes, with the note shown first in their tooltip."""
     by_index = {t.index: t for t in tokens}
-    parts = [_CSS, legend_html(any(t.is_prompt for t in tokens)), '<div class="tv">']
+    parts = [_CSS, legend_html(any(t.is_prompt for t in tokens), not all(t.returned for t in tokens)), '<div class="tv">']
     for text, indexes in spans(tokens):
         members = [by_index[i] for i in indexes]
         lps = [m.logprob for m in members if m.logprob is not None]
         cls = f"p{_bin(math.exp(min(lps)))}" if lps else "na"
         if members[0].is_prompt:
             cls += " pr"
+        if not members[-1].returned:
+            cls += " nr"
         tip = "".join(_tooltip(m) for m in members)
         notes = [marks[i] for i in indexes if marks and i in marks]
         if notes:
@@ -133,7 +152,8 @@ def token_html(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = No
 
 def token_table(tokens: Sequence[TokenInfo]) -> pd.DataFrame:
     """One row per token: position, token (whitespace visible), id, probability, logprob,
-    rank among the alternatives, entropy of the alternatives shown (bits)."""
+    rank among the alternatives ("not among the top N" outside them), entropy of the
+    alternatives shown (bits); a "prompt" and a "returned" column when some are not."""
     columns: dict[str, list] = {
         "position": [], "token": [], "id": [], "probability": [], "logprob": [], "rank": [], "entropy (bits)": [],
     }
@@ -143,22 +163,24 @@ def token_table(tokens: Sequence[TokenInfo]) -> pd.DataFrame:
         columns["id"].append(t.token_id)
         columns["probability"].append(None if t.logprob is None else math.exp(t.logprob))
         columns["logprob"].append(t.logprob)
-        columns["rank"].append(t.rank)
+        columns["rank"].append(t.rank_text)
         columns["entropy (bits)"].append(t.entropy)
     frame = pd.DataFrame(columns)
     frame["id"] = frame["id"].astype("Int64")
-    frame["rank"] = frame["rank"].astype("Int64")
     if any(t.is_prompt for t in tokens):
         frame.insert(2, "prompt", [t.is_prompt for t in tokens])
+    if not all(t.returned for t in tokens):
+        frame.insert(2, "returned", [t.returned for t in tokens])
     return frame
 
 
 def alternatives_figure(t: TokenInfo) -> go.Figure:
     """Horizontal bars of the token's top alternatives, most likely on top, the chosen one
     marked; a chosen token outside the alternatives gets its own bar."""
-    rows = [(token_label(a.token, a.bytes), math.exp(a.logprob), _same(a, t)) for a in t.top]
-    if t.logprob is not None and not any(chosen for *_, chosen in rows):
-        rows.append((token_label(t.token, t.bytes) + "  (not among the top)", math.exp(t.logprob), True))
+    rows = [
+        (token_label(a.token, a.bytes) + (f"  ({note})" if note else ""), math.exp(a.logprob), chosen)
+        for a, chosen, note in alternative_rows(t)
+    ]
     labels = [("✓ " if chosen else "") + html.escape(label) for label, _, chosen in rows]
     fig = go.Figure(
         go.Bar(

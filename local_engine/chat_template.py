@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .errors import invalid
+from .errors import invalid, typed_object
 from .tool_calls import render_call
 
 ROLE_LABELS = {
@@ -73,15 +73,7 @@ def message_text(message: Any, index: int) -> str:
         texts = []
         for j, part in enumerate(content):
             pwhere = f"{where}.content[{j}]"
-            if not isinstance(part, dict):
-                raise invalid(f"Invalid type for '{pwhere}': expected an object.", pwhere)
-            kind = part.get("type")
-            if kind != "text":
-                raise invalid(
-                    f"Invalid value for '{pwhere}.type': the local text model reads text only, "
-                    f"'{kind}' content parts are not supported.",
-                    f"{pwhere}.type",
-                )
+            typed_object(part, pwhere, "text", "the local text model reads text only, '{kind}' content parts are not supported.")
             text = part.get("text")
             if not isinstance(text, str):
                 raise invalid(f"Invalid type for '{pwhere}.text': expected a string.", f"{pwhere}.text")

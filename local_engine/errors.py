@@ -43,6 +43,17 @@ def invalid(message: str, param: str | None = None, code: str | None = None) -> 
     return APIError(400, message, param=param, code=code)
 
 
+def typed_object(value: Any, where: str, kind: str, refused: str) -> dict[str, Any]:
+    """`value` as a JSON object whose "type" is `kind`; else the API's 400 naming `where`.
+    `refused` says why another type is not taken ({kind!r} is filled in with the one given)."""
+    if not isinstance(value, dict):
+        raise invalid(f"Invalid type for '{where}': expected an object.", where)
+    given = value.get("type")
+    if given != kind:
+        raise invalid(f"Invalid value for '{where}.type': {refused.format(kind=given)}", f"{where}.type")
+    return value
+
+
 def model_not_found(model: str) -> APIError:
     return APIError(
         404,

@@ -33,7 +33,7 @@ import string
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
-from .errors import invalid
+from .errors import invalid, typed_object
 
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 MAX_PARALLEL = 3
@@ -65,15 +65,7 @@ def new_call_id() -> str:
 
 def _function_tool(spec: Any, where: str) -> FunctionTool:
     """A tool in either shape: chat's {"type", "function": {...}} or Responses' flat one."""
-    if not isinstance(spec, dict):
-        raise invalid(f"Invalid type for '{where}': expected an object.", where)
-    kind = spec.get("type")
-    if kind != "function":
-        raise invalid(
-            f"Invalid value for '{where}.type': the local text model supports only 'function' tools "
-            f"(got {kind!r}).",
-            f"{where}.type",
-        )
+    typed_object(spec, where, "function", "the local text model supports only 'function' tools (got {kind!r}).")
     body = spec.get("function", spec) if "function" in spec else spec
     fwhere = f"{where}.function" if "function" in spec else where
     if not isinstance(body, dict):

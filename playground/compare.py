@@ -20,6 +20,7 @@ from playground.catalog import ModelInfo
 from playground.errors import Problem
 from playground.logprobs import TokenInfo
 from playground.params import params_for
+from playground.providers import Connection
 from playground.requests import Endpoint, ParamProblem, TextRequest, build_request, check_request
 from playground.runner import RunResult, run
 
@@ -33,11 +34,13 @@ _SHORT = {"temperature": "T", "top_p": "top_p", "frequency_penalty": "freq", "pr
 
 @dataclass
 class CompareConfig:
-    """One column: a model (on Azure, a deployment with its model's capabilities) and the
-    controls it sets (parameter names -> values; the rest take their defaults)."""
+    """One column: a model (on Azure, a deployment with its model's capabilities), the
+    controls it sets (parameter names -> values; the rest take their defaults), and its own
+    provider connection when not the sidebar's (None)."""
 
     info: ModelInfo
     values: dict[str, Any] = field(default_factory=dict)
+    connection: Connection | None = None
 
     @property
     def model(self) -> str:
@@ -46,11 +49,19 @@ class CompareConfig:
     def label(self) -> str:
         rows = params_for("completions")
         parts = [self.model, f"T={self.values.get('temperature', rows['temperature'].default):g}"]
-        for name, short in _SHORT.items():
+        for name in _SHORT:
             value = self.values.get(name)
             if name != "temperature" and value is not None and value != rows[name].unset:
-                parts.append(f"{short}={value:g}" if isinstance(value, float) else f"{short}={value}")
+                parts.append(setting_text(name, value))
+        if self.connection is not None:
+            parts.append(self.connection.label)  # the provider and host, never the key
         return " · ".join(parts)
+
+
+def setting_text(name: str, value: Any) -> str:
+    """A sampling control as a label shows it: "T=0.7", "seed=5"."""
+    short = _SHORT.get(name, name)
+    return f"{short}={value:g}" if isinstance(value, float) else f"{short}={value}"
 
 
 def build_requests(
@@ -85,6 +96,7 @@ class Batch:
     labels: list[str]
     threads: list[threading.Thread] = field(default_factory=list)
     cancel: threading.Event = field(default_factory=threading.Event)
+    connections: list[Connection | None] = field(default_factory=list)  # each run's own, None: the sidebar's
 
     @property
     def done(self) -> bool:
@@ -96,11 +108,13 @@ class Batch:
             thread.join(timeout)
 
 
-def start(client: openai.OpenAI, requests: list[TextRequest], labels: list[str] | None = None) -> Batch:
-    """Start every request at once; returns at once. `batch.cancel.set()` stops them all,
-    each keeping what arrived."""
+def start(clients: openai.OpenAI | list[openai.OpenAI], requests: list[TextRequest], labels: list[str] | None = None) -> Batch:
+    """Start every request at once, each on its client (one client for all, or one per
+    request: a configuration's own connection); returns at once. `batch.cancel.set()`
+    stops them all, each keeping what arrived."""
     batch = Batch([RunResult(request) for request in requests], labels or [r.model for r in requests])
-    for result in batch.results:
+    each = clients if isinstance(clients, list) else [clients] * len(requests)
+    for client, result in zip(each, batch.results, strict=True):
         thread = threading.Thread(
             target=run,
             args=(client, result.request),

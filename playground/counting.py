@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from playground.catalog import ModelInfo, base_model_of, load_catalog
+from playground.catalog import ModelInfo, base_model_of
 from playground.tokens import encoding_for_model
 
 LOCAL_MODEL = "local-text"
@@ -120,21 +120,6 @@ def context_gauge(prompt_tokens: int, max_tokens: int | None, model_info: ModelI
     if not fits:
         text += f": {used - window:,} over the window; shorten the prompt or lower max tokens"
     return Gauge(prompt_tokens, reserve, window, min(used / window, 1.0), fits, text)
-
-
-@dataclass(frozen=True)
-class CostEstimate:
-    dollars: float | None  # None: price unknown
-    text: str
-    checked: str  # date the prices were last checked
-
-
-def cost_estimate(prompt_tokens: int, completion_tokens: int, model_info: ModelInfo) -> CostEstimate:
-    catalog = load_catalog()
-    dollars = model_info.cost(prompt_tokens, completion_tokens)
-    if dollars is None:
-        return CostEstimate(None, f"No price known for {model_info.id}", catalog.checked)
-    return CostEstimate(dollars, format_cost(dollars), catalog.checked)
 
 
 def format_cost(dollars: float | None, *, free: bool = True) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from playground.paths import app_data_dir
+from playground.paths import DataDirUnusable, app_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 120.0
@@ -48,14 +48,16 @@ _engine: LocalEngine | None = None
 _process: subprocess.Popen | None = None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nobody listens on now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def _wait_ready(root: str, process: subprocess.Popen | None, log_path: Path | None) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
+def wait_ready(root: str, process: subprocess.Popen | None, log_path: Path | None, timeout: float = READY_TIMEOUT) -> None:
+    """Return once the engine at `root` answers /health; EngineStartError with its log's tail if it exits or stays silent."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             tail = log_path.read_text(errors="replace")[-2000:] if log_path else ""
@@ -66,14 +68,19 @@ def _wait_ready(root: str, process: subprocess.Popen | None, log_path: Path | No
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise EngineStartError(f"The local engine did not answer at {root} within {READY_TIMEOUT:.0f} s.")
+    raise EngineStartError(f"The local engine did not answer at {root} within {timeout:.0f} s.")
 
 
 def engine_dir() -> Path:
     """<PLAYGROUND_DATA_DIR>/engine, readable by this account only."""
-    directory = app_data_dir() / "engine"
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    directory.chmod(0o700)
+    try:
+        directory = app_data_dir() / "engine"
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory.chmod(0o700)
+    except OSError as exc:
+        raise EngineStartError(str(exc) if isinstance(exc, DataDirUnusable) else
+                               f"Its data folder cannot be used ({exc}): set PLAYGROUND_DATA_DIR to a folder "
+                               "this account can write.") from None
     return directory
 
 
@@ -98,10 +105,10 @@ def local_engine() -> LocalEngine:
         external = os.environ.get("PLAYGROUND_ENGINE_URL")
         if external:
             root = external.rstrip("/").removesuffix("/v1")
-            _wait_ready(root, None, None)
+            wait_ready(root, None, None)
             _engine = LocalEngine(f"{root}/v1", os.environ.get("PLAYGROUND_ENGINE_KEY") or None, None)
             return _engine
-        port = _free_port()
+        port = free_port()
         key = secrets.token_urlsafe(32)
         directory = engine_dir()
         log_path = directory / "engine.log"
@@ -119,6 +126,6 @@ def local_engine() -> LocalEngine:
             )
         atexit.register(stop_local_engine)
         root = f"http://127.0.0.1:{port}"
-        _wait_ready(root, _process, log_path)
+        wait_ready(root, _process, log_path)
         _engine = LocalEngine(f"{root}/v1", key, log_path)
         return _engine

@@ -53,7 +53,7 @@ from playground.migrations import (
 )
 from playground.paths import app_data_dir
 from playground.recovery import recover
-from playground.runner import RunResult
+from playground.runner import RunResult, completion_tokens
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "fts5_available", "History", "HistoryUnavailable", "Locked", "ReadOnly", "Run",
            "RunFilter", "StorageError"]
@@ -64,6 +64,8 @@ QUICK_WAIT_MS = 1_000  # save(): a lock held longer than this queues the run ins
 LOCK_WAIT_S = 60.0  # add(): retries on a lock for this long before it gives up
 FULL_CHECK_MAX_BYTES = 32_000_000  # larger files get only the cheap checks when opened
 ENDPOINTS = ("completions", "chat", "embeddings", "image_variations", "evals")
+# The sampling controls a run's label names, so runs of one prompt (Compare's columns) differ.
+SETTINGS_SHOWN = ("temperature", "top_p", "seed", "frequency_penalty", "presence_penalty")
 # Keys that may hold credentials or transport details: dropped from anything saved.
 _DROPPED_KEYS = frozenset({"headers", "extra_headers", "api_key", "authorization", "api-key", "rate_limit", "ratelimit"})
 
@@ -115,7 +117,7 @@ class Run:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """A row of the history list: no request or response bodies (fast at 10,000 runs)."""
+    """A row of the history list: no response body (fast at 10,000 runs; a page's requests are read for their labels)."""
 
     id: str
     created: float
@@ -128,6 +130,13 @@ class RunSummary:
     latency: float | None
     cost: float | None
     total_tokens: int | None
+    asked: str = ""  # what the user asked: a chat run's last user message, else the prompt
+    settings: tuple[tuple[str, Any], ...] = ()  # the sampling controls the request set (SETTINGS_SHOWN)
+
+    @property
+    def label(self) -> str:
+        """The run in a few words: its title, else what was asked."""
+        return self.title or self.asked
 
 
 @dataclass(frozen=True)
@@ -184,6 +193,18 @@ def prompt_text_of(request: dict[str, Any]) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def asked_text_of(request: dict[str, Any]) -> str:
+    """What the run asked: a chat run's last user message (its system message is usually the
+    same from run to run), else the prompt text."""
+    messages = [m for m in request.get("messages") or [] if isinstance(m, dict)]
+    for message in reversed(messages):
+        if message.get("role") == "user" and (text := _text_of_content(message.get("content")).strip()):
+            return text
+    if isinstance(image := request.get("image"), str):  # an image run: its source picture
+        return f"{request.get('n', '?')} × {request.get('size', '?')} of {image}"
+    return prompt_text_of(request)
+
+
 def response_text_of(response: dict[str, Any]) -> str:
     texts = [str(c.get("text") or "") for c in response.get("choices") or [] if isinstance(c, dict)]
     return "\n\n".join(t for t in texts if t)
@@ -201,6 +222,8 @@ def tokens_to_json(tokens: Sequence[TokenInfo]) -> list[dict[str, Any]]:
             "o": t.text_offset,
             "top": [[a.token, a.logprob, None if a.bytes is None else a.bytes.hex()] for a in t.top],
             "p": t.is_prompt,
+            "n": t.top_n,
+            "r": t.returned,
         }
         for t in tokens
     ]
@@ -220,15 +243,29 @@ def tokens_from_json(items: Iterable[dict[str, Any]]) -> list[TokenInfo]:
             text_offset=item.get("o"),
             top=tuple(Alternative(tok, float(lp), raw(b)) for tok, lp, b in item.get("top") or ()),
             is_prompt=bool(item.get("p")),
+            top_n=item.get("n"),
+            returned=item.get("r", True),
         )
         for item in items
     ]
 
 
+COUNTED_HERE = "counted_here"  # a usage key: the provider reported none (a stopped stream), these are local counts
+
+
+def _counted_usage(result: RunResult) -> dict[str, Any] | None:
+    """The tokens counted here for a run whose provider reported no usage (a stream stopped
+    before its usage chunk): kept, marked as counted here, rather than lost."""
+    if not any(c.text or c.tokens for c in result.choices):
+        return None
+    prompt, completion = result.prompt_tokens_local or 0, completion_tokens(result)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion, COUNTED_HERE: True}
+
+
 def run_of_result(result: RunResult, *, provider: dict[str, Any], tags: Iterable[str] = ()) -> Run:
     """A text run as saved: the request body, each choice's text and normalized tokens, and
     the logprobs as the API sent them (`raw`), so the token view needs no new request."""
-    usage = result.usage or None
+    usage = result.usage or _counted_usage(result)
     return Run(
         endpoint=result.request.endpoint,
         model=result.request.model,
@@ -252,6 +289,18 @@ def run_of_result(result: RunResult, *, provider: dict[str, Any], tags: Iterable
         cost=result.cost,  # priced once, when the run finished
         tags=list(tags),
     )
+
+
+def _described(request_json: str | None) -> dict[str, Any]:
+    """A list row's `asked` and `settings`, from its saved request."""
+    try:
+        request = json.loads(request_json or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(request, dict):
+        return {}
+    settings = tuple((k, request[k]) for k in SETTINGS_SHOWN if request.get(k) is not None)
+    return {"asked": asked_text_of(request)[:200], "settings": settings}
 
 
 def choice_tokens(run: Run) -> list[list[TokenInfo]]:
@@ -725,7 +774,7 @@ class History:
             rows = db.execute(
                 "SELECT r.seq, r.id, r.created, r.endpoint, r.model, r.title, substr(r.prompt_text, 1, 200), "
                 f"substr(r.response_text, 1, 200), r.latency, r.cost, {total_tokens}, "
-                f"(SELECT {tags} FROM run_tags WHERE run_seq = r.seq) "
+                f"(SELECT {tags} FROM run_tags WHERE run_seq = r.seq), r.request "
                 f"FROM runs r {sql_where} ORDER BY r.created DESC, r.seq DESC LIMIT ? OFFSET ?",
                 [*args, int(limit), int(offset)],
             ).fetchall()
@@ -734,7 +783,7 @@ class History:
                 RunSummary(
                     id=r[1], created=r[2], endpoint=r[3], model=r[4], title=r[5], prompt=r[6], response=r[7],
                     latency=r[8], cost=r[9], total_tokens=None if r[10] is None else int(r[10]),
-                    tags=tuple(sorted(r[11].split(","))) if r[11] else (),
+                    tags=tuple(sorted(r[11].split(","))) if r[11] else (), **_described(r[12]),
                 )
                 for r in rows
             ],

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import codecs
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from operator import attrgetter
 from typing import Any, Callable, Iterable, Protocol, Sequence
@@ -46,6 +46,8 @@ class TokenInfo:
     text_offset: int | None
     top: tuple[Alternative, ...]  # most likely first
     is_prompt: bool = False
+    top_n: int | None = None  # alternatives asked for (logprobs / top_logprobs); None: not known
+    returned: bool = True  # False: past the end of the returned text (a stop sequence's token)
 
     @property
     def prob(self) -> float | None:
@@ -59,10 +61,27 @@ class TokenInfo:
                 return i + 1
         return None
 
+    @property
+    def among_top(self) -> bool:
+        """Whether the chosen token is one of the top N asked for. The completions endpoint
+        appends the chosen token to its top list when it is not, so a rank above N is not a rank."""
+        return self.rank is not None and (self.top_n is None or self.rank <= self.top_n)
+
+    @property
+    def rank_text(self) -> str:
+        """'2', or 'not among the top 5' (N as asked, else as many as were listed); '' when
+        no alternatives were asked for."""
+        if not self.top or self.top_n == 0:
+            return ""
+        if self.among_top:
+            return str(self.rank)
+        listed = self.top_n if self.top_n is not None else len(self.top) - (self.rank is not None)
+        return f"not among the top {listed}"
+
     @cached_property
     def entropy(self) -> float | None:
-        """Entropy in bits of the alternatives shown, renormalized to sum to 1."""
-        return entropy_bits([a.logprob for a in self.top])
+        """Entropy in bits of the top N alternatives, renormalized to sum to 1."""
+        return entropy_bits([a.logprob for a in (self.top if self.top_n is None else self.top[: self.top_n])])
 
 
 def entropy_bits(logprobs: Sequence[float]) -> float | None:
@@ -114,6 +133,7 @@ def from_completion_logprobs(
     prompt_token_count: int = 0,
     encoding: Encoding | None = None,
     text: str | None = None,
+    top_n: int | None = None,
 ) -> list[TokenInfo]:
     """choice.logprobs of /v1/completions -> tokens. With echo, the first
     `prompt_token_count` tokens are the prompt's. Given the choice's `text` and the model's
@@ -150,6 +170,7 @@ def from_completion_logprobs(
                 text_offset=offsets[i],
                 top=alts,
                 is_prompt=i < prompt_token_count,
+                top_n=top_n,
             )
         )
     return out
@@ -191,7 +212,7 @@ def _fields(sample: Any, names: tuple[str, ...]) -> Callable[[Any], tuple[Any, .
     return attrgetter(*names)
 
 
-def from_chat_logprobs(lp: Any, *, encoding: Encoding | None = None) -> list[TokenInfo]:
+def from_chat_logprobs(lp: Any, *, encoding: Encoding | None = None, top_n: int | None = None) -> list[TokenInfo]:
     """choice.logprobs of /v1/chat/completions (its `content` list) -> tokens."""
     if lp is None:
         return []
@@ -220,6 +241,7 @@ def from_chat_logprobs(lp: Any, *, encoding: Encoding | None = None) -> list[Tok
                 bytes=raw_b,
                 text_offset=None,
                 top=tuple(alts),
+                top_n=top_n,
             )
         )
     return out
@@ -227,6 +249,18 @@ def from_chat_logprobs(lp: Any, *, encoding: Encoding | None = None) -> list[Tok
 
 def _by_logprob(alt: Alternative) -> float:
     return alt.logprob
+
+
+def mark_unreturned(tokens: list[TokenInfo], text: str) -> list[TokenInfo]:
+    """The tokens, those past the end of the returned `text` marked not returned: a provider
+    may include in logprobs the token that holds the stop sequence (the text stops before it).
+    A token is returned when its bytes end within the text's."""
+    limit, end = len(text.encode("utf-8")), 0
+    out = []
+    for t in tokens:
+        end += len(t.bytes if t.bytes is not None else t.token.encode("utf-8"))
+        out.append(t if end <= limit else replace(t, returned=False))
+    return out
 
 
 def spans(tokens: Iterable[TokenInfo]) -> list[tuple[str, list[int]]]:
@@ -268,8 +302,9 @@ class Summary:
 
 
 def summarize(tokens: Sequence[TokenInfo], k: int = 5) -> Summary:
-    """Over the generated tokens (not echoed prompt ones), skipping those without a logprob."""
-    scored = [t for t in tokens if not t.is_prompt and t.logprob is not None]
+    """Over the generated tokens (not echoed prompt ones, not those past a stop), skipping
+    those without a logprob."""
+    scored = [t for t in tokens if not t.is_prompt and t.returned and t.logprob is not None]
     if not scored:
         return Summary(0, None, None, [])
     mean = sum(t.logprob for t in scored) / len(scored)  # type: ignore[misc]

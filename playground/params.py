@@ -90,6 +90,10 @@ class Param:
 
 # --- validators and wire formats of the rows below ------------------------------------
 
+
+def _safety_identifier_problem(value: str) -> str | None:
+    return f"is at most 64 characters (got {len(value)})" if len(value) > 64 else None
+
 MAX_STOP = 4
 
 
@@ -203,6 +207,9 @@ PARAMS: tuple[Param, ...] = (
           check=structured.response_format_problem),
     Param("reasoning_effort", "str", "Reasoning effort", "How much a reasoning model thinks before it answers.",
           endpoints=("chat",), widget="reasoning_effort", default=None, unset=None),
+    Param("safety_identifier", "str", "Safety identifier", "A stable id of your end user, up to 64 characters "
+          "(hash their name or email): OpenAI can then tell which of your users misused it.",
+          endpoints=("chat",), widget="text", default="", unset="", check=_safety_identifier_problem),
 )
 
 

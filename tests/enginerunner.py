@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Iterator
 
-import httpx
+from playground.engine_process import free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,12 +20,6 @@ _processes: dict[str, subprocess.Popen] = {}
 def engine_pid(url: str) -> int:
     """The process id of an engine started by running_engine (to read its memory and CPU)."""
     return _processes[url].pid
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -43,18 +35,7 @@ def running_engine(*args: str, data_dir: Path, cache_dir: Path | None = None, ti
     process = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"engine exited: {(data_dir / f'engine-{port}.log').read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/health", timeout=1.0).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("engine did not become ready in time")
-            time.sleep(0.1)
+        wait_ready(base, process, data_dir / f"engine-{port}.log", timeout)
         _processes[f"{base}/v1"] = process
         yield f"{base}/v1"
     finally:

@@ -137,7 +137,7 @@ class ChatRequest(_Common):
     metadata: dict[str, Any] | None = None
     store: bool | None = None
     service_tier: str | None = None
-    safety_identifier: str | None = None
+    safety_identifier: str | None = Field(None, max_length=64)
     prompt_cache_key: str | None = None
     prompt_cache_retention: str | None = None
     prompt_cache_options: Any = None
@@ -166,6 +166,20 @@ def _text_model(request: Request, model_id: str) -> lm.TextModel:
 
 
 # --------------------------------------------------------------------------- shared checks
+
+
+def _sampling(body: Any, vocab_size: int, max_tokens: int, *, top_logprobs: int | None) -> SamplingParams:
+    """The sampling controls completions and chat share, with the API's defaults."""
+    return SamplingParams(
+        temperature=1.0 if body.temperature is None else body.temperature,
+        top_p=1.0 if body.top_p is None else body.top_p,
+        frequency_penalty=body.frequency_penalty or 0.0,
+        presence_penalty=body.presence_penalty or 0.0,
+        logit_bias=_logit_bias(body.logit_bias, vocab_size),
+        max_tokens=max_tokens,
+        stop=_stops(body.stop),
+        top_logprobs=top_logprobs,
+    )
 
 
 def _stops(stop: Any) -> list[str]:
@@ -361,16 +375,7 @@ async def create_completion(request: Request) -> Any:
     for p in prompts:
         _context_check(len(p), max_tokens, "max_tokens")
     check_generation_budget(len(prompts) * best_of, max_tokens, "best_of" if best_of > n else "n")
-    params = SamplingParams(
-        temperature=1.0 if body.temperature is None else body.temperature,
-        top_p=1.0 if body.top_p is None else body.top_p,
-        frequency_penalty=body.frequency_penalty or 0.0,
-        presence_penalty=body.presence_penalty or 0.0,
-        logit_bias=_logit_bias(body.logit_bias, model.vocab_size),
-        max_tokens=max_tokens,
-        stop=_stops(body.stop),
-        top_logprobs=body.logprobs,
-    )
+    params = _sampling(body, model.vocab_size, max_tokens, top_logprobs=body.logprobs)
     meta = {
         "id": _new_id("cmpl-"),
         "object": "text_completion",
@@ -566,16 +571,7 @@ async def create_chat_completion(request: Request) -> Any:
         _context_check(len(prompt), 1, "messages")
         max_tokens = min(DEFAULT_CHAT_MAX_TOKENS, CONTEXT_WINDOW - len(prompt))
     want_top = (body.top_logprobs or 0) if body.logprobs else None
-    params = SamplingParams(
-        temperature=1.0 if body.temperature is None else body.temperature,
-        top_p=1.0 if body.top_p is None else body.top_p,
-        frequency_penalty=body.frequency_penalty or 0.0,
-        presence_penalty=body.presence_penalty or 0.0,
-        logit_bias=_logit_bias(body.logit_bias, model.vocab_size),
-        max_tokens=max_tokens,
-        stop=_stops(body.stop),
-        top_logprobs=want_top,
-    )
+    params = _sampling(body, model.vocab_size, max_tokens, top_logprobs=want_top)
     n = body.n or 1
     check_generation_budget(n, max_tokens)
     meta = {

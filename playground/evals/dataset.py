@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterator, Literal
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 SAMPLES = {
@@ -72,9 +72,8 @@ def load_dataset(content: bytes | str, filename: str) -> Dataset:
     return dataset
 
 
-def _load_jsonl(content: str, name: str) -> Dataset:
-    columns: list[str] = []
-    rows = []
+def json_object_lines(content: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of JSON Lines; DatasetError names the first bad line."""
     for number, line in enumerate(content.splitlines(), 1):
         if not line.strip():
             continue
@@ -84,6 +83,13 @@ def _load_jsonl(content: str, name: str) -> Dataset:
             raise DatasetError(f"line {number}: not JSON ({exc.msg}).") from None
         if not isinstance(data, dict):
             raise DatasetError(f"line {number}: a JSON object is needed, not {type(data).__name__}.")
+        yield number, data
+
+
+def _load_jsonl(content: str, name: str) -> Dataset:
+    columns: list[str] = []
+    rows = []
+    for _, data in json_object_lines(content):
         for key in data:
             if key not in columns:
                 columns.append(str(key))

@@ -4,10 +4,8 @@ one-token labels, temperature 0)."""
 
 from __future__ import annotations
 
-import json
-
 from playground.evals.config import EvalConfig
-from playground.evals.dataset import Dataset, DatasetError, Template
+from playground.evals.dataset import Dataset, DatasetError, Template, json_object_lines
 from playground.evals.graders import Grader
 from playground.evals.runner import Eval
 from playground.providers import Connection
@@ -20,15 +18,7 @@ def validation_dataset(content: bytes | str, name: str = "validation") -> tuple[
     assistant's answer) as a dataset and the template that replays it."""
     text = content.decode("utf-8-sig") if isinstance(content, bytes) else content
     rows, chat = [], None
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"line {number}: not JSON ({exc.msg}).") from None
-        if not isinstance(data, dict):
-            raise DatasetError(f"line {number}: a JSON object is needed.")
+    for number, data in json_object_lines(text):
         if "messages" in data:
             messages = [m for m in data["messages"] if isinstance(m, dict)]
             if not messages or messages[-1].get("role") != "assistant":

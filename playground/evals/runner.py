@@ -265,8 +265,7 @@ def _run_cell(ev: Eval, key: Key, clients: list[openai.OpenAI], services: Servic
     cell.text = choice.text if choice else ""
     cell.tokens = choice.tokens if choice else []
     cell.usage, cell.latency, cell.ttft, cell.error = result.usage, result.latency_s, result.ttft_s, result.error
-    if result.usage and result.usage.get("prompt_tokens") is not None:
-        cell.cost = config.capabilities().cost(result.usage.get("prompt_tokens", 0), result.usage.get("completion_tokens", 0))
+    cell.cost = result.cost  # priced once, by the runner
     if cell.error is None:
         grade_cell(ev, key, cell, services)
     return cell

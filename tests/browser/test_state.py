@@ -4,6 +4,7 @@ saved request again. Chromium against `streamlit run app.py`."""
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import expect
@@ -133,3 +134,53 @@ def test_open_in_completions_sends_exactly_the_saved_request(page, app_url, engi
     wait_idle(page)
     assert recorded_requests(engine_url, "/v1/completions")[-1]["body"] == saved
     screenshot(page, "open-in-completions")
+
+
+# (page link, page heading, [(input label, text typed, how it is committed)])
+INPUTS = [
+    ("Completions", "Completions", [("Prompt", "def kept_on_completions():", "Control+Enter"),
+                                    ("Max tokens", "33", "Enter")]),
+    ("Responses", "Responses", [("Instructions", "Kept on Responses.", "Control+Enter")]),
+    ("Tokenizer", "Tokenizer", [("Text", "kept on the tokenizer", "Control+Enter")]),
+    ("Embeddings search", "Embeddings", [("One document per line, or per paragraph", "kept doc one\nkept doc two", "Control+Enter")]),
+    ("Compare", "Compare", [("Prompt", "def kept_on_compare():", "Control+Enter")]),
+    ("Evals", "Evals", [("Eval name", "kept eval name", "Enter")]),
+    ("History", "History", [("Search", "kept search words", "Enter")]),
+]
+CHECKED_FILE = "\n".join(
+    json.dumps({"prompt": f"Post {i} about the game\n\n###\n\n", "completion": f" {'baseball' if i % 2 else 'hockey'}"})
+    for i in range(12)
+) + "\n"
+
+
+def examples_metric(page):  # noqa: ANN001
+    return page.get_by_test_id("stMetric").filter(has_text="Examples").filter(has_text="12").first
+
+
+def test_every_page_keeps_its_inputs_across_page_switches(page, app_url):  # noqa: ANN001
+    open_page(page, app_url)
+    for link, heading, fields in INPUTS:
+        nav(page, link, heading)
+        if link == "Embeddings search":  # the pasted corpus
+            page.get_by_test_id("stButtonGroup").get_by_text("Paste", exact=True).click()
+            wait_idle(page)
+        for label, text, commit in fields:
+            type_into(page, label, text, commit=commit)
+    nav(page, "Fine-tuning")
+    page.locator("input[type='file']").first.set_input_files(
+        {"name": "kept.jsonl", "mimeType": "application/jsonl", "buffer": CHECKED_FILE.encode()})
+    examples_metric(page).wait_for(timeout=60_000)  # the data check's report
+    wait_idle(page)
+
+    # A long route through every page, then back to each: every input is as the user left it.
+    for link, heading in [("Home", "OpenAI Playground"), ("Chat", "Chat"), ("Image variations", "Image variations"),
+                          *[(link, heading) for link, heading, _ in INPUTS]]:
+        nav(page, link, heading)
+    for link, heading, fields in reversed(INPUTS):
+        nav(page, link, heading)
+        for label, text, _ in fields:
+            shows(page, label, text)
+    nav(page, "Fine-tuning")
+    page.get_by_text("Checked file: kept.jsonl").wait_for(timeout=60_000)
+    examples_metric(page).wait_for(timeout=60_000)
+    screenshot(page, "fine-tuning-check-kept")

@@ -73,3 +73,28 @@ def test_bad_json_is_400(engine_url: str) -> None:
         headers={"Authorization": "Bearer test-key", "Content-Type": "application/json"},
     )
     assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
+
+
+@pytest.mark.parametrize(
+    "kwargs, param, words",
+    [
+        ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:,"}}]}]},
+         "messages[0].content[0].type", "'image_url' content parts are not supported"),
+        ({"messages": [{"role": "user", "content": ["not an object"]}]},
+         "messages[0].content[0]", "expected an object"),
+        ({"tools": [{"type": "web_search"}]}, "tools[0].type", "only 'function' tools (got 'web_search')"),
+    ],
+)
+def test_chat_parts_and_tools_of_another_type_are_refused_by_name(client: openai.OpenAI, kwargs: dict, param: str, words: str) -> None:
+    args = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2, **kwargs}
+    with pytest.raises(openai.BadRequestError) as err:
+        client.chat.completions.create(**args)
+    assert err.value.param == param and words in err.value.message
+
+
+def test_a_safety_identifier_over_64_characters_is_refused(client: openai.OpenAI) -> None:
+    args = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}
+    assert client.chat.completions.create(**args, safety_identifier="u" * 64).choices
+    with pytest.raises(openai.BadRequestError) as err:
+        client.chat.completions.create(**args, safety_identifier="u" * 65)
+    assert err.value.param == "safety_identifier"

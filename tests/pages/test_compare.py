@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+import httpx
 from streamlit.testing.v1 import AppTest
 
 from playground.history import History, default_path
@@ -90,3 +91,37 @@ def test_chat_configurations_compare(open_app: Callable[..., AppTest], engine_ur
     assert all(b["messages"][-1] == {"role": "user", "content": "Explain zip."} and b["logprobs"] is True for b in bodies)
     assert sorted(b.get("temperature", 1.0) for b in bodies) == [0.0, 1.2]
     assert [m.label for m in at.metric].count("Generated tokens") == 2
+
+
+def test_each_configuration_may_use_its_own_connection_and_keys_stay_with_their_host(
+        open_app: Callable[..., AppTest], engine_url: str, start_engine, app_env) -> None:  # noqa: ANN001
+    other_key = "sk-other-server-key-1234567890"
+    with start_engine("--api-key", other_key, "--record-requests") as other_url:
+        at = open_app("app_pages/compare.py")
+        at.number_input(key="cmp_max_tokens").set_value(6).run()
+        at.selectbox(key="cmp_where_1").set_value("compatible").run()
+        at.text_input(key="cmp_c1_compatible_base").set_value(other_url).run()
+        at.text_input(key="cmp_c1_compatible_key").set_value(other_key).run()
+        assert not at.exception, [e.message for e in at.exception]
+        before_here = len(recorded_requests(engine_url, "/completions"))
+        at.button(key="cmp_run").click().run(timeout=120)
+        assert not at.exception, [e.message for e in at.exception]
+
+        # each engine refuses any key but its own: both columns answered, so each key went to its own host
+        assert not at.error, [e.value for e in at.error]
+        assert len(recorded_requests(engine_url, "/completions")) == before_here + 1
+        root = other_url.removesuffix("/v1")
+        there = httpx.get(f"{root}/local/requests", headers={"Authorization": f"Bearer {other_key}"}, timeout=5).json()["data"]
+        assert len([r for r in there if r["path"].endswith("/completions")]) == 1
+        headings = [m.value for m in at.markdown if m.value.startswith("**2.")]
+        assert any("OpenAI-compatible server (http://127.0.0.1:" in h for h in headings)
+
+        runs = History(default_path()).search().runs
+        assert len(runs) == 2
+        providers = [History(default_path()).get(r.id).provider for r in runs]
+        assert sorted(p["provider"] for p in providers) == ["compatible", "local"]
+        assert any(p.get("base_url") == other_url for p in providers)
+        stored = b"".join(f.read_bytes() for f in default_path().parent.rglob("*") if f.is_file())
+        assert other_key.encode() not in stored  # not in the history, nor any file of the app
+        shown = " ".join(str(e.value) for kind in ("markdown", "caption", "code", "text") for e in at.get(kind))
+        assert other_key not in shown

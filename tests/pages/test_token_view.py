@@ -64,7 +64,7 @@ def test_echo_shows_prompt_tokens_escaped_with_their_probabilities(client: opena
         assert math.isclose(table["logprob"][i], lp.token_logprobs[i])
         assert math.isclose(table["probability"][i], math.exp(lp.token_logprobs[i]))
         ranked = sorted(lp.top_logprobs[i].items(), key=lambda kv: -kv[1])
-        assert table["rank"][i] == [t for t, _ in ranked].index(lp.tokens[i]) + 1
+        assert table["rank"][i] == str([t for t, _ in ranked].index(lp.tokens[i]) + 1)
     assert "script" in list(table["token"])
 
     generated = [lp.token_logprobs[i] for i in range(n_prompt, len(lp.tokens))]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from playground.catalog import load_catalog, model_info
-from playground.counting import context_gauge, cost_estimate, count_chat, count_prompt, local_chat_prompt
+from playground.catalog import model_info
+from playground.counting import context_gauge, count_chat, count_prompt, format_cost, local_chat_prompt
 
 # The example of OpenAI's cookbook "How to count tokens with tiktoken", whose counts the API
 # confirmed there: 129 prompt tokens for gpt-3.5-turbo and gpt-4, 124 for gpt-4o and gpt-4o-mini.
@@ -52,14 +52,13 @@ def test_context_gauge() -> None:
     assert unknown.context_window is None and "unknown" in unknown.text
 
 
-def test_cost_estimate_from_the_prices_file() -> None:
+def test_cost_from_the_prices_file() -> None:
     info = model_info("gpt-4o")
-    estimate = cost_estimate(1_000_000, 1_000_000, info)
-    assert estimate.dollars == pytest.approx(info.input_price + info.output_price)
-    assert estimate.checked == load_catalog().checked
-    assert cost_estimate(10, 10, model_info("some-unknown-model")).dollars is None
+    assert info.cost(1_000_000, 1_000_000) == pytest.approx(info.input_price + info.output_price)
+    assert model_info("some-unknown-model").cost(10, 10) is None
+    assert format_cost(None) == "—"
 
 
 def test_the_local_models_cost_nothing_and_say_so() -> None:
-    estimate = cost_estimate(1000, 1000, model_info("local-text"))
-    assert estimate.dollars == 0 and estimate.text == "Free"
+    dollars = model_info("local-text").cost(1000, 1000)
+    assert dollars == 0 and format_cost(dollars) == "Free"

@@ -46,3 +46,18 @@ def test_clients_never_fall_back_to_the_environment_key(configured: ServerKey) -
         client = make_client(connection)
         assert SERVER_KEY not in str(client.api_key), connection.provider
         assert SERVER_KEY not in str(client.auth_headers)
+
+
+def test_the_servers_organization_and_project_go_only_with_its_key(configured: ServerKey, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-server")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj_server")
+    own = make_client(Connection("openai", api_key=SERVER_KEY)).default_headers
+    assert own["OpenAI-Organization"] == "org-server" and own["OpenAI-Project"] == "proj_server"
+    for connection in (
+        Connection("openai", api_key=SERVER_KEY, base_url="https://attacker.example/v1"),
+        Connection("openai", api_key="sk-visitor", base_url=None),
+        Connection("compatible", api_key=None, base_url="https://attacker.example/v1"),
+        Connection("azure", api_key="visitor", azure_endpoint="https://attacker.example", api_version="2024-10-21"),
+    ):
+        headers = {k: v for k, v in make_client(connection).default_headers.items() if isinstance(v, str)}
+        assert "org-server" not in headers.values() and "proj_server" not in headers.values(), connection

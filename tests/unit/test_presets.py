@@ -71,6 +71,7 @@ def test_chat_controls_round_trip() -> None:
         # not in the link: restored as "not sent", so nothing from earlier work stays
         "seed": None, "stop": [], "top_p": 1.0, "frequency_penalty": 0.0, "presence_penalty": 0.0, "n": 1, "stream": False,
         "tools": [], "tool_choice": None, "parallel_tool_calls": True, "response_format": None, "reasoning_effort": None,
+        "safety_identifier": "",
     }
 
 
@@ -120,7 +121,7 @@ def test_controls_of_a_saved_request() -> None:
         # what the run did not send comes back as "not sent"
         "temperature": 1.0, "top_p": 1.0, "frequency_penalty": 0.0, "presence_penalty": 0.0, "n": 1, "seed": None,
         "logit_bias": {}, "tools": [], "tool_choice": None, "parallel_tool_calls": True, "response_format": None,
-        "reasoning_effort": None,
+        "reasoning_effort": None, "safety_identifier": "",
     }
 
 
