@@ -86,10 +86,19 @@ def _uploaded(label: str, types: list[str], key: str) -> tuple[str, Any, Callabl
 
 # ---------------------------------------------------------------------------- 1. the corpus
 st.subheader("1. Corpus")
+
+
+def _keep_a_source() -> None:
+    """A click on the selected segment unselects it: keep the last choice instead."""
+    if st.session_state.get(KEYS.key("source")) is None:
+        st.session_state[KEYS.key("source")] = st.session_state.get("_emb_source_last", "Sample")
+
+
 source = KEYS.widget(
     st.segmented_control, "Corpus", "source", options=["Sample", "Upload", "Paste", "Saved embeddings"],
-    label_visibility="collapsed",
-)
+    label_visibility="collapsed", on_change=_keep_a_source,
+) or st.session_state.get("_emb_source_last", "Sample")
+st.session_state["_emb_source_last"] = source
 loaded: corpus.LoadedCorpus | None = None
 saved: export.SavedEmbeddings | None = None
 corpus_key: Any = None
@@ -308,6 +317,40 @@ if documents is not None and len(documents):
                     set_index(signature, documents.iloc[known], matrix, info.id, dimensions, bool(plan.todo))
 
 
+def _ask_to_clear_cache() -> None:
+    st.session_state["_emb_cache_confirm"] = True
+
+
+def _clear_cache() -> None:
+    _embedding_cache().clear()
+    st.session_state.pop("_emb_cache_confirm", None)
+    st.session_state["_emb_cache_cleared"] = True
+    st.session_state["emb_cache_generation"] = st.session_state.get("emb_cache_generation", 0) + 1
+
+
+def cache_section() -> None:
+    """Where the disk cache is, how big, and a Clear that asks first."""
+    cache = _embedding_cache()
+    with st.expander("Embeddings cache on disk", expanded=bool(st.session_state.get("_emb_cache_confirm"))):
+        st.caption(
+            f"`{cache.path}` · {cache.size_bytes() / 1e6:,.1f} MB. Shared by every session of this app; "
+            "vectors are reused whenever the same text is embedded with the same model and dimensions."
+        )
+        if st.session_state.pop("_emb_cache_cleared", False):
+            st.success("Cleared: the next embed sends every text again.")
+        if st.session_state.get("_emb_cache_confirm"):
+            st.warning("Delete every cached embedding (for every corpus and model)? Embedding them again is paid again.")
+            b1, b2, _ = st.columns([1, 1, 3])
+            b1.button("Delete them", key="emb_cache_clear_confirm", type="primary", on_click=_clear_cache)
+            b2.button("Keep them", key="emb_cache_keep", on_click=lambda: st.session_state.pop("_emb_cache_confirm", None))
+        else:
+            st.button("Clear the cache…", key="emb_cache_clear", icon=":material/delete:", on_click=_ask_to_clear_cache)
+
+
+if documents is not None and len(documents):
+    cache_section()
+
+
 # ---------------------------------------------------------------------------- 3. search
 def hidden_columns(docs: pd.DataFrame) -> list[str]:
     """Columns not worth a column in the results: bookkeeping, or a copy of the embedded text."""
@@ -381,6 +424,12 @@ def map_section() -> None:
     docs = index["documents"]
     c1, c2, c3 = st.columns(3)
     method = KEYS.widget(c1.selectbox, "Projection", "map_method", options=projection.available_methods())
+    missing = projection.missing_methods()
+    if missing:
+        c1.caption(
+            f"{' and '.join(missing)} need{'s' if len(missing) == 1 else ''} extra packages: "
+            f"`pip install {' '.join(missing.values())}`, then restart the app."
+        )
     colourable = memo("colourable", index["signature"], lambda: [
         c for c in docs.columns if c not in (TEXT, corpus.SOURCE_ROW) and 1 < docs[c].nunique() <= 30
     ])
