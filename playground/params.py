@@ -94,6 +94,7 @@ class Param:
 def _safety_identifier_problem(value: str) -> str | None:
     return f"is at most 64 characters (got {len(value)})" if len(value) > 64 else None
 
+
 MAX_STOP = 4
 
 
