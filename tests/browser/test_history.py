@@ -14,7 +14,7 @@ def test_a_run_shows_up_in_history_in_a_new_session(page, app_url):
     box.press("Control+Enter")
     page.wait_for_timeout(1500)  # the rerun that takes the prompt starts; wait_idle then waits for its end
     wait_idle(page)
-    page.get_by_role("button", name="Run", exact=True).click()
+    page.locator(".st-key-completions_run button").first.click()
     wait_idle(page, timeout=120)
     page.get_by_text("Token probabilities").first.wait_for()
 

@@ -111,7 +111,7 @@ def test_open_in_completions_sends_exactly_the_saved_request(page, app_url, engi
     type_into(page, "Seed (optional)", "5", commit="Enter")
     page.get_by_text("Logit bias", exact=True).click()
     type_into(page, "Words or token ids", "1234")
-    page.get_by_role("button", name="Run", exact=True).click()
+    page.locator(".st-key-completions_run button").first.click()
     page.get_by_role("heading", name="Token probabilities").wait_for()
     wait_idle(page)
     saved = recorded_requests(engine_url, "/v1/completions")[-1]["body"]
@@ -129,7 +129,7 @@ def test_open_in_completions_sends_exactly_the_saved_request(page, app_url, engi
     wait_idle(page)
     shows(page, "Stop sequences", "")
     shows(page, "Prompt", "def saved(request):")
-    page.get_by_role("button", name="Run", exact=True).click()
+    page.locator(".st-key-completions_run button").first.click()
     page.get_by_role("heading", name="Token probabilities").wait_for()
     wait_idle(page)
     assert recorded_requests(engine_url, "/v1/completions")[-1]["body"] == saved
