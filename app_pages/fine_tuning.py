@@ -23,14 +23,16 @@ from components.connection import base_models, current_connection, forget_models
 from components.errors import show_exception
 from components.evals import evaluate_fine_tune
 from components.fine_tune_charts import advisor_panel, metrics_panel, plain
+from components.presets import open_in_page
 from components.state import owned
 from playground.catalog import model_info
 from playground.fine_tuning import jobs
 from playground.fine_tuning.forecast import duration, eta, forecast, job_pace
 from playground.fine_tuning.logs import Run, from_content, load_path
 from playground.fine_tuning.metrics import MetricsError
-from playground.fine_tuning.validate import Report, check_file
+from playground.fine_tuning.validate import Report, check_file, try_request
 from playground.objects import read
+from playground.params import controls_from_request
 
 REFRESH_SECONDS = 2.0
 HYPER_HELP = {
@@ -70,8 +72,11 @@ def fine_tunable_models() -> list[str]:
     return sorted(models, key=lambda m: (m.startswith("ft:"), m))
 
 
-def try_it(model: str, page: str = "completions") -> None:
-    """Open Completions or Chat with `model` chosen."""
+def try_it(model: str, page: str | None = None, job: Any = None) -> None:
+    """Open Completions or Chat with `model` chosen and, when `job`'s training file can be read,
+    set up as the model was trained (try_request: the prompt ending in the separator or the
+    training system message; a classifier's one token, logprobs and temperature 0). `page`
+    None: the page of the data's format."""
     if current_connection().provider == "azure":
         # Azure serves a fine-tuned model only through a deployment, made on the management plane.
         st.info(
@@ -80,8 +85,17 @@ def try_it(model: str, page: str = "completions") -> None:
             icon=":material/cloud_upload:",
         )
         return
-    st.session_state[f"open_with_model:{page}_model"] = model
     forget_models()
+    report = file_report(job.training_file, job.model, None) if job is not None else None
+    if report is not None and report.format:
+        setup_page, body = try_request(report)
+        if page in (None, setup_page):
+            note = ("Set up as the model was trained" + (": one token, its top 5 alternatives, temperature 0."
+                                                         if report.labels else "."))
+            open_in_page(setup_page, controls_from_request(setup_page, {**body, "model": model}), note)
+            return
+    page = page or "completions"
+    st.session_state[f"open_with_model:{page}_model"] = model
     st.switch_page(f"app_pages/{page}.py")
 
 
@@ -280,8 +294,9 @@ with start_tab:
         values = {}
         for column, (name, default, step) in zip(st.columns(3), HYPER_DEFAULTS):
             auto = KEYS.widget(column.checkbox, f"{name}: auto", f"auto_{name}", help=HYPER_HELP[name])
-            value = KEYS.widget(column.number_input, name, f"value_{name}", step=step,
-                         min_value=0.01 if isinstance(default, float) else 1, label_visibility="collapsed")
+            value = KEYS.widget(column.number_input, name, f"value_{name}", step=step, disabled=auto,
+                                min_value=0.01 if isinstance(default, float) else 1, label_visibility="collapsed",
+                                help="Untick auto to set it." if auto else None)
             values[name] = None if auto else value
 
         train_report = file_report(training, base, values["n_epochs"])
@@ -385,9 +400,9 @@ with jobs_tab:
                 st.rerun()
         if job.fine_tuned_model:
             if buttons[1].button("Try it in Completions", key=f"ft_try_completions_{job_id}"):
-                try_it(job.fine_tuned_model, "completions")
+                try_it(job.fine_tuned_model, "completions", job)
             if buttons[2].button("Try it in Chat", key=f"ft_try_chat_{job_id}"):
-                try_it(job.fine_tuned_model, "chat")
+                try_it(job.fine_tuned_model, "chat", job)
             if job.validation_file and buttons[3].button(
                 "Evaluate", key=f"ft_evaluate_{job_id}", icon=":material/fact_check:",
                 help="A classification eval of this model against its base model on the validation file, on the Evals page.",
@@ -400,7 +415,7 @@ with jobs_tab:
                 st.warning(f"The metrics could not be read: {plain(exc)}")
             else:
                 metrics_panel([run], key=f"ft_live_{job_id}")
-                advisor_panel([run], key=f"ft_advice_{job_id}", try_checkpoint=try_it)
+                advisor_panel([run], key=f"ft_advice_{job_id}", try_checkpoint=lambda m: try_it(m, job=job))
         st.subheader("Events")
         st.dataframe(
             [{"time": when(e.created_at), "level": e.level, "message": e.message} for e in reversed(job_events)],
@@ -411,10 +426,20 @@ with jobs_tab:
             st.dataframe([{"step": c.step_number, "model": c.fine_tuned_model_checkpoint,
                            **{k: round(v, 4) for k, v in c.metrics.model_dump(exclude_none=True).items() if k != "step"}}
                           for c in checkpoints], hide_index=True)
-            picked = st.selectbox("Try a checkpoint", [c.fine_tuned_model_checkpoint for c in checkpoints],
-                                  key=f"ft_ckpt_{job_id}")
-            if st.button("Try this checkpoint in Completions", key=f"ft_try_ckpt_{job_id}"):
-                try_it(picked, "completions")
+            newest_first = sorted(checkpoints, key=lambda c: c.step_number, reverse=True)
+            scored = [c for c in newest_first if read(c, "metrics", "full_valid_loss") is not None]
+            best = min(scored, key=lambda c: (c.metrics.full_valid_loss, c.step_number)) if scored else newest_first[0]
+            picked = st.selectbox(
+                "Try a checkpoint", [c.fine_tuned_model_checkpoint for c in newest_first],
+                index=newest_first.index(best), key=f"ft_ckpt_{job_id}",
+                format_func=lambda m: m + (" (lowest validation loss)" if m == best.fine_tuned_model_checkpoint
+                                           and scored else ""),
+                help="Newest first; it opens on the one with the lowest validation loss, else the newest.")
+            if st.button("Try this checkpoint", key=f"ft_try_ckpt_{job_id}"):
+                try_it(picked, job=job)
+        elif job.status in ("cancelled", "failed"):
+            st.caption(f"None: the job was {job.status} before it saved a checkpoint, so there is no model to try"
+                       + (" (the metrics above are what it logged)." if steps else "."))
         else:
             st.caption("None yet: a checkpoint is saved at the end of each of the last epochs.")
 
@@ -454,9 +479,12 @@ with metrics_tab:
     def metrics_view(job_ids: list[str], watched: list[str], pasted: str) -> None:
         runs: list[Run] = []
         problems: list[str] = []
+        job_of: dict[str, Any] = {}  # checkpoint model -> its job, to try it as the job's data was shaped
         for job_id in job_ids:
             try:
-                runs.append(jobs.job_run(client, jobs.retrieve(client, job_id)))
+                job = jobs.retrieve(client, job_id)
+                runs.append(jobs.job_run(client, job))
+                job_of.update({c.model: job for c in runs[-1].checkpoints if c.model})
             except MetricsError as exc:
                 problems.append(f"{job_id}: {exc}")
             except Exception as exc:
@@ -482,7 +510,7 @@ with metrics_tab:
         st.caption(" · ".join(f"{run.label}: {len(run.frame):,} steps" for run in runs))
         metrics_panel(runs, key="ft_compare_charts")
         st.subheader("Which checkpoint to keep")
-        advisor_panel(runs, key="ft_compare_advice", try_checkpoint=try_it)
+        advisor_panel(runs, key="ft_compare_advice", try_checkpoint=lambda m: try_it(m, job=job_of.get(m)))
         with st.expander("The numbers"):
             for run in runs:
                 st.caption(run.label)

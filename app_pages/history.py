@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from components.connection import get_client
-from components.errors import show_problem
-from components.history import get_history, history_action, record_run, run_labels
+from components.errors import show_exception, show_problem
+from components.history import get_history, history_action, open_in_images, record_image_run, record_run, run_labels
 from components.models import capabilities_of
 from components.plain import inert
 from components.presets import open_in_page
@@ -20,7 +20,8 @@ from components.token_diff_view import render_token_diff
 from components.token_view import render_choices
 from components.wire_view import render_wire
 from playground.counting import format_cost
-from playground.history import COUNTED_HERE, RunFilter, choice_tokens
+from playground.history import COUNTED_HERE, Run, RunFilter, choice_tokens
+from playground.images import SIZES, KeptPictures, create_variations, kept_pictures, result_png, variation_cost
 from playground.migrations import LOCAL_WORKSPACE
 from playground.params import controls_from_request
 from playground.requests import TextRequest
@@ -52,6 +53,39 @@ def filter_of(text: str, model: str, endpoint: str, tag: str, dates: object) -> 
         since=since,
         until=until,
     )
+
+
+def rerun_image(saved: Run, pictures: KeptPictures) -> None:
+    """Send a saved image run's source again, with its model, n and size; save and open the new run."""
+    n, size = int(saved.request.get("n") or 1), str(saved.request.get("size") or SIZES[0])
+    started = time.monotonic()
+    try:
+        with st.spinner("Running again…"):
+            response = create_variations(get_client(), png=pictures.source_png or b"", model=saved.model, n=n, size=size)
+            pngs = [result_png(item) for item in response.data]
+    except Exception as exc:  # every SDK or network failure becomes a message
+        show_exception(exc)
+        return
+    new_id = record_image_run(pictures.source_name, pictures.source_png or b"", model=saved.model, n=n, size=size, pngs=pngs,
+                              seconds=time.monotonic() - started,
+                              cost=variation_cost(capabilities_of(saved.model), size, len(pngs)), tags=["re-run"])
+    if new_id is not None:
+        st.session_state[RERAN] = new_id
+        st.rerun()
+
+
+def show_pictures(pictures: KeptPictures) -> None:
+    """An image run's source and its results' thumbnails, as the history keeps them."""
+    if pictures.source_png is None:
+        st.caption("This run was saved before the history kept pictures: it cannot be shown, re-run or reopened.")
+        return
+    left, right = st.columns([1, 3])
+    left.image(pictures.source_png, caption=f"Source: {pictures.source_name}", width=200)
+    if pictures.source_note:
+        left.caption(inert(pictures.source_note))
+    columns = right.columns(4)
+    for i, thumb in enumerate(pictures.thumbnails):
+        columns[i % 4].image(thumb, caption=f"{i + 1} (thumbnail)", width=150)
 
 
 # --- filters ---------------------------------------------------------------------------
@@ -193,17 +227,24 @@ else:
                     st.rerun()
 
         text_run = opened.endpoint in ("completions", "chat")
+        pictures = kept_pictures(opened.request, opened.response) if opened.endpoint == "image_variations" else None
+        image_run = pictures is not None and pictures.source_png is not None
         a1, a2, _ = st.columns([2, 2, 4])
-        rerun_clicked = a1.button("Re-run", key="hist_rerun", icon=":material/replay:", disabled=not text_run,
-                                  help="The same request again, on the current connection.")
+        rerun_clicked = a1.button("Re-run", key="hist_rerun", icon=":material/replay:", disabled=not (text_run or image_run),
+                                  help="The same request again, on the current connection." if text_run or image_run
+                                  else "This run was saved without what it needs to be sent again.")
         if a2.button(f"Open in {ENDPOINT_LABELS.get(opened.endpoint, opened.endpoint)}", key="hist_open_page",
-                     icon=":material/open_in_new:", disabled=not text_run, help="With every control as it was."):
+                     icon=":material/open_in_new:", disabled=not (text_run or image_run), help="With every control as it was."):
+            if image_run:
+                open_in_images(opened)
             open_in_page(opened.endpoint, controls_from_request(opened.endpoint, opened.request))
 
         if (cleared := st.session_state.pop("hist_reran_note", None)) is not None:
             st.success("Ran again and saved as a new run: it is the one opened here, newest in the list"
                        + (" (the filters are cleared: they hid it)." if cleared else "."))
-        if rerun_clicked:
+        if rerun_clicked and image_run:
+            rerun_image(opened, pictures)
+        elif rerun_clicked:
             params = {k: v for k, v in opened.request.items() if k != "model"}
             with st.spinner("Running again…"):
                 request = TextRequest(opened.endpoint, opened.model, params, capabilities_of(opened.model))  # type: ignore[arg-type]
@@ -216,6 +257,8 @@ else:
             else:
                 render_choices([c.tokens for c in result.choices], key="hist_rerun_view")
 
+        if pictures is not None:
+            show_pictures(pictures)
         if opened.response.get("stopped"):
             st.caption("This run was stopped before the end: what arrived is shown.")
             if cut_by := (opened.response.get("error") or {}).get("title"):

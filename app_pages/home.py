@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from components.connection import current_connection
+from components.connection import connection_status, current_connection
+from components.plain import inert
 
 st.title("OpenAI Playground")
 st.markdown(
@@ -22,7 +23,8 @@ if connection.provider == "local":
         icon=":material/offline_bolt:",
     )
 else:
-    st.info(f"Connected to **{connection.label}**.", icon=":material/cloud:")
+    ok, status = connection_status(connection)
+    (st.info if ok else st.warning)(inert(status), icon=":material/cloud:" if ok else ":material/cloud_off:")
 
 st.subheader("Where to start")
 START = [  # (page, label, icon, what it is for), in two columns

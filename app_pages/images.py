@@ -6,7 +6,7 @@ import streamlit as st
 
 from components.connection import current_connection, get_client
 from components.errors import show_exception
-from components.history import record_run
+from components.history import OPEN_IMAGE, record_image_run, saved_image_runs
 from components.models import model_picker
 from components.plain import inert
 from components.state import owned
@@ -14,6 +14,7 @@ from playground.catalog import load_catalog
 from playground.images import (
     ANCHORS,
     SIZES,
+    THUMB_SIDE,
     PictureError,
     Preparation,
     create_variations,
@@ -50,6 +51,23 @@ def vary(name: str, png: bytes) -> None:  # a button's callback: runs before the
 
 
 st.title("Image variations")
+if (opened := st.session_state.pop(OPEN_IMAGE, None)) is not None and opened.get("png"):
+    # History's "Open in Image variations": its source, model, n and size
+    st.session_state[FROM_RESULT] = (opened["name"], opened["png"])
+    KEYS.put("source", RESULT)
+    if opened.get("n"):
+        KEYS.put("n", int(opened["n"]))
+    if opened.get("size") in SIZES:
+        KEYS.put("size", opened["size"])
+    st.session_state["open_with_model:images_model"] = opened["model"]
+    st.info(f"Opened from the history: {inert(opened['name'])}." + (f" {inert(opened['note'])}" if opened.get("note") else ""),
+            icon=":material/history:")
+if RUNS not in st.session_state:  # a new session (a reload): the gallery comes back from the history, as thumbnails
+    st.session_state[RUNS] = [
+        {"number": number, "source": pictures.source_name, "model": run.model, "size": run.request.get("size", "?"),
+         "pngs": pictures.thumbnails, "seconds": run.latency or 0.0, "cost": run.cost, "from_history": True}
+        for number, (run, pictures) in enumerate(saved_image_runs(), start=1)
+    ]
 st.caption(
     "Any picture becomes what the variations endpoint takes (a square PNG under 4 MB), then the model "
     "makes n variations of it. On the local engine they are seeded Pillow transformations: crops, mirrors, "
@@ -145,7 +163,8 @@ with main:
                 "number": len(runs) + 1, "source": name, "model": model.id, "size": size, "pngs": pngs,
                 "seconds": time.monotonic() - started, "cost": variation_cost(model, size, len(pngs)),
             })
-            record_run(endpoint="image_variations", model=model.id, request={"model": model.id, "n": n, "size": size, "image": name}, response={"images": len(pngs)}, latency=runs[-1]["seconds"], cost=runs[-1]["cost"])  # metadata only: the pictures stay out of the history
+            record_image_run(name, prepared.png, model=model.id, n=n, size=size, pngs=pngs, seconds=runs[-1]["seconds"],
+                             cost=runs[-1]["cost"])  # with thumbnails and the source: History re-runs and reopens it
 
     runs = st.session_state.get(RUNS, [])
     if runs:
@@ -153,10 +172,14 @@ with main:
     for run in reversed(runs):
         number = run["number"]
         price = "free" if run["cost"] == 0 else ("price unknown" if run["cost"] is None else f"${run['cost']:.3f}")
+        kept = run.get("from_history")
         label = (f"Run {number}: {len(run['pngs'])} × {run['size']} of {run['source']} by {run['model']}, "
-                 f"{run['seconds']:.1f} s, {price}")
+                 f"{run['seconds']:.1f} s, {price}" + (" · from the history, thumbnails" if kept else ""))
         with st.expander(label, expanded=number == runs[-1]["number"]):
-            names = [f"run{number}-{i + 1}.png" for i in range(len(run["pngs"]))]
+            if kept:
+                st.caption(f"Kept by the history as thumbnails ({THUMB_SIDE} px at most, WebP): the full-size results "
+                           "are not kept. History → Re-run makes them again.")
+            names = [f"run{number}-{i + 1}.{'webp' if kept else 'png'}" for i in range(len(run["pngs"]))]
             st.download_button("Download all as ZIP", results_zip(list(zip(names, run["pngs"]))),
                                file_name=f"variations-run{number}.zip", mime="application/zip",
                                key=f"images_zip_{number}", on_click="ignore", icon=":material/folder_zip:")
@@ -164,7 +187,8 @@ with main:
             for i, (file_name, png) in enumerate(zip(names, run["pngs"])):
                 with columns[i % 4]:
                     st.image(png, caption=file_name)
-                    st.download_button("PNG", png, file_name=file_name, mime="image/png", help=f"Download {file_name}",
+                    st.download_button("WebP" if kept else "PNG", png, file_name=file_name,
+                                       mime="image/webp" if kept else "image/png", help=f"Download {file_name}",
                                        key=f"images_dl_{number}_{i}", on_click="ignore", icon=":material/download:")
                     st.button("Vary", key=f"images_vary_{number}_{i}", on_click=vary, icon=":material/repeat:",
                               args=(f"{file_name} (run {number})", png), help="Make variations of this result")

@@ -6,28 +6,37 @@ key typed by one user never serves another.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import openai
 import streamlit as st
 
 from components.errors import CONNECTION_KEY, problem_markdown, show_exception
 from components.plain import inert, plain
+from playground.catalog import ModelInfo, as_billed
 from playground.engine_process import EngineStartError, local_engine
 from playground.errors import explain
 from playground.providers import (
     DEFAULT_AZURE_API_VERSION,
     DEFAULT_OPENAI_BASE_URL,
     PROVIDER_LABELS,
+    CheckOutcome,
     Connection,
     Provider,
+    base_models_first,
     default_provider,
+    is_fine_tuned,
     list_deployments,
     list_models,
     make_client,
     scoped_key,
     server_key,
+    status_text,
 )
 
 PROVIDERS: list[Provider] = ["local", "openai", "azure", "compatible"]
+PRICE_KEYS = ("conn_price_input", "conn_price_output")  # a compatible server's price per 1M tokens
 
 
 def _secrets() -> object | None:
@@ -37,14 +46,27 @@ def _secrets() -> object | None:
         return None
 
 
-def _local_connection() -> Connection:
+def local_engine_connection(where: Any = st) -> Connection | None:
+    """A connection to the local engine (started on first use), or None after saying, in
+    `where`, why it could not start (its log's tail folded away, as plain text)."""
     try:
         with st.spinner("Starting the local engine…"):
             engine = local_engine()
     except EngineStartError as exc:
-        st.sidebar.error(f"The local engine could not start. {plain(exc)}")
-        st.stop()
+        reason, _, log = str(exc).partition("\n")
+        where.error(f"The local engine could not start. {plain(reason)}", icon=":material/error:")
+        if log.strip():
+            with where.expander("The engine's log"):
+                st.code(log, language=None)
+        return None
     return Connection("local", api_key=engine.api_key, base_url=engine.base_url)
+
+
+def _local_connection() -> Connection:
+    connection = local_engine_connection(st.sidebar)
+    if connection is None:
+        st.stop()
+    return connection
 
 
 def connection_panel() -> Connection:
@@ -109,11 +131,36 @@ def connection_panel() -> Connection:
         connection = Connection("compatible", api_key=key or None, base_url=base_url.strip() or None)
         if not connection.base_url:
             sidebar.warning("Enter the server's base URL.")
+        with sidebar.expander("Price (optional)"):
+            st.caption("This server's price in $ per 1M tokens. OpenAI's prices are not used here, "
+                       "even for models with OpenAI's names: left empty, costs show as unknown.")
+            st.number_input("Input, $ per 1M tokens", min_value=0.0, value=None, step=0.1, format="%.4f", key=PRICE_KEYS[0])
+            st.number_input("Output, $ per 1M tokens", min_value=0.0, value=None, step=0.1, format="%.4f", key=PRICE_KEYS[1])
 
     st.session_state[CONNECTION_KEY] = connection
     if sidebar.button("Check connection", key="conn_check", use_container_width=True):
         _check(connection)
+    ok, text = connection_status(connection)
+    if connection.provider != "local" and connection.missing is None:  # what is missing is warned of above
+        sidebar.caption(("" if ok else ":material/warning: ") + inert(text))
     return connection
+
+
+def _record_check(connection: Connection, ok: bool, detail: str) -> None:
+    st.session_state["_conn_check"] = (connection, CheckOutcome(ok, datetime.now(UTC), detail))
+
+
+def connection_status(connection: Connection | None = None) -> tuple[bool, str]:
+    """(all is well, what is true of this session's connection): not checked, not usable yet
+    (and why), checked OK at a time, or failed with the reason."""
+    connection = connection or current_connection()
+    last = st.session_state.get("_conn_check")
+    return status_text(connection, last[1] if last is not None and last[0] == connection else None)
+
+
+def _noun(connection: Connection, count: int) -> str:
+    noun = "deployment" if connection.provider == "azure" else "model"
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _check(connection: Connection) -> None:
@@ -121,12 +168,18 @@ def _check(connection: Connection) -> None:
         models = _fetch_models(connection)
     except Exception as exc:  # every failure becomes a message
         problem = explain(exc, secrets=connection.secrets, where=connection.where)
+        _record_check(connection, False, problem.title)
         st.sidebar.error(problem_markdown(problem))
         return
     st.session_state["_models"] = (connection, models)
-    shown = ", ".join(inert(model) for model in models[:8]) + (f" and {len(models) - 8} more" if len(models) > 8 else "")
-    noun = "deployment" if connection.provider == "azure" else "model"
-    st.sidebar.success(f"Connected: {len(models)} {noun}{'' if len(models) == 1 else 's'}. {shown}")
+    _record_check(connection, True, _noun(connection, len(models)))
+    ordered = base_models_first(models)
+    base = [m for m in ordered if not is_fine_tuned(m)]
+    tuned = [m for m in ordered if is_fine_tuned(m)]
+    shown = ", ".join(inert(m) for m in base)
+    if tuned:
+        shown += (". Fine-tuned: " if base else "Fine-tuned: ") + ", ".join(inert(m) for m in tuned)
+    st.sidebar.success(f"Connected: {_noun(connection, len(models))}. {shown}")
 
 
 def current_connection() -> Connection:
@@ -167,9 +220,10 @@ def available_models() -> list[str]:
     except Exception as exc:
         if connection.provider == "azure":
             return []  # the picker then asks for the deployment name
-        show_exception(exc)
+        _record_check(connection, False, show_exception(exc).title)
         return []
     st.session_state["_models"] = (connection, models)
+    _record_check(connection, True, _noun(connection, len(models)))
     return models
 
 
@@ -189,6 +243,12 @@ def base_models() -> list[str]:
         return []
     st.session_state["_base_models"] = (connection, models)
     return models
+
+
+def billed(info: ModelInfo) -> ModelInfo:
+    """`info` priced as this session's provider bills it (see playground.catalog.as_billed)."""
+    price = tuple(st.session_state.get(key) for key in PRICE_KEYS)
+    return as_billed(info, current_connection().provider, price)  # type: ignore[arg-type]
 
 
 def deployment_model(deployment: str) -> str | None:

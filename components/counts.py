@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 import streamlit as st
 
+from components.connection import current_connection
 from components.plain import inert
 from playground.catalog import ModelInfo, load_catalog
 from playground.counting import chat_count_method, context_gauge, count_chat, count_prompt, format_cost, reported_usage
@@ -50,7 +51,10 @@ def render_counts(
     if differs and best_of and best_of > 1:
         st.caption(f"best_of={best_of}: the usage counts (and the provider bills) every candidate generated, "
                    "not only the choices returned, so it is more than the tokens counted here.")
-    if cost == 0:
+    if current_connection().provider == "compatible":  # never OpenAI's list prices for another server
+        st.caption(f"{text} at the price set for this server in the sidebar." if cost is not None
+                   else "This server's price is not known: set one under Price in the sidebar.")
+    elif cost == 0:
         st.caption(f"{inert(model_info.id)} runs on this machine: no charge.")
     else:
         st.caption(f"{text} at list prices checked {checked}." if cost is not None else f"No price known for {inert(model_info.id)}.")

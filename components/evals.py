@@ -14,14 +14,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from components.connection import current_connection
+from components.connection import current_connection, local_engine_connection
 from components.errors import show_exception
 from components.models import model_picker, models_for
 from components.plain import inert, plain
 from components.sampling_controls import declare, draw_control
 from components.state import keep, remember
 from playground.catalog import ModelInfo, model_info
-from playground.engine_process import EngineStartError, local_engine
 from playground.errors import explain
 from playground.evals import report
 from playground.evals.config import EvalConfig, tunable
@@ -74,12 +73,7 @@ def kept(widget: Callable[..., Any], label: str, *, key: str, **kwargs: Any) -> 
 def _own_connection(i: int, where: str, prefix: str) -> Connection | None:
     k = f"{prefix}_c{i}_{where}"
     if where == "local":
-        try:
-            engine = local_engine()
-        except EngineStartError as exc:
-            st.error(f"The local engine could not start. {exc}")
-            return None
-        return Connection("local", api_key=engine.api_key, base_url=engine.base_url)
+        return local_engine_connection()
     if where == "azure":
         endpoint = kept(st.text_input, "Endpoint", key=f"{k}_endpoint", placeholder="https://NAME.openai.azure.com")
         version = kept(st.text_input, "API version", key=f"{k}_version", value=DEFAULT_AZURE_API_VERSION)

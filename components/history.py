@@ -23,13 +23,18 @@ from components.plain import inert
 from playground.code_export import public_url
 from playground.compare import setting_text
 from playground.db import StorageError, database_url
-from playground.history import History, Run, RunSummary, default_path, run_jsonl, run_of_result
+from playground.history import History, Run, RunFilter, RunSummary, default_path, run_jsonl, run_of_result
+from playground.images import KeptPictures, image_run_record, kept_pictures
+from playground.paths import DataDirUnusable
 from playground.providers import Connection
-from playground.runner import RunResult
+from playground.runner import RunResult, finish
 from playground.workspaces import identity_header, workspace_of
 
 T = TypeVar("T")
 ICON = ":material/history:"
+OPEN_IMAGE = "images_open_from_history"  # a saved image run the Image variations page opens: its source, model, n, size
+IMAGES_PAGE = "app_pages/images.py"
+GALLERY_RUNS = 8  # image runs a new session's gallery takes back from the history
 
 
 @st.cache_resource(show_spinner=False)
@@ -59,7 +64,7 @@ def open_history() -> tuple[History | None, str | None]:
     try:
         history = _history_at(database_url() or str(default_path()))
         history.check()
-    except StorageError as exc:
+    except (StorageError, DataDirUnusable) as exc:
         return None, f"{exc} The page works without it; runs are not saved meanwhile."
     history = history.scoped(workspace)
     warnings = []
@@ -102,6 +107,30 @@ def _unsaved(run: Run, secrets: list[str | None], reason: str) -> None:
     )
 
 
+def _provider_of(connection: Connection) -> dict[str, Any]:
+    """The connection as a run keeps it: no key, no credentials in the URLs."""
+    return {k: public_url(v) if k in ("base_url", "azure_endpoint") and v else v for k, v in connection.public().items()}
+
+
+def stopped_run_saver() -> Callable[[RunResult], None]:
+    """What saving needs from the session, taken now, for a run whose script may be stopped
+    mid-stream (the user went to another page or reloaded): a stopped script cannot read the
+    session, so the returned function saves the result as stopped without touching Streamlit."""
+    connection, (history, _) = current_connection(), open_history()
+    provider = _provider_of(connection)
+
+    def save(result: RunResult) -> None:
+        finish(result, stopped=True)
+        if history is None or result.history_id is not None or not any(c.text for c in result.choices):
+            return
+        run = run_of_result(result, provider=provider)
+        with contextlib.suppress(StorageError):  # nowhere to say so: the page is gone
+            history.save(run, secrets=connection.secrets)
+            result.history_id = run.id
+
+    return save
+
+
 def run_labels(runs: Iterable[RunSummary], *, width: int = 60) -> dict[str, str]:
     """Run id -> a label for a list to choose from: when, model, the sampling settings its
     request set, and what it asked (a chat run's last user message). Labels are distinct
@@ -126,7 +155,7 @@ def record_run(result: RunResult | None = None, *, tags: Iterable[str] = (), con
     Run: `record_run(endpoint="embeddings", model=..., request={...}, response={...}, latency=...)`.
     """
     connection = connection or current_connection()
-    provider = {k: public_url(v) if k in ("base_url", "azure_endpoint") and v else v for k, v in connection.public().items()}
+    provider = _provider_of(connection)
     if result is not None:
         if (saved_as := getattr(result, "history_id", None)) is not None:
             return saved_as
@@ -150,3 +179,33 @@ def record_run(result: RunResult | None = None, *, tags: Iterable[str] = (), con
     if result is not None:
         result.history_id = run.id  # type: ignore[attr-defined]
     return run.id
+
+
+def record_image_run(source_name: str, source_png: bytes, *, model: str, n: int, size: str, pngs: list[bytes],
+                     seconds: float, cost: float | None, tags: Iterable[str] = ()) -> str | None:
+    """Save an image run with its thumbnails and source (size-capped), so History can re-run
+    it and open it on its page, and the gallery comes back after a reload."""
+    request, response = image_run_record(source_name, source_png, model=model, n=n, size=size, pngs=pngs)
+    return record_run(endpoint="image_variations", model=model, request=request, response=response,
+                      latency=seconds, cost=cost, tags=tags)
+
+
+def open_in_images(run: Run) -> None:
+    """Switch to Image variations with a saved run's source, model, n and size."""
+    pictures = kept_pictures(run.request, run.response)
+    st.session_state[OPEN_IMAGE] = {"name": pictures.source_name, "png": pictures.source_png, "note": pictures.source_note,
+                                    "model": run.model, "n": run.request.get("n"), "size": run.request.get("size")}
+    st.switch_page(IMAGES_PAGE)
+
+
+def saved_image_runs(limit: int = GALLERY_RUNS) -> list[tuple[Run, KeptPictures]]:
+    """The newest image runs of the history that kept their pictures, oldest first (a new
+    session's gallery); none when the history cannot be used."""
+    history, _ = open_history()  # the page works without it; nothing to say here
+    if history is None:
+        return []
+    with contextlib.suppress(StorageError):
+        found = [history.get(r.id) for r in history.search(RunFilter(endpoint="image_variations"), limit=limit).runs]
+        kept = [(run, kept_pictures(run.request, run.response)) for run in found if run is not None]
+        return [(run, pictures) for run, pictures in reversed(kept) if pictures.thumbnails]
+    return []

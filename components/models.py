@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from components.connection import available_models, current_connection, deployment_model
+from components.connection import available_models, billed, current_connection, deployment_model
 from components.state import persistent
 from playground.catalog import ModelInfo, model_info
 
@@ -45,8 +45,10 @@ def model_picker(endpoint: str, *, key: str, label: str = "Model", container=st)
     if wanted := st.session_state.pop(f"open_with_model:{key}", None):
         st.session_state[key] = wanted
     if current_connection().provider == "azure":
-        return _deployment_picker(endpoint, key=key, label=label, container=container)
-    return _model_picker(endpoint, key=key, label=label, container=container)
+        info = _deployment_picker(endpoint, key=key, label=label, container=container)
+    else:
+        info = _model_picker(endpoint, key=key, label=label, container=container)
+    return None if info is None else billed(info)
 
 
 def _kept_choice(key: str, choices: list[str], preferred: str | None) -> list[str]:
@@ -134,4 +136,4 @@ def not_offered(endpoint: str, model: str) -> str | None:
 def capabilities_of(model: str) -> ModelInfo:
     """A model's entry by name; on Azure, a deployment's takes its model's capabilities."""
     served = deployment_model(model) if current_connection().provider == "azure" else None
-    return replace(model_info(served), id=model) if served else model_info(model)
+    return billed(replace(model_info(served), id=model) if served else model_info(model))

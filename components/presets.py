@@ -35,9 +35,10 @@ def current_controls(page: str) -> dict[str, Any]:
     return read_controls(page, page)
 
 
-def open_in_page(page: str, controls: dict[str, Any]) -> None:
-    """Switch to `page` with its controls set to `controls`."""
+def open_in_page(page: str, controls: dict[str, Any], note: str = "Controls restored from the history.") -> None:
+    """Switch to `page` with its controls set to `controls`; `note` is toasted there."""
     st.session_state[f"_restore:{page}"] = controls
+    st.session_state[f"_restore_note:{page}"] = note
     st.switch_page(PAGE_FILES[page])
 
 
@@ -47,7 +48,7 @@ def _apply_pending(page: str) -> None:
     pending = st.session_state.pop(f"_restore:{page}", None)
     if pending is not None:
         apply_controls(page, pending)
-        st.toast("Controls restored from the history.")
+        st.toast(st.session_state.pop(f"_restore_note:{page}", "Controls restored from the history."))
         return
     if st.session_state.get(f"_url_read:{page}"):
         return  # from now on the URL follows the controls, not the other way round

@@ -15,6 +15,7 @@ import streamlit as st
 from components.connection import current_connection, get_client
 from components.counts import render_counts
 from components.errors import show_problem
+from components.history import stopped_run_saver
 from components.plain import inert
 from components.token_view import render_choices
 from components.whatif import render_whatif
@@ -68,8 +69,13 @@ def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> Ru
             if choice.index < len(placeholders):
                 placeholders[choice.index].code(choice.text or " ", language=None, wrap_lines=True)
 
-    with st.spinner("Generating…"):
-        run(get_client(), request, result=result, on_update=draw, prompt_tokens=prompt_tokens)
+    save_stopped = stopped_run_saver()
+    try:
+        with st.spinner("Generating…"):
+            run(get_client(), request, result=result, on_update=draw, prompt_tokens=prompt_tokens)
+    finally:
+        if not result.done:  # Stop, another page or a reload stopped this script mid-stream: keep what came
+            save_stopped(result)
     for placeholder in [stop_slot, *placeholders]:
         placeholder.empty()
     return result
@@ -95,6 +101,8 @@ def _status(result: RunResult) -> None:
         )
     if result.stopped:
         st.warning("Stopped: the text that arrived before Stop is kept below.", icon=":material/stop_circle:")
+    for note in result.dropped:  # what the provider silently left out
+        st.warning(inert(note), icon=":material/report:")
     if parts:
         st.caption(inert(" · ".join(parts)))
 

@@ -52,6 +52,24 @@ class ModelInfo:
         return (prompt_tokens * self.input_price + completion_tokens * (self.output_price or 0.0)) / 1e6
 
 
+def as_billed(info: ModelInfo, provider: str, price: tuple[float | None, float | None] = (None, None)) -> ModelInfo:
+    """The model as this provider bills it. OpenAI's table prices what OpenAI and Azure bill;
+    the local engine bills nothing; any other server serving a model under an OpenAI name
+    bills what it bills: only the user's price per 1M (input, output) tokens, else unknown."""
+    if provider in ("openai", "azure"):
+        return info
+    if provider == "local":
+        zero = dict.fromkeys(info.image_prices, 0.0)
+        return replace(info, input_price=0.0, cached_input_price=0.0, output_price=0.0,
+                       fine_tune_training_price=0.0 if info.fine_tunable else None, image_prices=zero)
+    if price == (None, None):
+        return replace(info, input_price=None, cached_input_price=None, output_price=None,
+                       fine_tune_training_price=None, image_prices={})
+    prompt, completion = price[0] or 0.0, price[1] or 0.0
+    return replace(info, input_price=prompt, cached_input_price=prompt, output_price=completion,
+                   fine_tune_training_price=None, image_prices={})
+
+
 @dataclass(frozen=True)
 class Catalog:
     checked: str

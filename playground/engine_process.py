@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from playground.paths import app_data_dir
+from playground.paths import DataDirUnusable, app_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 120.0
@@ -73,9 +73,14 @@ def wait_ready(root: str, process: subprocess.Popen | None, log_path: Path | Non
 
 def engine_dir() -> Path:
     """<PLAYGROUND_DATA_DIR>/engine, readable by this account only."""
-    directory = app_data_dir() / "engine"
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    directory.chmod(0o700)
+    try:
+        directory = app_data_dir() / "engine"
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory.chmod(0o700)
+    except OSError as exc:
+        raise EngineStartError(str(exc) if isinstance(exc, DataDirUnusable) else
+                               f"Its data folder cannot be used ({exc}): set PLAYGROUND_DATA_DIR to a folder "
+                               "this account can write.") from None
     return directory
 
 

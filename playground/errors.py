@@ -9,7 +9,7 @@ from typing import Iterable
 import httpx
 import openai
 
-from playground.providers import safe_host
+from playground.providers import BaseURLMissing, safe_host
 
 # OpenAI-style keys. (Azure keys are 32 hex digits, as are hashes and hex-encoded token bytes:
 # those are scrubbed by value, from the session's own secrets, never by shape.)
@@ -82,6 +82,9 @@ def explain(exc: BaseException, *, secrets: Iterable[str | None] = (), where: st
     def clean(text: str) -> str:
         return scrub(text, secrets)
 
+    if isinstance(exc, BaseURLMissing) or isinstance(exc.__cause__, BaseURLMissing):
+        return Problem("No server address yet: nothing was sent.", "",
+                       "Enter the server's base URL in the sidebar (for example http://localhost:11434/v1), then try again.")
     if after_output and isinstance(exc, (openai.APIConnectionError, httpx.TransportError)):
         return Problem(
             f"The connection to {host} broke mid-answer.",

@@ -200,6 +200,8 @@ def asked_text_of(request: dict[str, Any]) -> str:
     for message in reversed(messages):
         if message.get("role") == "user" and (text := _text_of_content(message.get("content")).strip()):
             return text
+    if isinstance(image := request.get("image"), str):  # an image run: its source picture
+        return f"{request.get('n', '?')} × {request.get('size', '?')} of {image}"
     return prompt_text_of(request)
 
 

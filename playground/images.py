@@ -349,3 +349,72 @@ def create_variations(client: openai.OpenAI, *, png: bytes, model: str, n: int, 
             cast_to=ImagesResponse,
         )
     return client.images.create_variation(image=image, model=model, n=n, size=size, response_format="b64_json")
+
+
+# --- what the history keeps of an image run ----------------------------------------------
+# Thumbnails of the results and the source the API was sent, so History can show a run,
+# send it again and open it on the page, and the gallery comes back after a reload. The
+# full-size results are not kept (a run of ten at 1024 px is tens of megabytes).
+THUMB_SIDE = 256
+THUMB_QUALITY = 80  # lossy WebP, with transparency: a few kilobytes each
+SOURCE_KEEP_BYTES = 1_000_000  # a larger source is kept scaled down, and the run says so
+
+
+@dataclass(frozen=True)
+class KeptPictures:
+    """An image run's pictures as the history keeps them."""
+
+    source_name: str
+    source_png: bytes | None  # None: a run saved before pictures were kept
+    source_note: str | None  # why the kept source is smaller than the one sent, when it is
+    thumbnails: list[bytes]  # WebP, THUMB_SIDE at most
+
+
+def thumbnail(data: bytes, side: int = THUMB_SIDE) -> bytes:
+    """A small WebP copy of a picture, for the history and the gallery."""
+    image = Image.open(io.BytesIO(data))
+    image.thumbnail((side, side), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, "WEBP", quality=THUMB_QUALITY)
+    return out.getvalue()
+
+
+def kept_source(png: bytes, limit: int = SOURCE_KEEP_BYTES) -> tuple[bytes, str | None]:
+    """The source PNG the history keeps: as sent when it fits `limit`, else scaled down until
+    it does, with a note saying so."""
+    if len(png) <= limit:
+        return png, None
+    image = Image.open(io.BytesIO(png))
+    side, kept = image.width, png
+    while len(kept) > limit and side > 64:
+        side = int(side * 0.75)
+        kept = _png(image.resize((side, side), Image.Resampling.LANCZOS))
+    note = (f"The history keeps the source at {side}×{side} ({human_bytes(len(kept))}): the picture sent was "
+            f"{image.width}×{image.height}, {human_bytes(len(png))}, over the history's {human_bytes(limit)} cap.")
+    return kept, note
+
+
+def image_run_record(source_name: str, source_png: bytes, *, model: str, n: int, size: str,
+                     pngs: list[bytes]) -> tuple[dict, dict]:
+    """(request, response) of an image run as the history saves it: thumbnails of the results
+    and the source (size-capped), base64 in JSON."""
+    kept, note = kept_source(source_png)
+    request = {"model": model, "n": n, "size": size, "image": source_name}
+    response = {
+        "images": len(pngs),
+        "thumbnails": [base64.b64encode(thumbnail(png)).decode("ascii") for png in pngs],
+        "source": {"name": source_name, "png": base64.b64encode(kept).decode("ascii"), "capped": note},
+    }
+    return request, response
+
+
+def kept_pictures(request: dict, response: dict) -> KeptPictures:
+    """The pictures a saved image run holds (none for a run saved before they were kept)."""
+    source = response.get("source") if isinstance(response.get("source"), dict) else {}
+    png = source.get("png")
+    return KeptPictures(
+        source_name=str(source.get("name") or request.get("image") or "picture"),
+        source_png=base64.b64decode(png) if isinstance(png, str) else None,
+        source_note=source.get("capped") or None,
+        thumbnails=[base64.b64decode(t) for t in response.get("thumbnails") or [] if isinstance(t, str)],
+    )

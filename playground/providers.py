@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal, Mapping
 from urllib.parse import urlsplit
 
@@ -65,7 +66,20 @@ class Connection:
         """The server's address, for messages (never with credentials: see safe_host)."""
         if self.provider == "azure":
             return self.azure_endpoint or ""
+        if self.provider == "compatible":
+            return self.base_url or ""
         return self.base_url or "https://api.openai.com/v1"
+
+    @property
+    def missing(self) -> str | None:
+        """What the user must still enter before anything can be sent, or None."""
+        if self.provider == "compatible" and not self.base_url:
+            return "the server's base URL"
+        if self.provider == "azure" and not self.azure_endpoint:
+            return "the resource endpoint"
+        if self.provider in ("openai", "azure") and not self.has_key:
+            return "an API key" if self.provider == "openai" else "an API key or Entra ID token"
+        return None
 
     def public(self) -> dict[str, str | None]:
         """What may be shown, logged or saved: everything but the key."""
@@ -146,6 +160,45 @@ def default_provider(secrets: Mapping[str, object] | None = None) -> Provider:
     return "openai" if key_from_environment(secrets) else "local"
 
 
+class BaseURLMissing(Exception):
+    """Raised instead of sending a request when a compatible server's URL is not entered yet."""
+
+
+class _NothingSent(httpx.BaseTransport):
+    """A compatible server without a base URL: every request stops here, before any network
+    (never a fallback to api.openai.com)."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise BaseURLMissing("No base URL entered for the OpenAI-compatible server: nothing was sent.")
+
+
+_NO_BASE_URL = "http://base-url-not-entered.invalid/v1"
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """The last connection check: when, whether it worked, and what it found or why not."""
+
+    ok: bool
+    at: datetime
+    detail: str
+
+
+def status_text(connection: Connection, outcome: CheckOutcome | None) -> tuple[bool, str]:
+    """(all is well, one line saying what is true of the connection): never "connected" unless a
+    check against it succeeded."""
+    if connection.provider == "local":
+        return True, "Local engine: running on this machine."
+    if missing := connection.missing:
+        return False, f"{connection.label}: not usable yet: enter {missing} in the sidebar. Nothing is sent until then."
+    if outcome is None:
+        return True, f"{connection.label}: not checked yet. Press Check connection in the sidebar to test it."
+    when = outcome.at.strftime("%H:%M:%S UTC")
+    if outcome.ok:
+        return True, f"Connected to {connection.label}: checked OK at {when} ({outcome.detail})."
+    return False, f"{connection.label}: the check at {when} failed: {outcome.detail}"
+
+
 def make_client(connection: Connection) -> openai.OpenAI:
     """A fresh SDK client for this connection. The SDK retries nothing: the app shows a
     rate limit to the user with its wait instead of hanging."""
@@ -163,6 +216,9 @@ def make_client(connection: Connection) -> openai.OpenAI:
     # never let it (that key may belong to another endpoint). Local and many compatible
     # servers take none; elsewhere the server answers a missing key with a 401 we explain.
     key = connection.api_key or ("local" if connection.provider in ("local", "compatible") else NO_KEY)
+    if connection.provider == "compatible" and not connection.base_url:
+        client = openai.OpenAI(api_key=key, base_url=_NO_BASE_URL, http_client=httpx.Client(transport=_NothingSent()), **common)
+        return _scope_account(client, connection)
     client = openai.OpenAI(
         api_key=key,
         base_url=connection.base_url or _setting("OPENAI_BASE_URL", None) or DEFAULT_OPENAI_BASE_URL,
@@ -188,6 +244,16 @@ def _scope_account(client: openai.OpenAI, connection: Connection) -> openai.Open
 def list_models(client: openai.OpenAI) -> list[str]:
     """The provider's model ids, sorted."""
     return sorted(model.id for model in client.models.list())
+
+
+def is_fine_tuned(model: str) -> bool:
+    """OpenAI's fine-tune ids: ft:BASE:ORG::ID (and the legacy BASE:ft-ORG-DATE)."""
+    return model.startswith("ft:") or ":ft-" in model
+
+
+def base_models_first(models: list[str]) -> list[str]:
+    """The models a user starts from, then fine-tunes (each group in name order)."""
+    return sorted(models, key=lambda m: (is_fine_tuned(m), m))
 
 
 def list_deployments(client: openai.AzureOpenAI) -> dict[str, str]:

@@ -64,6 +64,8 @@ class RunResult:
     # with (an Azure deployment by the model it serves); None when the price is unknown.
     cost: float | None = None
     history_id: str | None = None  # the run's id in the history, once saved
+    # What was asked but silently not given (logprobs, choices, echo, usage): set by finish()
+    dropped: list[str] = field(default_factory=list)
     wire: Wire | None = None  # the request and response as they crossed the wire
 
     def choice(self, index: int) -> ChoiceResult:
@@ -135,7 +137,8 @@ def finish(result: RunResult, *, stopped: bool = False) -> RunResult:
     if result.done:
         return result
     end = result.last_chunk if stopped and result.last_chunk is not None else time.perf_counter()
-    result.latency_s = end - result.started
+    # a failed run has no latency: the time until an error says nothing about the model
+    result.latency_s = None if result.error is not None else end - result.started
     result.stopped = stopped
     result.done = True
     echoed_prompt = result.request.params.get("prompt") if result.request.params.get("echo") else None
@@ -160,7 +163,34 @@ def finish(result: RunResult, *, stopped: bool = False) -> RunResult:
         if choice.finish_reason == "stop":  # the text ends before the stop sequence; logprobs may not
             choice.tokens = mark_unreturned(choice.tokens, choice.text)
     result.cost = _price(result)
+    result.dropped = dropped(result)
     return result
+
+
+def dropped(result: RunResult) -> list[str]:
+    """What the request asked for and the provider left out without an error, in plain words.
+    Only for a run that ended normally: a stopped or failed one is missing things for that reason."""
+    if result.stopped or result.error is not None or not result.choices:
+        return []
+    params, notes = result.request.params, []
+    completions = result.request.endpoint == "completions"
+    if (params.get("logprobs") is not None) if completions else bool(params.get("logprobs")):
+        bare = [c.index for c in result.choices if c.text and not any(c.raw_logprobs.values())]
+        if bare:
+            which = "any choice" if len(bare) == len(result.choices) else "choice " + ", ".join(map(str, bare))
+            notes.append(f"Logprobs were requested but the provider returned none for {which}: "
+                         "there are no token probabilities to show.")
+    wanted = int(params.get("n") or 1)
+    if len(result.choices) < wanted:
+        notes.append(f"n={wanted} choices were requested but the provider returned {len(result.choices)}.")
+    prompt = params.get("prompt")
+    if completions and params.get("echo") and isinstance(prompt, str) and prompt:
+        if not all(c.text.startswith(prompt) for c in result.choices):
+            notes.append("echo was requested but the text does not start with the prompt: the provider ignored echo.")
+    if result.request.streamed and (params.get("stream_options") or {}).get("include_usage") and result.usage is None:
+        notes.append("The stream carried no usage although it was asked for (stream_options.include_usage): "
+                     "token counts and cost are this app's own count.")
+    return notes
 
 
 def completion_tokens(result: RunResult) -> int:

@@ -6,6 +6,11 @@ params, fine-tuning job errors, file names) carries Markdown and HTML that would
 every page to draw: models, completions and chat (streamed or not), embeddings, files,
 fine-tuning jobs (without optional fields such as user_provided_suffix), image variations.
 A prompt containing FAIL gets a 400 whose message and param carry the payload.
+
+It also drops what a request asks for, as some real servers do: it always returns one
+choice (whatever n asks: llama.cpp), ignores echo, and with `quirks` it can leave out
+logprobs ("no_logprobs": a LiteLLM proxy's streamed completions) and a stream's usage
+("no_stream_usage").
 """
 
 from __future__ import annotations
@@ -93,7 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
         now = int(time.time())
         if path.endswith("/models"):
             self._send(200, {"object": "list", "data": [
-                {"id": m, "object": "model", "created": now, "owned_by": payload("owner")} for m in MODEL_IDS]})
+                {"id": m, "object": "model", "created": now, "owned_by": payload("owner")} for m in self.server.models]})
         elif path.endswith("/fine_tuning/jobs"):
             self._send(200, {"object": "list", "has_more": False, "data": [{
                 "id": "ftjob-hostile", "object": "fine_tuning.job", "created_at": now, "model": MODEL_IDS[0],
@@ -126,8 +131,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         now = int(time.time())
         model = body.get("model") or MODEL_IDS[0]
+        quirks = self.server.quirks
         if path.endswith("/chat/completions"):
-            lp = {"content": [_logprob("chat-token")]}
+            lp = None if "no_logprobs" in quirks else {"content": [_logprob("chat-token")]}
             if body.get("stream"):
                 self._stream([
                     {"id": "c1", "object": "chat.completion.chunk", "created": now, "model": model,
@@ -135,7 +141,8 @@ class _Handler(BaseHTTPRequestHandler):
                                   "logprobs": lp, "finish_reason": None}]},
                     {"id": "c1", "object": "chat.completion.chunk", "created": now, "model": model,
                      "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"}],
-                     "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}},
+                     **({} if "no_stream_usage" in quirks else
+                        {"usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}})},
                 ])
             else:
                 self._send(200, {"id": "c1", "object": "chat.completion", "created": now, "model": model,
@@ -146,13 +153,13 @@ class _Handler(BaseHTTPRequestHandler):
             text = payload("completion")
             lp = {"tokens": [text], "token_logprobs": [-0.5], "top_logprobs": [{text: -0.5, payload("alt"): -1.0}],
                   "text_offset": [0]}
-            choice = {"index": 0, "text": text, "logprobs": lp, "finish_reason": "stop"}
+            choice = {"index": 0, "text": text, "logprobs": None if "no_logprobs" in quirks else lp, "finish_reason": "stop"}
             usage = {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}
             if body.get("stream"):
+                last = [] if "no_stream_usage" in quirks else [
+                    {"id": "t1", "object": "text_completion", "created": now, "model": model, "choices": [], "usage": usage}]
                 self._stream([{"id": "t1", "object": "text_completion", "created": now, "model": model,
-                               "choices": [choice]},
-                              {"id": "t1", "object": "text_completion", "created": now, "model": model,
-                               "choices": [], "usage": usage}])
+                               "choices": [choice]}, *last])
             else:
                 self._send(200, {"id": "t1", "object": "text_completion", "created": now, "model": model,
                                  "choices": [choice], "usage": usage})
@@ -171,13 +178,18 @@ class _Handler(BaseHTTPRequestHandler):
 class _StubServer(ThreadingHTTPServer):
     daemon_threads = True
     recorded: Recorded
+    models: list[str]
+    quirks: frozenset[str]
 
 
 @contextlib.contextmanager
-def stub_server() -> Iterator[tuple[str, Recorded]]:
-    """("http://127.0.0.1:PORT/v1", the record of its requests), served on a thread."""
+def stub_server(*, models: list[str] | None = None, quirks: tuple[str, ...] = ()) -> Iterator[tuple[str, Recorded]]:
+    """("http://127.0.0.1:PORT/v1", the record of its requests), served on a thread; `models`
+    replaces the listed model ids, `quirks` names what it drops (see the module's docstring)."""
     server = _StubServer(("127.0.0.1", 0), _Handler)
     server.recorded = Recorded()
+    server.models = MODEL_IDS if models is None else models
+    server.quirks = frozenset(quirks)
     thread = threading.Thread(target=server.serve_forever, name="stub-server", daemon=True)
     thread.start()
     try:

@@ -13,6 +13,8 @@ epochs "auto" follows the API's rule (3, or more/fewer to land within 100..25,00
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 from collections import Counter
@@ -30,6 +32,9 @@ LEGACY_KEYS = {"prompt", "completion"}
 DEFAULT_TRAINING_LIMIT = 16385  # tokens per example when the catalog gives no context window
 MIN_EXAMPLES = 10
 SUGGESTED_SEPARATOR = "\\n\\n###\\n\\n"
+EXAMPLES_PER_CLASS = 100  # the legacy guide: "aim for at least ~100 examples per class"
+CSV_TO_JSONL = ("pandas.read_csv('data.csv').to_json('data.jsonl', orient='records', lines=True) "
+                "(columns prompt and completion; a chat file needs a 'messages' list per line)")
 
 
 def auto_epochs(n_examples: int) -> int:
@@ -71,6 +76,11 @@ class Report:
     cost: float | None = None  # dollars; None when the price is unknown
     advice: list[Advice] = field(default_factory=list)
     labels: dict[str, int] = field(default_factory=dict)  # classification: label -> count
+    # How to use the fine-tuned model, as the examples are shaped (see try_request).
+    separator: str = ""  # prompt/completion: the ending every prompt shares
+    stop: str = ""  # prompt/completion: the ending every completion shares
+    system: str | None = None  # chat: the system message of the first example
+    example: str | None = None  # the first example's prompt, or its last user message
 
     @property
     def errors(self) -> list[Issue]:
@@ -203,8 +213,15 @@ def check_file(content: bytes | str, model: str, n_epochs: int | None = None) ->
             report.issues.append(Issue(None, f"The file is not UTF-8 text (bad byte at offset {exc.start}). "
                                              "Save it as UTF-8 JSONL."))
             return report
+    if csv_header := _looks_like_csv(content):
+        report.lines = sum(1 for raw in content.splitlines() if raw.strip())
+        report.issues.append(Issue(None, f"This looks like a CSV file (its first line reads {csv_header}), not "
+                                         "JSONL: every line must be one JSON object. Convert it first, e.g. "
+                                         + CSV_TO_JSONL + "."))
+        return report
     seen: dict[str, int] = {}
     legacy_rows: list[dict[str, str]] = []
+    chat_rows: list[dict[str, Any]] = []
     for line, raw in enumerate(content.lstrip("\ufeff").splitlines(), start=1):
         if not raw.strip():
             continue
@@ -237,6 +254,7 @@ def check_file(content: bytes | str, model: str, n_epochs: int | None = None) ->
             continue
         if kind == "chat":
             report.tokens[line] = _chat_tokens(row, encoding, uses_local_template(model))
+            chat_rows.append(row)
         else:
             report.tokens[line] = sum(len(encoding.encode(row[k], disallowed_special=())) for k in ("prompt", "completion"))
             legacy_rows.append(row)
@@ -261,7 +279,34 @@ def check_file(content: bytes | str, model: str, n_epochs: int | None = None) ->
     report.cost = report.billed_tokens * price / 1e6 if price is not None else None
     if legacy_rows:
         report.advice, report.labels = classification_advice(legacy_rows, encoding)
+        report.example = legacy_rows[0]["prompt"]
+        report.separator = _common_suffix([r["prompt"] for r in legacy_rows])
+        report.stop = _common_suffix([r["completion"] for r in legacy_rows])
+    elif chat_rows:
+        report.advice, report.labels = chat_advice(chat_rows, encoding)
+        first = chat_rows[0]["messages"]
+        report.system = next((_text(m.get("content")) for m in first if m.get("role") in ("system", "developer")), None)
+        report.example = next((_text(m.get("content")) for m in reversed(first) if m.get("role") == "user"), None)
     return report
+
+
+def _looks_like_csv(content: str) -> str | None:
+    """The header of a file that is CSV rather than JSONL (its first line is no JSON, and its
+    first lines split into the same number of comma- or tab-separated columns), or None."""
+    lines = [raw for raw in content.lstrip("\ufeff").splitlines() if raw.strip()][:20]
+    if not lines or lines[0].lstrip().startswith(("{", "[")):
+        return None
+    try:
+        json.loads(lines[0])
+        return None
+    except json.JSONDecodeError:
+        pass
+    for delimiter in (",", "\t", ";"):
+        rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
+        widths = {len(r) for r in rows}
+        if len(widths) == 1 and widths.pop() >= 2:
+            return ", ".join(json.dumps(cell) for cell in rows[0][:6])
+    return None
 
 
 def _common_suffix(texts: list[str]) -> str:
@@ -301,27 +346,8 @@ def classification_advice(rows: list[dict[str, str]], encoding) -> tuple[list[Ad
         f"\"{_show(completions[no_space[0]][:30])}\"). Start each with one: most tokens carry their leading space.",
     ))
 
-    counts = Counter(completions)
-    is_classification = len(counts) <= max(2, min(50, len(completions) // 2)) and min(counts.values()) >= 2
-    labels: dict[str, int] = {}
-    if is_classification:
-        labels = dict(counts.most_common())
-        long = [label for label in counts if len(encoding.encode(label, disallowed_special=())) != 1]
-        advice.append(Advice(
-            "Labels of one token each", not long,
-            f"All {len(counts)} labels are one token: ask for max_tokens=1 and read the answer's logprobs."
-            if not long else
-            "These labels take more than one token: " + ", ".join(f"\"{_show(x)}\"" for x in long[:8])
-            + ". Choose labels that are one token each (e.g. \" positive\", \" negative\"), so max_tokens=1 answers.",
-        ))
-        most, least = max(counts.values()), min(counts.values())
-        balanced = most <= 3 * least
-        advice.append(Advice(
-            "Balance of the classes", balanced,
-            ", ".join(f"\"{_show(k)}\": {v}" for k, v in counts.most_common())
-            + ("." if balanced else f". The largest class has {most / least:.1f}x the examples of the smallest: "
-               "add examples of the rare classes (the guide suggests at least ~100 per class).")))
-    else:
+    labels = label_advice(completions, encoding, advice, example=('" positive"', '" negative"'))
+    if not labels:
         stop = _common_suffix(completions)
         advice.append(Advice(
             "A fixed stop sequence at the end of the completion", bool(stop),
@@ -330,3 +356,64 @@ def classification_advice(rows: list[dict[str, str]], encoding) -> tuple[list[Ad
             "pass it as `stop`, so the model knows when to stop.",
         ))
     return advice, labels
+
+
+def chat_advice(rows: list[dict[str, Any]], encoding) -> tuple[list[Advice], dict[str, int]]:
+    """The guide's advice that holds for chat data too: when the last assistant replies look
+    like labels, one token each, enough examples per class, balanced. (A chat reply starts
+    a message of its own, so no separator and no leading space.)"""
+    replies = [next((_text(m.get("content")) or "" for m in reversed(r["messages"]) if m.get("role") == "assistant"), "")
+               for r in rows]
+    advice: list[Advice] = []
+    labels = label_advice(replies, encoding, advice, example=('"positive"', '"negative"'))
+    return advice, labels
+
+
+def label_advice(answers: list[str], encoding, advice: list[Advice], example: tuple[str, str]) -> dict[str, int]:
+    """When `answers` look like labels (few distinct values, each repeated): advice on their
+    tokens, their number per class and their balance, added to `advice`; the class counts."""
+    counts = Counter(answers)
+    if not (len(counts) <= max(2, min(50, len(answers) // 2)) and min(counts.values()) >= 2):
+        return {}
+    long = [label for label in counts if len(encoding.encode(label, disallowed_special=())) != 1]
+    advice.append(Advice(
+        "Labels of one token each", not long,
+        f"All {len(counts)} labels are one token: ask for max_tokens=1 and read the answer's logprobs."
+        if not long else
+        "These labels take more than one token: " + ", ".join(f"\"{_show(x)}\"" for x in long[:8])
+        + f". Choose labels that are one token each (e.g. {example[0]}, {example[1]}), so max_tokens=1 answers.",
+    ))
+    most, least = max(counts.values()), min(counts.values())
+    advice.append(Advice(
+        "Examples per class", least >= EXAMPLES_PER_CLASS,
+        f"Every class has at least {EXAMPLES_PER_CLASS} examples." if least >= EXAMPLES_PER_CLASS else
+        f"The smallest class has {least} example(s): the guide asks for about {EXAMPLES_PER_CLASS} per class "
+        "(fewer examples give a model that guesses more often).",
+    ))
+    balanced = most <= 3 * least
+    advice.append(Advice(
+        "Balance of the classes", balanced,
+        ", ".join(f"\"{_show(k)}\": {v}" for k, v in counts.most_common())
+        + ("." if balanced else f". The largest class has {most / least:.1f}x the examples of the smallest: "
+           "add examples of the rare classes.")))
+    return dict(counts.most_common())
+
+
+def try_request(report: Report) -> tuple[str, dict[str, Any]]:
+    """(page, request body without the model) to try a model fine-tuned on this data the way
+    it was trained: the prompt ending in the separator, or the training system message; for
+    a classifier one token, the top 5 alternatives and temperature 0."""
+    classifier = bool(report.labels)
+    if report.format == "chat":
+        messages = [{"role": "system", "content": report.system}] if report.system else []
+        messages.append({"role": "user", "content": report.example or ""})
+        body: dict[str, Any] = {"messages": messages}
+        if classifier:
+            body.update(max_tokens=1, logprobs=True, top_logprobs=5, temperature=0)
+        return "chat", body
+    body = {"prompt": report.example or report.separator}
+    if classifier:
+        body.update(max_tokens=1, logprobs=5, temperature=0)
+    elif report.stop:
+        body["stop"] = [report.stop]
+    return "completions", body

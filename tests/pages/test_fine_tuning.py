@@ -48,7 +48,7 @@ def test_check_upload_start_and_watch_a_job_succeed(open_app: Callable[..., AppT
     assert uploaded.startswith("file-") and f"as {uploaded}" in texts(at)
 
     at.text_input(key="ft_suffix").input("pagetest")
-    at.checkbox(key="ft_auto_n_epochs").uncheck()
+    at.checkbox(key="ft_auto_n_epochs").uncheck().run()  # the field is disabled while auto
     at.number_input(key="ft_value_n_epochs").set_value(2)
     next(b for b in at.button if b.label == "Start fine-tuning").click().run()
     assert not at.exception, [e.message for e in at.exception]
@@ -107,7 +107,7 @@ def test_inputs_survive_a_page_switch(open_app: Callable[..., AppTest], client: 
     at = open_app(PAGE)
     at.file_uploader(key="ft_check_file").set_value(("reviews.jsonl", jsonl(sentiment_examples()), "application/jsonl")).run()
     at.text_input(key="ft_suffix").input("keepme")
-    at.checkbox(key="ft_auto_n_epochs").uncheck()
+    at.checkbox(key="ft_auto_n_epochs").uncheck().run()  # the field is disabled while auto
     at.number_input(key="ft_value_n_epochs").set_value(4)
     at.text_area(key="ft_watch_paths").input("/nowhere/at/all").run()
     at.switch_page("app_pages/tokenizer.py").run()
@@ -191,3 +191,91 @@ def test_evaluate_opens_a_classification_eval_of_the_model_against_its_base(
     ev = at.session_state["evals_current"]  # the eval on screen, ready to run
     assert [c.model for c in ev.configs] == [job.fine_tuned_model, "local-text"]
     assert len(ev.dataset.rows) == len(sentiment_examples()[::6])
+
+
+def test_a_csv_file_is_named_csv_once(open_app: Callable[..., AppTest]) -> None:
+    at = open_app(PAGE)
+    content = b"prompt,completion\n" + b"".join(b"Review %d was good,positive\n" % i for i in range(20))
+    at.file_uploader(key="ft_check_file").set_value(("data.jsonl", content, "application/jsonl")).run()
+    assert not at.exception
+    errors = "\n".join(e.value for e in at.error)
+    assert "1 problem(s)" in errors and "looks like a CSV file" in errors and "orient='records'" in errors
+    assert "not valid JSON" not in errors
+
+
+def test_try_it_opens_completions_set_up_as_the_classifier_was_trained(
+        open_app: Callable[..., AppTest], client: openai.OpenAI) -> None:
+    train = upload(client, sentiment_examples())
+    job = wait_for(client, client.fine_tuning.jobs.create(model="local-text", training_file=train, suffix="tryit",
+                                                          hyperparameters={"n_epochs": 2}).id, ("succeeded",))
+    at = open_app(PAGE)
+    at.selectbox(key="ft_job").set_value(job.id).run()
+    newest = max(client.fine_tuning.jobs.checkpoints.list(job.id).data, key=lambda c: c.step_number)
+    assert at.selectbox(key=f"ft_ckpt_{job.id}").value == newest.fine_tuned_model_checkpoint  # not the oldest
+    at.button(key=f"ft_try_completions_{job.id}").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    state = at.session_state
+    assert state["completions_model"] == job.fine_tuned_model
+    assert state["completions_prompt"] == sentiment_examples()[0]["prompt"]  # ends in the separator
+    assert state["completions_max_tokens"] == 1 and state["completions_temperature"] == 0
+    assert state["completions_logprobs"] == 5
+    # "Try a checkpoint" carries the same setup
+    at.switch_page(PAGE).run()
+    at.button(key=f"ft_try_ckpt_{job.id}").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state["completions_model"] == newest.fine_tuned_model_checkpoint
+    assert at.session_state["completions_max_tokens"] == 1
+
+
+def test_try_it_in_chat_carries_the_training_system_message(open_app: Callable[..., AppTest],
+                                                           client: openai.OpenAI) -> None:
+    system = "Classify the review as positive or negative."
+    rows = [{"messages": [{"role": "system", "content": system}, {"role": "user", "content": r["prompt"].strip()},
+                          {"role": "assistant", "content": r["completion"].strip()}]} for r in sentiment_examples()]
+    job = wait_for(client, client.fine_tuning.jobs.create(model="local-text", training_file=upload(client, rows),
+                                                          suffix="trychat", hyperparameters={"n_epochs": 1}).id,
+                   ("succeeded",))
+    at = open_app(PAGE)
+    at.selectbox(key="ft_job").set_value(job.id).run()
+    at.button(key=f"ft_try_chat_{job.id}").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    state = at.session_state
+    assert state["chat_model"] == job.fine_tuned_model
+    messages = [(m["role"], m["content"]) for m in state["chat_messages"]]
+    assert messages[0] == ("system", system) and messages[1][0] == "user"
+    assert state["chat_max_tokens"] == 1 and state["chat_logprobs"] is True and state["chat_top_logprobs"] == 5
+
+
+def test_hyperparameter_fields_are_disabled_while_auto(open_app: Callable[..., AppTest], client: openai.OpenAI) -> None:
+    upload(client, sentiment_examples())
+    at = open_app(PAGE)
+    assert at.checkbox(key="ft_auto_batch_size").value and at.number_input(key="ft_value_batch_size").disabled
+    at.checkbox(key="ft_auto_batch_size").uncheck().run()
+    assert not at.number_input(key="ft_value_batch_size").disabled
+
+
+def test_a_cancelled_job_says_it_was_cancelled(open_app: Callable[..., AppTest], client: openai.OpenAI) -> None:
+    train = upload(client, sentiment_examples())
+    job = client.fine_tuning.jobs.create(model="local-text", training_file=train, suffix="cancelme",
+                                         hyperparameters={"n_epochs": 25})
+    client.fine_tuning.jobs.cancel(job.id)
+    wait_for(client, job.id, ("cancelled",))
+    at = open_app(PAGE)
+    at.selectbox(key="ft_job").set_value(job.id).run()
+    shown = texts(at)
+    assert "the job was cancelled" in shown and "None yet" not in shown
+
+
+def test_try_a_checkpoint_opens_on_the_best(open_app: Callable[..., AppTest], client: openai.OpenAI) -> None:
+    train = upload(client, sentiment_examples())
+    valid = upload(client, sentiment_examples()[::6], "valid.jsonl")
+    job = wait_for(client, client.fine_tuning.jobs.create(
+        model="local-text", training_file=train, validation_file=valid, suffix="bestckpt",
+        hyperparameters={"n_epochs": 3, "batch_size": 6}).id, ("succeeded",))
+    checkpoints = client.fine_tuning.jobs.checkpoints.list(job.id).data
+    best = min(checkpoints, key=lambda c: (c.metrics.full_valid_loss, c.step_number))
+    at = open_app(PAGE)
+    at.selectbox(key="ft_job").set_value(job.id).run()
+    picker = at.selectbox(key=f"ft_ckpt_{job.id}")
+    assert picker.value == best.fine_tuned_model_checkpoint
+    assert "(lowest validation loss)" in picker.format_func(best.fine_tuned_model_checkpoint)

@@ -1,4 +1,6 @@
-from playground.catalog import base_model_of, load_catalog, model_info
+import pytest
+
+from playground.catalog import as_billed, base_model_of, load_catalog, model_info
 from playground.tokens import encoding_name_for_model
 
 
@@ -38,3 +40,11 @@ def test_each_model_maps_to_its_encoding():
     assert encoding_name_for_model("ft:gpt-3.5-turbo-0125:org::x") == "cl100k_base"
     assert encoding_name_for_model("local-text") == "o200k_base"
     assert encoding_name_for_model("some-unknown-model") == "o200k_base"
+
+
+def test_prices_are_what_the_provider_bills():
+    info = model_info("gpt-4o-mini")
+    assert as_billed(info, "openai") == info and as_billed(info, "azure") == info
+    assert as_billed(info, "local").cost(1000, 1000) == 0
+    assert as_billed(info, "compatible").cost(1000, 1000) is None
+    assert as_billed(info, "compatible", (1.0, None)).cost(1_000_000, 5) == pytest.approx(1.0)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from playground.fine_tuning.validate import auto_epochs, check_file
+from playground.fine_tuning.validate import auto_epochs, check_file, try_request
 
 SEP = "\n\n###\n\n"
 
@@ -115,11 +115,11 @@ def test_auto_epochs_follow_the_api_rule() -> None:
 
 
 def test_classification_advice_when_the_data_follows_the_guide() -> None:
-    report = check_file(jsonl(*labelled(20)), "babbage-002")
+    report = check_file(jsonl(*labelled(200)), "babbage-002")
     advice = {a.title: a for a in report.advice}
     assert all(a.ok for a in report.advice), report.advice
     assert "\\n\\n###\\n\\n" in advice["Fixed separator at the end of the prompt"].detail
-    assert report.labels == {" positive": 10, " negative": 10}
+    assert report.labels == {" positive": 100, " negative": 100}
     assert "Labels of one token each" in advice
 
 
@@ -141,3 +141,42 @@ def test_generation_data_gets_stop_sequence_advice() -> None:
     rows = [{"prompt": f"Write about {i}{SEP}", "completion": f" A text about {i}{'!' * (i % 2)}"} for i in range(12)]
     advice = {a.title: a for a in check_file(jsonl(*rows), "babbage-002").advice}
     assert not advice["A fixed stop sequence at the end of the completion"].ok
+
+
+def test_fewer_than_about_100_examples_per_class_are_not_ticked() -> None:
+    advice = {a.title: a for a in check_file(jsonl(*labelled(80)), "babbage-002").advice}
+    per_class = advice["Examples per class"]
+    assert not per_class.ok and "40 example(s)" in per_class.detail and "about 100 per class" in per_class.detail
+
+
+def test_a_csv_file_named_jsonl_is_named_csv_once_with_how_to_convert() -> None:
+    rows = [f"Review {i} was good,positive" for i in range(20)]
+    report = check_file("prompt,completion\n" + "\n".join(rows) + "\n", "babbage-002")
+    assert len(report.errors) == 1, report.errors
+    message = report.errors[0].message
+    assert "looks like a CSV file" in message and '"prompt", "completion"' in message
+    assert "to_json('data.jsonl', orient='records', lines=True)" in message
+    assert "not valid JSON" not in message
+    broken = check_file(jsonl(*labelled(12)) + '{"prompt": "cut off\n', "babbage-002")
+    assert "CSV" not in str(broken.errors) and "not valid JSON" in str(broken.errors)  # JSONL with a bad line
+
+
+def test_chat_files_get_the_label_advice() -> None:
+    rows = [chat(f"Review {i}", "very positive" if i % 2 else "negative") for i in range(40)]
+    report = check_file(jsonl(*rows), "gpt-4o-mini")
+    advice = {a.title: a for a in report.advice}
+    assert not advice["Labels of one token each"].ok and "very positive" in advice["Labels of one token each"].detail
+    assert not advice["Examples per class"].ok and "20 example(s)" in advice["Examples per class"].detail
+    assert advice["Balance of the classes"].ok
+    assert report.labels == {"very positive": 20, "negative": 20}
+
+
+def test_try_request_carries_the_training_setup() -> None:
+    page, body = try_request(check_file(jsonl(*labelled(20)), "babbage-002"))
+    assert page == "completions" and body["prompt"].endswith(SEP)
+    assert body["max_tokens"] == 1 and body["logprobs"] == 5 and body["temperature"] == 0
+    page, body = try_request(check_file(jsonl(*[chat(f"Review {i}", "positive" if i % 2 else "negative")
+                                                for i in range(20)]), "gpt-4o-mini"))
+    assert page == "chat" and body["messages"] == [{"role": "system", "content": "Be kind."},
+                                                   {"role": "user", "content": "Review 0"}]
+    assert body["max_tokens"] == 1 and body["logprobs"] is True and body["top_logprobs"] == 5
