@@ -36,8 +36,10 @@ st.caption(
 KEYS = owned(
     "emb", "embeddings", source="Sample", paste="", columns=None, chunking=False, chunk_tokens=256, overlap=32,
     dimensions=None, truncate=True, queries="", k=5, threshold=0.0, map_method=projection.PCA,
-    colour_by="k-means cluster", clusters=8,
+    colour_by="k-means cluster", clusters=8, filter_column=None, filter_values=[], filter_contains="",
 )
+NO_FILTER = "(no filter)"
+CATEGORIES_UP_TO = 200  # a column with at most this many values is filtered by picking them, else by "contains"
 
 
 def memo(name: str, key: Any, compute: Callable[[], Any]) -> Any:
@@ -86,10 +88,19 @@ def _uploaded(label: str, types: list[str], key: str) -> tuple[str, Any, Callabl
 
 # ---------------------------------------------------------------------------- 1. the corpus
 st.subheader("1. Corpus")
+
+
+def _keep_a_source() -> None:
+    """A click on the selected segment unselects it: keep the last choice instead."""
+    if st.session_state.get(KEYS.key("source")) is None:
+        st.session_state[KEYS.key("source")] = st.session_state.get("_emb_source_last", "Sample")
+
+
 source = KEYS.widget(
     st.segmented_control, "Corpus", "source", options=["Sample", "Upload", "Paste", "Saved embeddings"],
-    label_visibility="collapsed",
-)
+    label_visibility="collapsed", on_change=_keep_a_source,
+) or st.session_state.get("_emb_source_last", "Sample")
+st.session_state["_emb_source_last"] = source
 loaded: corpus.LoadedCorpus | None = None
 saved: export.SavedEmbeddings | None = None
 corpus_key: Any = None
@@ -308,6 +319,40 @@ if documents is not None and len(documents):
                     set_index(signature, documents.iloc[known], matrix, info.id, dimensions, bool(plan.todo))
 
 
+def _ask_to_clear_cache() -> None:
+    st.session_state["_emb_cache_confirm"] = True
+
+
+def _clear_cache() -> None:
+    _embedding_cache().clear()
+    st.session_state.pop("_emb_cache_confirm", None)
+    st.session_state["_emb_cache_cleared"] = True
+    st.session_state["emb_cache_generation"] = st.session_state.get("emb_cache_generation", 0) + 1
+
+
+def cache_section() -> None:
+    """Where the disk cache is, how big, and a Clear that asks first."""
+    cache = _embedding_cache()
+    with st.expander("Embeddings cache on disk", expanded=bool(st.session_state.get("_emb_cache_confirm"))):
+        st.caption(
+            f"`{cache.path}` · {cache.size_bytes() / 1e6:,.1f} MB. Shared by every session of this app; "
+            "vectors are reused whenever the same text is embedded with the same model and dimensions."
+        )
+        if st.session_state.pop("_emb_cache_cleared", False):
+            st.success("Cleared: the next embed sends every text again.")
+        if st.session_state.get("_emb_cache_confirm"):
+            st.warning("Delete every cached embedding (for every corpus and model)? Embedding them again is paid again.")
+            b1, b2, _ = st.columns([1, 1, 3])
+            b1.button("Delete them", key="emb_cache_clear_confirm", type="primary", on_click=_clear_cache)
+            b2.button("Keep them", key="emb_cache_keep", on_click=lambda: st.session_state.pop("_emb_cache_confirm", None))
+        else:
+            st.button("Clear the cache…", key="emb_cache_clear", icon=":material/delete:", on_click=_ask_to_clear_cache)
+
+
+if documents is not None and len(documents):
+    cache_section()
+
+
 # ---------------------------------------------------------------------------- 3. search
 def hidden_columns(docs: pd.DataFrame) -> list[str]:
     """Columns not worth a column in the results: bookkeeping, or a copy of the embedded text."""
@@ -329,6 +374,29 @@ def search_section() -> None:
     threshold = KEYS.widget(c2.slider, "Minimum similarity", "threshold", min_value=0.0, max_value=1.0, step=0.01,
                             help="0 shows the top matches whatever their similarity.")
     queries = [q.strip() for q in query_text.splitlines() if q.strip()]
+    docs = index["documents"]
+    filterable = memo("filterable", index["signature"], lambda: {
+        c: sorted(docs[c].dropna().astype(str).unique().tolist()) if docs[c].nunique() <= CATEGORIES_UP_TO else None
+        for c in docs.columns if c not in (TEXT, corpus.SOURCE_ROW)
+    })
+    if KEYS.get("filter_column") not in [NO_FILTER, *filterable]:
+        KEYS.put("filter_column", NO_FILTER)  # a column of another corpus
+    f1, f2 = st.columns([1, 2])
+    filter_column = KEYS.widget(f1.selectbox, "Only rows where", "filter_column", options=[NO_FILTER, *filterable])
+    keep: Callable[[pd.Series], pd.Series] | None = None
+    about_filter = ""
+    if filter_column != NO_FILTER and filterable[filter_column] is not None:
+        values = filterable[filter_column]
+        if not set(KEYS.get("filter_values") or []) <= set(values):
+            KEYS.put("filter_values", [])
+        chosen = KEYS.widget(f2.multiselect, f"{filter_column} is one of", "filter_values", options=values)
+        if chosen:
+            keep, about_filter = (lambda column: column.astype(str).isin(chosen)), f"{filter_column} is {', '.join(chosen)}"
+    elif filter_column != NO_FILTER:
+        contains = KEYS.widget(f2.text_input, f"{filter_column} contains", "filter_contains")
+        if contains:
+            keep = lambda column: column.astype(str).str.contains(contains, case=False, regex=False)  # noqa: E731
+            about_filter = f"{filter_column} contains “{contains}”"
     searched = False
     if st.button("Search", type="primary", key="emb_search", disabled=not queries, icon=":material/search:"):
         model = index["model"]
@@ -341,12 +409,31 @@ def search_section() -> None:
                     get_client(), model, q_inputs, dimensions=index["dimensions"], cache=_embedding_cache(), provider=provider,
                 )
                 q_matrix = search.normalize(q_result.matrix()[0])
-                with st.spinner("Building the approximate index (once for this corpus)…"):
-                    searcher = memo("searcher", index["signature"], lambda: search.Searcher(index["matrix"]))
-                hits = searcher.top_k(q_matrix, k, threshold if threshold > 0 else None)
+                least = threshold if threshold > 0 else None
+                if keep is None:
+                    with st.spinner("Building the approximate index (once for this corpus)…"):
+                        searcher = memo("searcher", index["signature"], lambda: search.Searcher(index["matrix"]))
+                    available = len(index["matrix"])
+
+                    def find(n: int) -> list[list[search.Hit]]:
+                        return searcher.top_k(q_matrix, n, least)
+                else:  # exact search among the rows the filter keeps
+                    kept = np.flatnonzero(keep(docs[filter_column]).to_numpy())
+                    subset, available = index["matrix"][kept], len(kept)
+
+                    def find(n: int) -> list[list[search.Hit]]:
+                        found = search.top_k(subset, q_matrix, n, least)
+                        return [[search.Hit(int(kept[h.position]), h.similarity) for h in hs] for hs in found]
+
+                texts = docs[TEXT].to_numpy()
+                hits = search.top_k_distinct(find, texts, k, available)
+                counts = memo("text_counts", index["signature"], lambda: docs[TEXT].value_counts())
+                copies = [[int(counts[texts[h.position]]) for h in hs] for hs in hits]
                 serial = st.session_state.get("emb_search_serial", 0) + 1
                 st.session_state["emb_search_serial"] = serial
-                st.session_state["emb_results"] = {"queries": queries, "vectors": q_matrix, "hits": hits, "serial": serial}
+                st.session_state["emb_results"] = {
+                    "queries": queries, "vectors": q_matrix, "hits": hits, "copies": copies, "serial": serial, "filter": about_filter,
+                }
                 searched = True
                 record_run(
                     endpoint="embeddings", model=model, request={"model": model, "input": queries, "k": k, "threshold": threshold},
@@ -358,9 +445,12 @@ def search_section() -> None:
                 show_exception(exc)
     results = st.session_state.get("emb_results")
     if results:
-        docs = index["documents"]
-        table = export.results_frame(docs, results["queries"], results["hits"])
+        table = export.results_frame(docs, results["queries"], results["hits"], results.get("copies"))
         hidden = memo("hidden_columns", index["signature"], lambda: hidden_columns(docs))
+        if results.get("filter"):
+            st.caption(f"Only rows where {plain(results['filter'])}.")
+        if any(c > 1 for cs in results.get("copies", []) for c in cs):
+            st.caption("A text found in several rows is shown once, with its number of copies under “duplicates”.")
         for query, hits in zip(results["queries"], results["hits"]):
             st.markdown(f"**{plain(query)}** — {len(hits)} match{'es' if len(hits) != 1 else ''}")
             if not hits:
@@ -381,6 +471,12 @@ def map_section() -> None:
     docs = index["documents"]
     c1, c2, c3 = st.columns(3)
     method = KEYS.widget(c1.selectbox, "Projection", "map_method", options=projection.available_methods())
+    missing = projection.missing_methods()
+    if missing:
+        c1.caption(
+            f"{' and '.join(missing)} need{'s' if len(missing) == 1 else ''} extra packages: "
+            f"`pip install {' '.join(missing.values())}`, then restart the app."
+        )
     colourable = memo("colourable", index["signature"], lambda: [
         c for c in docs.columns if c not in (TEXT, corpus.SOURCE_ROW) and 1 < docs[c].nunique() <= 30
     ])
@@ -420,7 +516,7 @@ if index is not None and len(index["matrix"]):
     c2.download_button("Embeddings (Parquet)", lambda: export.to_parquet(embeddings_table()), "embeddings.parquet", "application/vnd.apache.parquet", key="emb_dl_parquet", on_click="ignore")
     results = st.session_state.get("emb_results")
     if results:
-        table = export.results_frame(index["documents"], results["queries"], results["hits"])
+        table = export.results_frame(index["documents"], results["queries"], results["hits"], results.get("copies"))
         c3.download_button("Results (CSV)", lambda: export.to_csv(table), "search_results.csv", "text/csv", key="emb_dl_results_csv", on_click="ignore")
         c4.download_button("Results (Parquet)", lambda: export.to_parquet(table), "search_results.parquet", "application/vnd.apache.parquet", key="emb_dl_results_parquet", on_click="ignore")
     st.caption("Load an embeddings export back under Corpus → Saved embeddings to search it again without paying for it.")

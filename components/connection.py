@@ -34,6 +34,8 @@ from playground.providers import (
     server_key,
     status_text,
 )
+from playground.server_tokenizer import probe
+from playground.tokens import get_encoding
 
 PROVIDERS: list[Provider] = ["local", "openai", "azure", "compatible"]
 PRICE_KEYS = ("conn_price_input", "conn_price_output")  # a compatible server's price per 1M tokens
@@ -249,6 +251,25 @@ def billed(info: ModelInfo) -> ModelInfo:
     """`info` priced as this session's provider bills it (see playground.catalog.as_billed)."""
     price = tuple(st.session_state.get(key) for key in PRICE_KEYS)
     return as_billed(info, current_connection().provider, price)  # type: ignore[arg-type]
+
+
+def logit_bias_tokenizer(info: ModelInfo, *, in_use: bool) -> tuple[Any, str | None]:
+    """The tokenizer whose ids logit bias sends, and a warning when they may not be the model's.
+    On another server: its own (/tokenize), probed once per connection and model, and only once
+    a bias is typed (`in_use`); else the catalog's encoding. Raises what get_encoding raises
+    when that encoding is unavailable."""
+    connection: Connection | None = st.session_state.get(CONNECTION_KEY)  # as the panel set it; none: no server
+    if in_use and connection is not None and connection.provider == "compatible" and connection.base_url:
+        probed = st.session_state.setdefault("_server_tokenizers", {})
+        found = probed.get((connection, info.id), False)
+        if found is False:
+            found = probed[(connection, info.id)] = probe(connection.base_url, connection.api_key, info.id)
+        if found is not None:
+            return found, None
+        return get_encoding(info.encoding), (
+            f"This server has no /tokenize: token ids are {info.encoding}'s, which may not be {info.id}'s "
+            "vocabulary. Check them against the server's tokenizer before relying on a bias.")
+    return get_encoding(info.encoding), None
 
 
 def deployment_model(deployment: str) -> str | None:

@@ -11,13 +11,18 @@ import html
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from plotly.colors import qualitative
 
 from playground.embeddings import projection
-from playground.embeddings.corpus import TEXT
+from playground.embeddings.corpus import CHUNK, SOURCE_ROW, TEXT
 
 HOVER_CHARS = 200
+# 50 distinct colours (plotly's default cycle has 10: an eleventh category repeated the first's blue)
+PALETTE = list(dict.fromkeys(qualitative.Alphabet + qualitative.Dark24))
+HEADING_COLUMNS = 2  # hover names a point by the corpus' first columns (its title...)
 
 
 def hover_text(text: str, limit: int = HOVER_CHARS) -> str:
@@ -49,12 +54,12 @@ def map_figure(
     fig = go.Figure()
     colours = np.asarray([str(c) for c in colours])
     hovers = np.asarray(hovers)
-    for value in sorted(set(colours.tolist()), key=lambda v: (len(v), v)):
+    for n, value in enumerate(sorted(set(colours.tolist()), key=lambda v: (len(v), v))):
         mask = colours == value
         fig.add_trace(
             go.Scattergl(
                 x=points[mask, 0], y=points[mask, 1], mode="markers", name=html.escape(value)[:40],
-                marker={"size": 7, "opacity": 0.75}, customdata=hovers[mask],
+                marker={"size": 7, "opacity": 0.75, "color": PALETTE[n % len(PALETTE)]}, customdata=hovers[mask],
                 hovertemplate="%{customdata}<extra>" + html.escape(value)[:40] + "</extra>",
             )
         )
@@ -77,20 +82,39 @@ def map_figure(
                         hoverinfo="skip", showlegend=False,
                     )
                 )
-        fig.add_trace(
-            go.Scatter(
-                x=query_points[:, 0], y=query_points[:, 1], mode="markers+text", name="queries",
-                text=[html.escape(q[:30]) for q in queries], textposition="top center",
-                marker={"size": 16, "symbol": "star", "color": "#d62728", "line": {"width": 1, "color": "white"}},
-                customdata=[hover_text(q) for q in queries],
-                hovertemplate="query: %{customdata}<extra></extra>",
+        for q, (query, where) in enumerate(zip(queries, query_points)):  # one legend entry each: labels on the map piled up
+            fig.add_trace(
+                go.Scatter(
+                    x=[where[0]], y=[where[1]], mode="markers", name=f"query {q + 1}: {html.escape(query[:30])}",
+                    marker={"size": 16, "symbol": "star", "color": "#d62728", "line": {"width": 1, "color": "white"}},
+                    customdata=[hover_text(query)], hovertemplate=f"query {q + 1}: %{{customdata}}<extra></extra>",
+                )
             )
-        )
     fig.update_layout(
         height=560, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend_title_text=html.escape(colour_title),
         xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], hoverlabel={"align": "left"},
     )
     return fig
+
+
+def heading_columns(documents: pd.DataFrame) -> list[str]:
+    """The corpus' first columns that are not bookkeeping nor a copy of the embedded text."""
+    head = documents.head(50)
+    return [
+        c for c in documents.columns
+        if c not in (TEXT, SOURCE_ROW, CHUNK) and not (head[c].astype(str) == head[TEXT]).all()
+    ][:HEADING_COLUMNS]
+
+
+def hovers_of(documents: pd.DataFrame, positions: np.ndarray, columns: Sequence[str]) -> list[str]:
+    """Each row's hover: its heading columns (bold, escaped), then its text."""
+    rows = documents.iloc[positions]
+    values = zip(*(rows[c].astype(str) for c in columns)) if columns else ((),) * len(rows)
+    out = []
+    for heading, text in zip(values, rows[TEXT]):
+        named = " · ".join(f"{c}: {v}" for c, v in zip(columns, heading))[:120]
+        out.append((f"<b>{html.escape(named)}</b><br>" if named else "") + hover_text(text))
+    return out
 
 
 def show_map(fig: go.Figure, key: str) -> None:
@@ -131,8 +155,9 @@ def corpus_map(index: dict, results: dict | None, *, method: str, colour_by: str
         colours = [f"cluster {c + 1}" for c in numbers]
     else:
         colours = documents[colour_by].iloc[shown].astype(str).tolist()
-    base_hovers = _kept("hovers", signature, lambda: [hover_text(t) for t in documents[TEXT].iloc[base]])
-    hovers = base_hovers + [hover_text(t) for t in documents[TEXT].iloc[extra]]
+    columns = _kept("heading", signature, lambda: heading_columns(documents))
+    base_hovers = _kept("hovers", signature, lambda: hovers_of(documents, base, columns))
+    hovers = base_hovers + hovers_of(documents, extra, columns)
     where = {int(p): i for i, p in enumerate(shown)}
 
     def figure() -> go.Figure:

@@ -7,10 +7,10 @@ import json
 import pandas as pd
 import streamlit as st
 
+from components.connection import logit_bias_tokenizer
 from components.plain import inert
 from playground.catalog import ModelInfo
 from playground.logit_bias import BAN, FORCE, MAX_BIAS, MAX_ENTRIES, MIN_BIAS, resolve
-from playground.tokens import get_encoding
 
 _HELP = (
     "One per line or comma-separated. A number is a token id; a word is that text and, with the "
@@ -42,11 +42,13 @@ def logit_bias_editor(model_info: ModelInfo, *, key: str) -> dict[str, int] | No
         help=f"{BAN} bans a token, {FORCE} forces it; values between -1 and 1 nudge it.", persist_state="session",
     )
     try:
-        encoding = get_encoding(model_info.encoding)
-    except Exception as exc:  # a missing BPE file must not break the page
+        encoding, mismatch = logit_bias_tokenizer(model_info, in_use=bool(raw.strip()))  # the server's own tokenizer where it has one
+        parsed = resolve(raw, encoding, default_bias=int(default), biases=biases, with_space_variant=with_space)
+    except Exception as exc:  # a missing BPE file or a failing server tokenizer must not break the page
         st.error(f"The {inert(model_info.encoding)} tokenizer is not available ({inert(exc)}); logit bias cannot be edited.")
         return None
-    parsed = resolve(raw, encoding, default_bias=int(default), biases=biases, with_space_variant=with_space)
+    if mismatch:
+        st.warning(inert(mismatch), icon=":material/translate:")
     if not parsed.rows and not parsed.errors:
         st.caption(f"No tokens biased. Token ids are those of {inert(encoding.name)}, the encoding of {inert(model_info.id)}.")
         return {}
@@ -63,7 +65,8 @@ def logit_bias_editor(model_info: ModelInfo, *, key: str) -> dict[str, int] | No
         st.caption(
             f"{len(parsed.rows)} token(s) of {encoding.name} ({model_info.id}), at most {MAX_ENTRIES}. "
             "Edit a bias in the table."
-            + ("" if model_info.known else " This model is not in the catalog: its tokenizer may differ.")
+            + ("" if model_info.known or mismatch or encoding.name != model_info.encoding
+               else " This model is not in the catalog: its tokenizer may differ.")
         )
         frame = pd.DataFrame(
             {

@@ -10,7 +10,9 @@ A prompt containing FAIL gets a 400 whose message and param carry the payload.
 It also drops what a request asks for, as some real servers do: it always returns one
 choice (whatever n asks: llama.cpp), ignores echo, and with `quirks` it can leave out
 logprobs ("no_logprobs": a LiteLLM proxy's streamed completions) and a stream's usage
-("no_stream_usage").
+("no_stream_usage"). With "tokenize" it serves llama.cpp's POST /tokenize and /detokenize
+at its root, with a toy vocabulary of its own: one token per character, id TOY_VOCAB_BASE +
+its code point (ids that mean something else in o200k_base, or nothing).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 
 PAYLOAD_HOST = "payload.invalid"
+TOY_VOCAB_BASE = 100_000
 
 
 def payload(tag: str) -> str:
@@ -128,6 +131,13 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         if "FAIL" in json.dumps(body):
             self._error(400)
+            return
+        if path in ("/tokenize", "/detokenize") and "tokenize" in self.server.quirks:
+            if path == "/tokenize":
+                self._send(200, {"tokens": [TOY_VOCAB_BASE + ord(c) for c in str(body.get("content", ""))]})
+            else:
+                ids = [t - TOY_VOCAB_BASE for t in body.get("tokens", [])]
+                self._send(200, {"content": "".join(chr(i) for i in ids if 0 < i < 0x110000)})
             return
         now = int(time.time())
         model = body.get("model") or MODEL_IDS[0]

@@ -136,9 +136,17 @@ class EmbeddingCache:
             return int(db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
 
     def clear(self) -> None:
-        with closing(self._connect()) as db, db:
-            db.execute("DELETE FROM vectors")
-            db.execute("DELETE FROM spaces")
+        """Forget every vector, and give the disk space back."""
+        with closing(self._connect()) as db:
+            with db:
+                db.execute("DELETE FROM vectors")
+                db.execute("DELETE FROM spaces")
+            db.execute("VACUUM")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def size_bytes(self) -> int:
+        """The file's size on disk, its write-ahead log included (a stat: no query)."""
+        return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
 
     def _import_legacy(self, legacy: Path) -> None:
         """Move the vectors of the first format's file into this one (they were paid for), then remove it."""

@@ -26,13 +26,24 @@ MODEL = "embedding_model"
 SAVED_FORMATS = ("csv", "parquet")
 
 
-def results_frame(documents: pd.DataFrame, queries: Sequence[str], hits: Sequence[Sequence[Hit]]) -> pd.DataFrame:
-    """One row per (query, match): query, rank, similarity, then the matched row's columns."""
+def duplicates_label(copies: int) -> str:
+    return f"×{copies} duplicates" if copies > 1 else ""
+
+
+def results_frame(
+    documents: pd.DataFrame, queries: Sequence[str], hits: Sequence[Sequence[Hit]], copies: Sequence[Sequence[int]] | None = None
+) -> pd.DataFrame:
+    """One row per (query, match): query, rank, similarity, then the matched row's columns;
+    with `copies` (how many rows of the corpus hold each match's text) a "duplicates" column."""
     rows = []
-    for query, matches in zip(queries, hits):
+    for q, (query, matches) in enumerate(zip(queries, hits)):
         for rank, hit in enumerate(matches, start=1):
-            rows.append({"query": query, "rank": rank, "similarity": round(hit.similarity, 6), **documents.iloc[hit.position].to_dict()})
-    return pd.DataFrame(rows, columns=["query", "rank", "similarity", *documents.columns])
+            row = {"query": query, "rank": rank, "similarity": round(hit.similarity, 6)}
+            if copies is not None:
+                row["duplicates"] = duplicates_label(copies[q][rank - 1])
+            rows.append({**row, **documents.iloc[hit.position].to_dict()})
+    extra = ["duplicates"] if copies is not None else []
+    return pd.DataFrame(rows, columns=["query", "rank", "similarity", *extra, *documents.columns])
 
 
 def embeddings_frame(documents: pd.DataFrame, matrix: np.ndarray, model: str) -> pd.DataFrame:

@@ -23,6 +23,15 @@ def available_methods() -> list[str]:
     return methods
 
 
+PACKAGES = {UMAP: "umap-learn", TSNE: "scikit-learn"}  # the PyPI package each optional method needs
+
+
+def missing_methods() -> dict[str, str]:
+    """The projections not available here -> the package to install for each."""
+    have = available_methods()
+    return {method: package for method, package in PACKAGES.items() if method not in have}
+
+
 def sample_positions(n: int, limit: int = MAX_POINTS, keep: np.ndarray | None = None) -> np.ndarray:
     """Up to `limit` positions of n, evenly spread, always including `keep` (the neighbours)."""
     if n <= limit:

@@ -4,6 +4,7 @@ np.argpartition for the top k of each (no full sort of the corpus)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -86,3 +87,27 @@ class Searcher:
             [Hit(int(i), float(s)) for s, i in zip(row_scores, row_ids) if i >= 0 and (threshold is None or s >= threshold)]
             for row_scores, row_ids in zip(scores, rows)
         ]
+
+
+def top_k_distinct(
+    find: Callable[[int], list[list[Hit]]], texts: Sequence[str], k: int, available: int
+) -> list[list[Hit]]:
+    """The k best hits of each query with one hit per distinct text (a review posted five
+    times is one match). `find(n)` gives each query's n best hits; it is asked for more
+    until each query has k distinct texts or nothing is left."""
+    want = min(available, 2 * k)
+    while True:
+        found = find(want)
+        distinct = []
+        for hits in found:
+            seen: set[str] = set()
+            kept = []
+            for hit in hits:
+                text = texts[hit.position]
+                if text not in seen and len(kept) < k:
+                    seen.add(text)
+                    kept.append(hit)
+            distinct.append(kept)
+        if want >= available or all(len(d) >= k or len(h) < want for d, h in zip(distinct, found)):
+            return distinct
+        want = min(available, 4 * want)

@@ -78,3 +78,35 @@ def train_points(panel) -> int:  # noqa: ANN001
     chart.wait_for(timeout=SLOW)
     return chart.evaluate("node => node.calcdata[node.data.findIndex("
                           "t => t.name.endsWith('trainer_state · train') || t.name === 'train')].length")
+
+
+def test_check_data_auto_fields_and_try_it_set_up_as_trained(page, app_url: str, client: openai.OpenAI) -> None:  # noqa: ANN001
+    job = wait_for(client, client.fine_tuning.jobs.create(
+        model="local-text", training_file=upload(client, sentiment_examples()), suffix="browsertry",
+        hyperparameters={"n_epochs": 1}).id, ("succeeded",))
+    open_page(page, app_url, "fine_tuning")
+    check = page.get_by_role("tabpanel", name="Check data")
+    csv = b"prompt,completion\n" + b"".join(b"Review %d was good,positive\n" % i for i in range(20))
+    check.locator("input[type=file]").first.set_input_files(
+        files=[{"name": "data.jsonl", "mimeType": "application/jsonl", "buffer": csv}])
+    check.get_by_text("looks like a CSV file").first.wait_for()
+    wait_idle(page)
+    assert check.get_by_text("not valid JSON").count() == 0
+    screenshot(page, "fine_tuning_csv_check")
+
+    page.get_by_role("tab", name="Start a job").click()
+    start = page.get_by_role("tabpanel", name="Start a job")
+    start.get_by_text("n_epochs: auto").first.wait_for()
+    wait_idle(page)
+    assert start.locator("input[type=number][disabled]").count() == 3  # all three on auto
+    screenshot(page, "fine_tuning_auto_disabled")
+
+    page.get_by_role("tab", name="Jobs").click()
+    jobs_panel = page.get_by_role("tabpanel", name="Jobs")
+    jobs_panel.get_by_text(f"Fine-tuned model: {job.fine_tuned_model}").first.wait_for()
+    jobs_panel.get_by_role("button", name="Try it in Completions").first.click()
+    page.get_by_text("Set up as the model was trained").first.wait_for()
+    wait_idle(page)
+    assert page.get_by_role("spinbutton", name="Max tokens").first.input_value() == "1"
+    assert page.get_by_role("textbox", name="Prompt").first.input_value().endswith("###\n\n")
+    screenshot(page, "fine_tuning_try_it_completions")
