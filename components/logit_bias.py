@@ -45,7 +45,7 @@ def logit_bias_editor(model_info: ModelInfo, *, key: str) -> dict[str, int] | No
         encoding, mismatch = logit_bias_tokenizer(model_info, in_use=bool(raw.strip()))  # the server's own tokenizer where it has one
         parsed = resolve(raw, encoding, default_bias=int(default), biases=biases, with_space_variant=with_space)
     except Exception as exc:  # a missing BPE file or a failing server tokenizer must not break the page
-        st.error(f"The {inert(model_info.encoding)} tokenizer is not available ({inert(exc)}); logit bias cannot be edited.")
+        st.error(f"The tokenizer for {inert(model_info.id)} is not available ({inert(exc)}); logit bias cannot be edited.")
         return None
     if mismatch:
         st.warning(inert(mismatch), icon=":material/translate:")
