@@ -20,7 +20,7 @@ from components.models import model_picker, models_for
 from components.plain import inert, plain
 from components.sampling_controls import declare, draw_control
 from components.state import keep, remember
-from playground.catalog import ModelInfo, model_info
+from playground.catalog import ModelInfo, as_billed, model_info
 from playground.errors import explain
 from playground.evals import report
 from playground.evals.config import EvalConfig, tunable
@@ -130,7 +130,7 @@ def connection_and_model(i: int, endpoint: str, *, prefix: str = "ev",
         model = kept(st.text_input, "Model" if where != "azure" else "Deployment", key=key).strip()
         if not model:
             return None
-    return connection, model_info(model), False
+    return connection, as_billed(model_info(model), connection.provider), False  # its own provider's prices
 
 
 def config_editor(i: int, endpoint: str) -> EvalConfig | None:

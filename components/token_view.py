@@ -251,12 +251,12 @@ def render_token_view(tokens: list[TokenInfo], *, key: str, title: str | None = 
     st.html(built.html)
 
     summary = built.summary
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Generated tokens", summary.count)
-    m2.metric("Mean logprob", "—" if summary.mean_logprob is None else f"{summary.mean_logprob:.3f}")
-    m3.metric(
+    row = st.container(horizontal=True, wrap=True, gap="medium")  # wraps, never cuts a label, in a narrow column
+    row.metric("Generated tokens", summary.count, width="content")
+    row.metric("Mean logprob", "—" if summary.mean_logprob is None else f"{summary.mean_logprob:.3f}", width="content")
+    row.metric(
         "Perplexity", "—" if summary.perplexity is None else f"{summary.perplexity:.2f}",
-        help="exp(−mean logprob) over the generated tokens: 1 means every token was certain.",
+        help="exp(−mean logprob) over the generated tokens: 1 means every token was certain.", width="content",
     )
     if summary.least_confident:
         st.caption(

@@ -774,16 +774,20 @@ class History:
             rows = db.execute(
                 "SELECT r.seq, r.id, r.created, r.endpoint, r.model, r.title, substr(r.prompt_text, 1, 200), "
                 f"substr(r.response_text, 1, 200), r.latency, r.cost, {total_tokens}, "
-                f"(SELECT {tags} FROM run_tags WHERE run_seq = r.seq), r.request "
+                f"(SELECT {tags} FROM run_tags WHERE run_seq = r.seq) "
                 f"FROM runs r {sql_where} ORDER BY r.created DESC, r.seq DESC LIMIT ? OFFSET ?",
                 [*args, int(limit), int(offset)],
             ).fetchall()
+            # The page's requests, for their labels: read apart, so the sort above never carries them.
+            seqs = [r[0] for r in rows]
+            requests = dict(db.execute(f"SELECT seq, request FROM runs WHERE seq IN ({','.join('?' * len(seqs))})", seqs)
+                            .fetchall()) if seqs else {}
         return SearchPage(
             [
                 RunSummary(
                     id=r[1], created=r[2], endpoint=r[3], model=r[4], title=r[5], prompt=r[6], response=r[7],
                     latency=r[8], cost=r[9], total_tokens=None if r[10] is None else int(r[10]),
-                    tags=tuple(sorted(r[11].split(","))) if r[11] else (), **_described(r[12]),
+                    tags=tuple(sorted(r[11].split(","))) if r[11] else (), **_described(requests.get(r[0])),
                 )
                 for r in rows
             ],

@@ -177,8 +177,8 @@ def dropped(result: RunResult) -> list[str]:
     if (params.get("logprobs") is not None) if completions else bool(params.get("logprobs")):
         bare = [c.index for c in result.choices if c.text and not any(c.raw_logprobs.values())]
         if bare:
-            which = "any choice" if len(bare) == len(result.choices) else "choice " + ", ".join(map(str, bare))
-            notes.append(f"Logprobs were requested but the provider returned none for {which}: "
+            which = "" if len(bare) == len(result.choices) else " for choice " + ", ".join(map(str, bare))
+            notes.append(f"Logprobs were requested but the provider returned none{which}: "
                          "there are no token probabilities to show.")
     wanted = int(params.get("n") or 1)
     if len(result.choices) < wanted:

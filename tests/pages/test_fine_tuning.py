@@ -173,6 +173,14 @@ def test_metrics_follow_the_viewed_job_and_the_advisor_tries_the_best_checkpoint
     at.button(key=f"ft_advice_{older.id}_try_0").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.session_state["completions_model"] == best.fine_tuned_model_checkpoint
+    assert at.session_state["completions_max_tokens"] == 1  # set up as the classifier was trained
+    assert at.session_state["completions_prompt"].endswith("\n\n###\n\n")
+    at.number_input(key="completions_max_tokens").set_value(256).run()
+    at.switch_page(PAGE).run()
+    at.button(key="ft_compare_advice_try_0").click().run()  # the Metrics tab's advisor: the same setup
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state["completions_model"] == best.fine_tuned_model_checkpoint
+    assert at.session_state["completions_max_tokens"] == 1
 
 
 def test_evaluate_opens_a_classification_eval_of_the_model_against_its_base(
