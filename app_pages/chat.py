@@ -13,7 +13,7 @@ from components.run_view import render_code, render_result, run_live, settle
 from components.sampling_controls import sampling_controls, wire_message
 from components.state import owned, owns_pattern, persistent
 from components.structured_controls import tool_call_cards, tool_message, verdict_box
-from playground.requests import build_request, check_request
+from playground.requests import build_request, check_request, one_per_param
 
 RESULT_KEY = "chat_result"
 MESSAGES_KEY = "chat_messages"  # the conversation (the `messages` control), system message first when there is one
@@ -203,7 +203,7 @@ with main:
     api_messages = [wire_message(m) for m in messages]
     prompt_tokens = live_prompt_count(info, controls.values["max_tokens"], messages=api_messages)
     request = build_request("chat", info, controls.values, messages=api_messages)
-    problems = controls.problems + check_request(request, info, prompt_tokens=prompt_tokens)
+    problems = one_per_param(controls.problems, check_request(request, info, prompt_tokens=prompt_tokens))
     for problem in problems:
         st.warning(inert(problem), icon=":material/tune:")
 

@@ -9,7 +9,7 @@ from components.presets import presets_bar, share_link
 from components.run_view import render_code, render_result, run_live, settle
 from components.sampling_controls import draw_control, sampling_controls
 from playground.params import params_for
-from playground.requests import build_request, check_request
+from playground.requests import build_request, check_request, one_per_param
 
 RESULT_KEY = "completions_result"
 
@@ -31,10 +31,11 @@ with main:
     prompt_tokens = live_prompt_count(info, controls.values["max_tokens"], prompt=prompt)
 
     request = build_request("completions", info, controls.values, prompt=prompt)
-    problems = controls.problems + check_request(request, info, prompt_tokens=prompt_tokens)
+    problems = one_per_param(controls.problems, check_request(request, info, prompt_tokens=prompt_tokens))
     for problem in problems:
         st.warning(inert(problem), icon=":material/tune:")
-    clicked = st.button("Run", type="primary", icon=":material/play_arrow:", key="completions_run", disabled=bool(problems))
+    clicked = st.button("Run", type="primary", icon=":material/play_arrow:", key="completions_run", disabled=bool(problems),
+                        shortcut="Mod+Enter", help="Ctrl+Enter (⌘+Enter on a Mac), also while typing the prompt.")
 
     result = settle(RESULT_KEY)
     if clicked:

@@ -92,8 +92,11 @@ st.subheader("1. Corpus")
 
 def _keep_a_source() -> None:
     """A click on the selected segment unselects it: keep the last choice instead."""
-    if st.session_state.get(KEYS.key("source")) is None:
+    chosen = st.session_state.get(KEYS.key("source"))
+    if chosen is None:
         st.session_state[KEYS.key("source")] = st.session_state.get("_emb_source_last", "Sample")
+    else:  # noted here too: a click may come before the run it started has drawn anything
+        st.session_state["_emb_source_last"] = chosen
 
 
 source = KEYS.widget(

@@ -19,29 +19,38 @@ def render_counts(
     model_info: ModelInfo,
     max_tokens: int | None,
     cost: float | None,
+    *,
+    best_of: int | None = None,
 ) -> None:
     """A row of metrics: the local counts, the usage the API reported (marked when it
-    differs), the run's cost (priced when it finished); then the context-window gauge."""
+    differs), the run's cost (priced when it finished); then the context-window gauge.
+    The metrics are as wide as their text and wrap to a new line rather than cut it off."""
     prompt_api, completion_api, total_api = reported_usage(usage_reported)
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Prompt tokens", f"{prompt_tokens_local:,}", help="Counted here with the model's encoding.")
-    c2.metric("Completion tokens", "—" if completion_tokens_local is None else f"{completion_tokens_local:,}")
+    row = st.container(horizontal=True, wrap=True, gap="medium")
+    row.metric("Prompt tokens", f"{prompt_tokens_local:,}", help="Counted here with the model's encoding.", width="content")
+    row.metric("Completion tokens", "—" if completion_tokens_local is None else f"{completion_tokens_local:,}", width="content")
+    differs = False
     if prompt_api is None:
-        c3.metric("Reported usage", "—", help="The provider reported no usage (streaming without include_usage?).")
+        row.metric("Reported usage", "—", help="The provider reported no usage (streaming without include_usage?).",
+                   width="content")
     else:
         differs = prompt_api != prompt_tokens_local or (
             completion_tokens_local is not None and completion_api is not None and completion_api != completion_tokens_local
         )
-        c3.metric(
+        row.metric(
             "Reported usage",
             f"{prompt_api:,} + {completion_api or 0:,} = {total_api or 0:,}",
             delta="≠ local count" if differs else "= local count",
             delta_color="inverse" if differs else "normal",
             delta_arrow="off",
             help="prompt + completion = total, as the API reported it, compared with the counts made here.",
+            width="content",
         )
     text, checked = format_cost(cost), load_catalog().checked
-    c4.metric("Cost estimate", "unknown" if cost is None else text, help=f"Prices checked {checked}.")
+    row.metric("Cost estimate", "unknown" if cost is None else text, help=f"Prices checked {checked}.", width="content")
+    if differs and best_of and best_of > 1:
+        st.caption(f"best_of={best_of}: the usage counts (and the provider bills) every candidate generated, "
+                   "not only the choices returned, so it is more than the tokens counted here.")
     if current_connection().provider == "compatible":  # never OpenAI's list prices for another server
         st.caption(f"{text} at the price set for this server in the sidebar." if cost is not None
                    else "This server's price is not known: set one under Price in the sidebar.")
@@ -52,10 +61,10 @@ def render_counts(
     _gauge(prompt_tokens_local, max_tokens, model_info)
 
 
-def _gauge(prompt_tokens: int, max_tokens: int | None, model_info: ModelInfo) -> None:
+def _gauge(prompt_tokens: int, max_tokens: int | None, model_info: ModelInfo, *, warn: bool = True) -> None:
     gauge = context_gauge(prompt_tokens, max_tokens, model_info)
     st.progress(gauge.fraction, text=f"Context window: {inert(gauge.text)}")  # the text names the model
-    if not gauge.fits:
+    if warn and not gauge.fits:
         st.warning(f"This request does not fit the context window of {inert(model_info.id)}. {inert(gauge.text)}.")
 
 
@@ -74,5 +83,5 @@ def live_prompt_count(
     else:
         count = count_prompt(prompt or "", model_info.id)
         st.caption(f"**{count:,}** prompt tokens ({inert(model_info.encoding)}).")
-    _gauge(count, max_tokens, model_info)
+    _gauge(count, max_tokens, model_info, warn=False)  # the page's request check says what to change
     return count

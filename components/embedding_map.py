@@ -21,7 +21,7 @@ from playground.embeddings.corpus import CHUNK, SOURCE_ROW, TEXT
 
 HOVER_CHARS = 200
 # 50 distinct colours (plotly's default cycle has 10: an eleventh category repeated the first's blue)
-PALETTE = list(dict.fromkeys(qualitative.Alphabet + qualitative.Dark24))
+PALETTE = list(dict.fromkeys(qualitative.Dark24 + qualitative.Alphabet))
 HEADING_COLUMNS = 2  # hover names a point by the corpus' first columns (its title...)
 
 

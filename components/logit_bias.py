@@ -45,7 +45,7 @@ def logit_bias_editor(model_info: ModelInfo, *, key: str) -> dict[str, int] | No
         encoding, mismatch = logit_bias_tokenizer(model_info, in_use=bool(raw.strip()))  # the server's own tokenizer where it has one
         parsed = resolve(raw, encoding, default_bias=int(default), biases=biases, with_space_variant=with_space)
     except Exception as exc:  # a missing BPE file or a failing server tokenizer must not break the page
-        st.error(f"The {inert(model_info.encoding)} tokenizer is not available ({inert(exc)}); logit bias cannot be edited.")
+        st.error(f"The tokenizer for {inert(model_info.id)} is not available ({inert(exc)}); logit bias cannot be edited.")
         return None
     if mismatch:
         st.warning(inert(mismatch), icon=":material/translate:")
@@ -53,13 +53,13 @@ def logit_bias_editor(model_info: ModelInfo, *, key: str) -> dict[str, int] | No
         st.caption(f"No tokens biased. Token ids are those of {inert(encoding.name)}, the encoding of {inert(model_info.id)}.")
         return {}
 
-    # Short labels: the editor often sits in a narrow controls column.
-    b1, b2, b3 = st.columns(3, gap="small")
-    if b1.button("Ban", key=f"{key}:ban", width="stretch", help=f"Set every bias below to {BAN}: never generate these tokens."):
+    # As wide as their labels, wrapping in a narrow controls column rather than cutting them.
+    buttons = st.container(horizontal=True, wrap=True, gap="small")
+    if buttons.button("Ban", key=f"{key}:ban", help=f"Set every bias below to {BAN}: never generate these tokens."):
         _set_all(biases_key, version_key, parsed.rows, BAN)
-    if b2.button("Force", key=f"{key}:force", width="stretch", help=f"Set every bias below to +{FORCE}: generate only these tokens."):
+    if buttons.button("Force", key=f"{key}:force", help=f"Set every bias below to +{FORCE}: generate only these tokens."):
         _set_all(biases_key, version_key, parsed.rows, FORCE)
-    if b3.button("Zero", key=f"{key}:zero", width="stretch", help="Set every bias below to 0 (no effect)."):
+    if buttons.button("Zero", key=f"{key}:zero", help="Set every bias below to 0 (no effect)."):
         _set_all(biases_key, version_key, parsed.rows, 0)
     if parsed.rows:
         st.caption(

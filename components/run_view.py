@@ -132,7 +132,8 @@ def render_result(result: RunResult, info: ModelInfo, *, key: str, show_text: bo
                 render_whatif(result, info, key=f"{key}:whatif")
         st.subheader("Counts", divider="gray")
         max_tokens = result.request.params.get(info.max_tokens_param)
-        render_counts(result.prompt_tokens_local or 0, completion_tokens(result), result.usage, info, max_tokens, result.cost)
+        render_counts(result.prompt_tokens_local or 0, completion_tokens(result), result.usage, info, max_tokens, result.cost,
+                      best_of=result.request.params.get("best_of"))
     render_content_filters(result)
     render_wire(result.wire, key=f"{key}:wire")
 

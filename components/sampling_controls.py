@@ -69,7 +69,11 @@ def _simple(widget: Callable[..., Any], **options: Any) -> WidgetKind:
     def draw(param: Param, key: str, info: ModelInfo, disabled: bool) -> tuple[Value, str | None]:
         extra = dict(options)
         if widget in (st.slider, st.number_input):
-            extra.update(_bounds(param), step=param.step or (0.01 if param.kind == "float" else 1))
+            extra["step"] = param.step or (0.01 if param.kind == "float" else 1)
+        if widget is st.slider:
+            # A number field takes any number: one out of range is said by the table's check (and
+            # Run refuses it), where bounds on the field would keep the last value in range silently.
+            extra.update(_bounds(param))
         if param.placeholder and widget in (st.number_input, st.text_input, st.text_area):
             extra["placeholder"] = param.placeholder
         value = persistent(widget, param.label, key=key, help=param.help or None, disabled=disabled, **extra)

@@ -177,18 +177,16 @@ def token_table(tokens: Sequence[TokenInfo]) -> pd.DataFrame:
 def alternatives_figure(t: TokenInfo) -> go.Figure:
     """Horizontal bars of the token's top alternatives, most likely on top, the chosen one
     marked; a chosen token outside the alternatives gets its own bar."""
-    rows = [
-        (token_label(a.token, a.bytes) + (f"  ({note})" if note else ""), math.exp(a.logprob), chosen)
-        for a, chosen, note in alternative_rows(t)
-    ]
-    labels = [("✓ " if chosen else "") + html.escape(label) for label, _, chosen in rows]
+    rows = [(token_label(a.token, a.bytes), note, math.exp(a.logprob), chosen) for a, chosen, note in alternative_rows(t)]
+    # The note on a line of its own: a narrow column (n=3) would cut a long label.
+    labels = [("✓ " if chosen else "") + html.escape(label) + (f"<br>({note})" if note else "") for label, note, _, chosen in rows]
     fig = go.Figure(
         go.Bar(
-            x=[100 * p for _, p, _ in rows],
+            x=[100 * p for _, _, p, _ in rows],
             y=list(range(len(rows))),
             orientation="h",
             marker_color=["#21c354" if chosen else "#1c83e1" for *_, chosen in rows],
-            text=[f"{100 * p:.2f}%" for _, p, _ in rows],
+            text=[f"{100 * p:.2f}%" for _, _, p, _ in rows],
             textposition="outside",
             cliponaxis=False,
             hovertext=labels,
@@ -200,7 +198,7 @@ def alternatives_figure(t: TokenInfo) -> go.Figure:
         margin=dict(l=0, r=40, t=30, b=0),
         title=dict(text=f"Alternatives for #{t.index} {html.escape(token_label(t.token, t.bytes))}", font=dict(size=13)),
         xaxis=dict(title="probability (%)", range=[0, 105]),
-        yaxis=dict(tickmode="array", tickvals=list(range(len(rows))), ticktext=labels, autorange="reversed"),
+        yaxis=dict(tickmode="array", tickvals=list(range(len(rows))), ticktext=labels, autorange="reversed", automargin=True),
         showlegend=False,
     )
     return fig
@@ -251,12 +249,12 @@ def render_token_view(tokens: list[TokenInfo], *, key: str, title: str | None = 
     st.html(built.html)
 
     summary = built.summary
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Generated tokens", summary.count)
-    m2.metric("Mean logprob", "—" if summary.mean_logprob is None else f"{summary.mean_logprob:.3f}")
-    m3.metric(
+    row = st.container(horizontal=True, wrap=True, gap="medium")  # wraps, never cuts a label, in a narrow column
+    row.metric("Generated tokens", summary.count, width="content")
+    row.metric("Mean logprob", "—" if summary.mean_logprob is None else f"{summary.mean_logprob:.3f}", width="content")
+    row.metric(
         "Perplexity", "—" if summary.perplexity is None else f"{summary.perplexity:.2f}",
-        help="exp(−mean logprob) over the generated tokens: 1 means every token was certain.",
+        help="exp(−mean logprob) over the generated tokens: 1 means every token was certain.", width="content",
     )
     if summary.least_confident:
         st.caption(

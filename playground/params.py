@@ -53,7 +53,7 @@ class Param:
     # "json" (a JSON editor), "logit_bias", "model" (the model picker), "conversation" (Chat's).
     widget: str = "slider"
     step: float | None = None
-    shown_range: tuple[float | None, float | None] | None = None  # the widget's bounds, when narrower than the API's
+    shown_range: tuple[float | None, float | None] | None = None  # a slider's bounds, when narrower than the API's
     on_page: bool = False  # drawn by the page beside its content (the prompt), not among the controls
     placeholder: str = ""
     section: str = ""  # drawn inside an expander of this title ("" : in the column)
@@ -80,12 +80,19 @@ class Param:
             if isinstance(value, float) and not math.isfinite(value):
                 return "must be a finite number"
             if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
-                return f"must be between {self.low:g} and {self.high:g} (got {value})"
+                return f"must be between {_number(self.low)} and {_number(self.high)} (got {_number(value)})"
         elif self.kind == "bool" and not isinstance(value, bool):
             return "must be true or false"
         elif self.kind in ("str", "text") and not isinstance(value, str):
             return "must be text"
         return self.check(value) if self.check else None
+
+
+def _number(x: float | None) -> str:
+    """1000000 -> '1,000,000' (not '1e+06'); 0.5 -> '0.5'."""
+    if x is None:
+        return "any"
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
 
 
 # --- validators and wire formats of the rows below ------------------------------------
@@ -167,13 +174,13 @@ PARAMS: tuple[Param, ...] = (
     Param("presence_penalty", "float", "Presence penalty", "Lowers a token's chance once it has appeared at all.",
           default=0.0, unset=0.0, low=-2, high=2, step=0.01),
     Param("n", "int", "Choices (n)", "How many completions to generate for the prompt.", widget="number",
-          default=1, unset=1, low=1, high=128, step=1, shown_range=(1, 8)),
+          default=1, unset=1, low=1, high=128, step=1),
     Param("stop", "list", "Stop sequences", "Up to 4, one per line. Type \\n for a newline, \\t for a tab.",
           widget="lines", default=[], unset=[], check=_stop_problem, placeholder="one per line, e.g. \\n\\n",
           from_wire=_stop_from_wire),
     Param("seed", "int", "Seed (optional)", "The same seed and parameters give the same text (best effort on OpenAI).",
           widget="number", default=None, unset=None, low=-(2**63), high=2**63 - 1, step=1,
-          shown_range=(0, None), placeholder="none: different text each run"),
+          placeholder="none: different text each run"),
     Param("stream", "bool", "Stream", "Show tokens as they arrive; Stop keeps what came.", widget="toggle",
           default=True, unset=False,
           to_wire=lambda v, info: {"stream": True, "stream_options": {"include_usage": True}} if v else {},

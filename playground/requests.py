@@ -93,12 +93,14 @@ def check_request(request: TextRequest, info: ModelInfo, *, prompt_tokens: int |
         if info.max_output and max_tokens > info.max_output:
             problem(max_param, f"{info.id} writes at most {info.max_output:,} tokens (asked for {max_tokens:,}).")
         elif info.context_window and prompt_tokens is not None and prompt_tokens + max_tokens > info.context_window:
-            problem(
-                max_param,
-                f"the prompt ({prompt_tokens:,} tokens) plus {max_tokens:,} for the completion exceed the "
-                f"{info.context_window:,}-token context window of {info.id}; lower it to "
-                f"{max(info.context_window - prompt_tokens, 0):,} or shorten the prompt.",
-            )
+            room = info.context_window - prompt_tokens
+            window = f"the {info.context_window:,}-token context window of {info.id}"
+            if room < 1:
+                problem("prompt", f"the prompt alone ({prompt_tokens:,} tokens) fills {window}, leaving no room "
+                                  "for a completion: shorten the prompt.")
+            else:
+                problem(max_param, f"the prompt ({prompt_tokens:,} tokens) plus {max_tokens:,} for the completion "
+                                   f"exceed {window}; lower it to {room:,} or shorten the prompt.")
 
     if request.endpoint == "completions":
         best_of = p.get("best_of")
@@ -114,6 +116,18 @@ def check_request(request: TextRequest, info: ModelInfo, *, prompt_tokens: int |
         if not messages:
             problem("messages", "add a message first.")
     return problems
+
+
+def one_per_param(*problem_lists: list[ParamProblem]) -> list[ParamProblem]:
+    """The problems of the controls and of the request check, the first for each parameter
+    only: the same problem is said once (a control and the check both see a 5th stop sequence)."""
+    seen: set[str] = set()
+    out = []
+    for problem in (p for problems in problem_lists for p in problems):
+        if problem.param not in seen:
+            seen.add(problem.param)
+            out.append(problem)
+    return out
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\"}

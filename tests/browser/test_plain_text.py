@@ -40,14 +40,14 @@ def test_no_page_fetches_anything_a_server_wrote(browser, hostile_app: str) -> N
         assert page.get_by_text(f"http://{PAYLOAD_HOST}/model.png", exact=False).count() >= 1
 
         open_page(page, hostile_app, "completions")
-        page.get_by_role("button", name="Run", exact=True).click()
+        page.locator(".st-key-completions_run button").first.click()
         wait_idle(page)
         page.get_by_text(f"http://{PAYLOAD_HOST}/completion", exact=False).first.wait_for()
 
         page.get_by_role("textbox", name="Prompt").fill("please FAIL")  # the server answers with a hostile error
-        page.keyboard.press("Control+Enter")
+        page.keyboard.press("Tab")
         wait_idle(page)
-        page.get_by_role("button", name="Run", exact=True).click()
+        page.locator(".st-key-completions_run button").first.click()
         wait_idle(page)
         page.get_by_text(f"http://{PAYLOAD_HOST}/error", exact=False).first.wait_for()
         screenshot(page, "hostile-error")  # the red box with the server's words as text

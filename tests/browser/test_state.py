@@ -30,9 +30,9 @@ def choose(page, label: str, option: str) -> None:  # noqa: ANN001
     wait_idle(page)
 
 
-def type_into(page, label: str, text: str, *, commit: str = "Control+Enter") -> None:  # noqa: ANN001
+def type_into(page, label: str, text: str, *, commit: str = "Tab") -> None:  # noqa: ANN001
     page.get_by_label(label, exact=True).first.fill(text)
-    page.keyboard.press(commit)  # to the focused input, even if the page redrew it meanwhile
+    page.keyboard.press(commit)  # to the focused input (Tab: leaving it applies it; Ctrl+Enter would also run Completions)
     page.wait_for_timeout(1500)  # the rerun that takes the value starts; wait_idle then waits for its end
     wait_idle(page)
 
@@ -111,7 +111,7 @@ def test_open_in_completions_sends_exactly_the_saved_request(page, app_url, engi
     type_into(page, "Seed (optional)", "5", commit="Enter")
     page.get_by_text("Logit bias", exact=True).click()
     type_into(page, "Words or token ids", "1234")
-    page.get_by_role("button", name="Run", exact=True).click()
+    page.locator(".st-key-completions_run button").first.click()
     page.get_by_role("heading", name="Token probabilities").wait_for()
     wait_idle(page)
     saved = recorded_requests(engine_url, "/v1/completions")[-1]["body"]
@@ -129,7 +129,7 @@ def test_open_in_completions_sends_exactly_the_saved_request(page, app_url, engi
     wait_idle(page)
     shows(page, "Stop sequences", "")
     shows(page, "Prompt", "def saved(request):")
-    page.get_by_role("button", name="Run", exact=True).click()
+    page.locator(".st-key-completions_run button").first.click()
     page.get_by_role("heading", name="Token probabilities").wait_for()
     wait_idle(page)
     assert recorded_requests(engine_url, "/v1/completions")[-1]["body"] == saved
@@ -138,7 +138,7 @@ def test_open_in_completions_sends_exactly_the_saved_request(page, app_url, engi
 
 # (page link, page heading, [(input label, text typed, how it is committed)])
 INPUTS = [
-    ("Completions", "Completions", [("Prompt", "def kept_on_completions():", "Control+Enter"),
+    ("Completions", "Completions", [("Prompt", "def kept_on_completions():", "Tab"),
                                     ("Max tokens", "33", "Enter")]),
     ("Responses", "Responses", [("Instructions", "Kept on Responses.", "Control+Enter")]),
     ("Tokenizer", "Tokenizer", [("Text", "kept on the tokenizer", "Control+Enter")]),

@@ -12,7 +12,7 @@ def run_completions(page, app_url):  # noqa: ANN001
     page.get_by_role("heading", name="Completions").wait_for()
     wait_idle(page)
     try:
-        page.get_by_role("button", name="Run", exact=True).click()
+        page.locator(".st-key-completions_run button").first.click()
     except Exception:
         screenshot(page, "whatif-run-not-clickable")
         raise

@@ -79,3 +79,24 @@ def test_chat_chosen_token_outside_the_top_n_reads_the_same(open_app):
     ranks = list(at.dataframe[0].value["rank"])
     assert "not among the top 1" in ranks and set(ranks) <= {"1", "not among the top 1"}
     assert "(not among the top 1)" in at.html[0].proto.body
+
+
+def warnings(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning]
+
+
+def test_each_problem_is_said_once_and_run_sends_what_the_controls_show(open_app):
+    at = open_app("app_pages/completions.py")
+    at.text_area(key="completions_stop").input("a\nb\nc\nd\ne").run()
+    assert len(warnings(at)) == 1 and "at most 4" in warnings(at)[0], warnings(at)
+
+    at.text_area(key="completions_stop").input("").run()
+    at.number_input(key="completions_max_tokens").set_value(0).run()
+    assert len(warnings(at)) == 1 and "`max_tokens`" in warnings(at)[0] and "got 0" in warnings(at)[0], warnings(at)
+    assert at.button(key="completions_run").disabled
+    assert '"max_tokens": 0' in at.code[-1].value  # View code shows what the field shows, not a clamped 1
+
+    at.number_input(key="completions_max_tokens").set_value(16)
+    at.text_area(key="completions_prompt").input("word " * 8200).run()  # more than local-text's 8,192
+    assert len(warnings(at)) == 1, warnings(at)
+    assert "lower it to 0" not in warnings(at)[0] and "shorten the prompt" in warnings(at)[0]
