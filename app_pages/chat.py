@@ -8,9 +8,9 @@ import streamlit as st
 from components.counts import live_prompt_count
 from components.history import record_run
 from components.plain import inert
-from components.presets import presets_bar, share_link
-from components.run_view import render_code, render_result, run_live, settle
-from components.sampling_controls import sampling_controls, wire_message
+from components.presets import share_link
+from components.run_view import render_code, render_result, run_live, settle, text_page
+from components.sampling_controls import wire_message
 from components.state import owned, owns_pattern, persistent
 from components.structured_controls import tool_call_cards, tool_message, verdict_box
 from playground.requests import build_request, check_request, one_per_param
@@ -123,15 +123,9 @@ def _answer_tools(answers: dict[str, str]) -> None:
 
 # -- the page
 
-st.title("Chat")
-st.caption("A system message and a conversation: edit any message, reorder, rerun from any point, see every token's probability.")
-link_slot = presets_bar("chat")
-
-controls_column, main = st.columns([1, 2.8], gap="large")
-with controls_column:
-    controls = sampling_controls("chat", prefix="chat")
-if controls is None:
-    st.stop()
+controls, main, link_slot = text_page(
+    "chat", "Chat",
+    "A system message and a conversation: edit any message, reorder, rerun from any point, see every token's probability.")
 info = controls.info
 
 messages = _messages()

@@ -5,24 +5,17 @@ import streamlit as st
 from components.counts import live_prompt_count
 from components.history import record_run
 from components.plain import inert
-from components.presets import presets_bar, share_link
-from components.run_view import render_code, render_result, run_live, settle
-from components.sampling_controls import draw_control, sampling_controls
+from components.presets import share_link
+from components.run_view import render_code, render_result, run_live, settle, text_page
+from components.sampling_controls import draw_control
 from playground.params import params_for
 from playground.requests import build_request, check_request, one_per_param
 
 RESULT_KEY = "completions_result"
 
-st.title("Completions")
-st.caption("The model continues your prompt. Move a control, run, and see each token's probability and its alternatives.")
-
-link_slot = presets_bar("completions")
-
-controls_column, main = st.columns([1, 2.8], gap="large")
-with controls_column:
-    controls = sampling_controls("completions", prefix="completions")
-if controls is None:
-    st.stop()
+controls, main, link_slot = text_page(
+    "completions", "Completions",
+    "The model continues your prompt. Move a control, run, and see each token's probability and its alternatives.")
 info = controls.info
 
 with main:

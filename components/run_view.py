@@ -9,6 +9,7 @@ run finds the result unfinished and keeps it, marked stopped.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import streamlit as st
 
@@ -17,17 +18,33 @@ from components.counts import render_counts
 from components.errors import show_problem
 from components.history import stopped_run_saver
 from components.plain import inert
+from components.presets import presets_bar
+from components.sampling_controls import Controls, sampling_controls
 from components.token_view import render_choices
 from components.whatif import render_whatif
 from components.wire_view import render_wire
 from playground.catalog import ModelInfo
 from playground.code_export import curl_command, json_body, python_code
-from playground.requests import TextRequest
+from playground.requests import Endpoint, TextRequest
 from playground.runner import RunResult, completion_tokens, finish, run
 
 REDRAW_EVERY_S = 0.05  # live text redraw interval: redrawing per token is quadratic
 REDRAW_CHARS_PER_S = 100_000  # and longer as the text grows: each redraw sends it whole
 PER_ROW = 4
+
+
+def text_page(endpoint: Endpoint, title: str, caption: str) -> tuple[Controls, Any, Any]:
+    """A text page's frame: title, presets bar, the sampling controls in the left column.
+    (controls, the main column, the share-link slot); stops the page when no model is usable."""
+    st.title(title)
+    st.caption(caption)
+    link_slot = presets_bar(endpoint)
+    controls_column, main = st.columns([1, 2.8], gap="large")
+    with controls_column:
+        controls = sampling_controls(endpoint, prefix=endpoint)
+    if controls is None:
+        st.stop()
+    return controls, main, link_slot
 
 
 def settle(result_key: str) -> RunResult | None:
