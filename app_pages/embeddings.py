@@ -19,7 +19,7 @@ from components.errors import show_exception
 from components.history import record_run
 from components.models import model_picker
 from components.plain import inert, plain
-from components.state import owned
+from components.state import kept_until, owned
 from playground.embeddings import batching, corpus, export, projection, search
 from playground.embeddings.background import EmbedJob
 from playground.embeddings.cache import EmbeddingCache, default_path, provider_key
@@ -43,13 +43,7 @@ CATEGORIES_UP_TO = 200  # a column with at most this many values is filtered by 
 
 
 def memo(name: str, key: Any, compute: Callable[[], Any]) -> Any:
-    """compute(), kept for this session until `key` changes (no copy, no hashing of big inputs)."""
-    slot = f"_emb_memo:{name}"
-    held = st.session_state.get(slot)
-    if held is None or held[0] != key:
-        held = (key, compute())
-        st.session_state[slot] = held
-    return held[1]
+    return kept_until(f"_emb_memo:{name}", key, compute)
 
 
 @st.cache_resource(show_spinner=False)

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.colors import qualitative
 
+from components.state import kept_until
 from playground.embeddings import projection
 from playground.embeddings.corpus import CHUNK, SOURCE_ROW, TEXT
 
@@ -122,12 +123,7 @@ def show_map(fig: go.Figure, key: str) -> None:
 
 
 def _kept(name: str, key: Any, compute: Callable[[], Any]) -> Any:
-    slot = f"_emb_map:{name}"
-    held = st.session_state.get(slot)
-    if held is None or held[0] != key:
-        held = (key, compute())
-        st.session_state[slot] = held
-    return held[1]
+    return kept_until(f"_emb_map:{name}", key, compute)
 
 
 def corpus_map(index: dict, results: dict | None, *, method: str, colour_by: str, clusters: int, key: str) -> int:

@@ -77,6 +77,15 @@ def owns_pattern(prefix: str, owner: str) -> str:
     return prefix
 
 
+def kept_until(slot: str, key: Any, compute: Callable[[], Any]) -> Any:
+    """compute(), kept in this session under `slot` until `key` changes (no copy, no hashing of big inputs)."""
+    held = st.session_state.get(slot)
+    if held is None or held[0] != key:
+        held = (key, compute())
+        st.session_state[slot] = held
+    return held[1]
+
+
 def registered() -> dict[str, str]:
     """Every declared key (and key prefix, ending in '*') -> its owner."""
     return {**{k: owner for k, (owner, _) in _CONTRACT.items()}, **{p + "*": o for p, o in _PATTERNS.items()}}
