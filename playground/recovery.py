@@ -3,7 +3,8 @@
 The damaged file is never changed: it is copied (with its -wal) into a temporary folder
 and read from there, first with the sqlite3 command-line tool's `.recover` (which walks
 every page it can parse, even with the schema or an index gone), else, without that tool,
-table by table and row by row with Python's sqlite3, skipping what cannot be read.
+table by table and row by row with Python's sqlite3, skipping what cannot be read. A file
+whose first page was overwritten gets a new one (header and table list) from a new history.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from playground.db import SqliteDatabase
+from playground.migrations import migrate
 
 RECOVER_TIMEOUT_S = 120
 _ROW_PROBE_LIMIT = 1_000_000  # row-by-row: rowids tried past the last one read
@@ -43,8 +47,43 @@ def recover(damaged: Path) -> Recovered:
                 found.how = "sqlite3 .recover"
                 return found
         found = _read_tables(copy)
-        found.how = "row by row" if found.runs or found.presets else ""
+        if found.runs or found.presets:
+            found.how = "row by row"
+            return found
+        patched = _with_a_new_first_page(copy, Path(work))
+        found = _read_tables(patched) if patched is not None else Recovered()
+        found.how = "row by row, under a new first page" if found.runs or found.presets else ""
         return found
+
+
+def _with_a_new_first_page(damaged: Path, work: Path) -> Path | None:
+    """A copy of `damaged` with page 1 (the file header and the table list) taken from a new
+    history file, for a file whose first page was overwritten. The migrations create the
+    tables in the same order in every file, so the first tables' root pages are the same and
+    their rows beyond page 1 read again (tables added by a later upgrade of an older file may
+    sit elsewhere: their rows are then unreadable or refused when they are checked)."""
+    template = work / "template.sqlite3"
+    try:
+        with SqliteDatabase(template).write() as db:
+            migrate(db)
+        raw = sqlite3.connect(template)
+        try:
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            page_size = raw.execute("PRAGMA page_size").fetchone()[0]
+        finally:
+            raw.close()
+        first_page = template.read_bytes()[:page_size]
+        data = bytearray(damaged.read_bytes())
+    except (OSError, sqlite3.Error):
+        return None
+    if len(data) < 2 * page_size:
+        return None
+    data[:page_size] = first_page
+    data[28:32] = (len(data) // page_size).to_bytes(4, "big")  # the file's page count
+    data[32:40] = bytes(8)  # no free-page list: its pages are not known
+    patched = work / "new-first-page.sqlite3"
+    patched.write_bytes(bytes(data))
+    return patched
 
 
 def _cli_recover(source: Path, target: Path) -> bool:

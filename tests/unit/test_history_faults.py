@@ -236,3 +236,19 @@ def test_a_file_damaged_while_the_app_runs_is_handled_at_the_next_check(tmp_path
     assert history.notice and "kept as" in history.notice
     history.add(_run(2))
     assert history.count() >= 1
+
+
+def test_a_file_whose_first_page_was_overwritten_gets_its_runs_back(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    ids = _filled(path, 60)
+    _checkpoint(path)
+    with path.open("r+b") as f:
+        f.write(b"garbage!" * 16)  # the header and the start of the table list overwritten
+
+    history = History(path)
+
+    assert history.notice and "kept as" in history.notice and "under a new first page" in history.notice
+    assert history.count() == len(ids)
+    some = history.get(ids[1])
+    assert some is not None and some.tags == ["kept"] and some.request["prompt"].startswith("prompt number 1 ")
+    assert history.load_preset("chat", "terse") == {"temperature": 0.1}
