@@ -3,6 +3,8 @@ connection lists base models first, and a run says what the provider silently dr
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import open_page, screenshot, wait_idle
 from tests.stubserver import stub_server
 
@@ -36,7 +38,11 @@ def test_status_models_and_what_a_provider_dropped(page, app_url):
         # A shared link asks for n=2, echo, logprobs and a stream; the stub drops them all.
         open_page(page, app_url, "completions?page=completions&prompt=Say%20hi&n=2&echo=1&logprobs=2&stream=1&max_tokens=8")
         use_server(page, url)
-        page.get_by_role("button", name="Run", exact=True).click()
+        page.wait_for_timeout(1500)  # the reruns that take the server's URL start; wait_idle then waits for their end
+        wait_idle(page)
+        run = page.locator(".st-key-completions_run button").first  # "Run" and its shortcut hint
+        expect(run).to_be_enabled(timeout=60_000)  # held while the page redraws for the new server
+        run.click()
         page.get_by_text("the provider ignored echo").first.wait_for()
         wait_idle(page)
         for note in ("Logprobs were requested but the provider returned none", "n=2 choices were requested",
