@@ -143,7 +143,8 @@ class AzureLayout:
 
     async def _ga(self, scope: dict, receive: Callable, send: Callable, rest: str) -> None:
         """/openai/v1/...: the same route under /v1, a deployment name in "model" read as its model."""
-        if scope["method"] == "POST":
+        if scope["method"] == "POST" and _header(scope, "content-type").startswith("application/json"):
+            # JSON only (bounded); a multipart upload streams through as it is
             body = await read_body(receive)
             try:
                 name = json.loads(body or b"null").get("model")
@@ -172,11 +173,17 @@ class AzureLayout:
 
 
 async def _with_model(scope: dict, receive: Callable, model: str) -> Callable:
-    """A receive() whose body names `model`: JSON bodies get "model" replaced, multipart
-    bodies get a last `model` field (the last value of a repeated field wins)."""
+    """A receive() whose body names `model`: JSON bodies (bounded by the engine's JSON limit)
+    get "model" replaced; multipart bodies (uploads, up to 512 MB) get a last `model` field
+    (the last value of a repeated field wins) as they stream through, never held whole."""
+    content_type = _header(scope, "content-type")
+    if content_type.startswith("multipart/form-data") and "boundary=" in content_type:
+        boundary = content_type.split("boundary=", 1)[1].split(";")[0].strip().strip('"').encode()
+        part = b"--" + boundary + b'\r\nContent-Disposition: form-data; name="model"\r\n\r\n' + model.encode() + b"\r\n"
+        length = _header(scope, "content-length")
+        _set_length(scope, str(int(length) + len(part)) if length.isdigit() else None)
+        return _inserting_before(b"--" + boundary + b"--", part, receive)
     body = await read_body(receive)
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-    content_type = headers.get("content-type", "")
     if content_type.startswith("application/json"):
         try:
             data = json.loads(body or b"null")
@@ -185,20 +192,42 @@ async def _with_model(scope: dict, receive: Callable, model: str) -> Callable:
         if isinstance(data, dict):
             data["model"] = model
             body = json.dumps(data).encode()
-    elif content_type.startswith("multipart/form-data") and "boundary=" in content_type:
-        boundary = content_type.split("boundary=", 1)[1].split(";")[0].strip().strip('"').encode()
-        closing = b"--" + boundary + b"--"
-        at = body.rfind(closing)
-        if at != -1:
-            part = (
-                b"--" + boundary + b'\r\nContent-Disposition: form-data; name="model"\r\n\r\n'
-                + model.encode() + b"\r\n"
-            )
-            body = body[:at] + part + body[at:]
-    scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"] + [
-        (b"content-length", str(len(body)).encode())
-    ]
+    _set_length(scope, str(len(body)))
     return replaying(body, receive)
+
+
+def _header(scope: dict, name: str) -> str:
+    return next((v.decode("latin-1") for k, v in scope["headers"] if k.decode("latin-1").lower() == name), "")
+
+
+def _set_length(scope: dict, length: str | None) -> None:
+    """Replace content-length (dropped when None: the body is then read to its end)."""
+    scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"] + (
+        [(b"content-length", length.encode())] if length is not None else [])
+
+
+def _inserting_before(closing: bytes, part: bytes, receive: Callable) -> Callable:
+    """A receive() that streams the body through, putting `part` just before its last
+    `closing` marker. Only a marker's length is held back between chunks (it may straddle two)."""
+    held = b""
+
+    async def rewritten() -> dict:
+        nonlocal held
+        message = await receive()
+        if message["type"] != "http.request":
+            return message
+        data = held + message.get("body", b"")
+        if message.get("more_body"):
+            keep = min(len(data), len(closing) + 4)  # the marker and its line end
+            held, data = data[len(data) - keep:], data[:len(data) - keep]
+            return {**message, "body": data}
+        held = b""
+        at = data.rfind(closing)
+        if at != -1:
+            data = data[:at] + part + data[at:]
+        return {**message, "body": data}
+
+    return rewritten
 
 
 class _FilterResultsSender:

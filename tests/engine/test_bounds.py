@@ -218,3 +218,17 @@ def test_api_key_from_the_environment(start_engine, monkeypatch: pytest.MonkeyPa
     with start_engine() as url:
         assert httpx.get(f"{url}/models").status_code == 401
         assert httpx.get(f"{url}/models", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+
+
+def test_a_multipart_body_on_an_azure_deployment_route_streams_through(start_engine) -> None:
+    """The deployment route adds its model to a multipart body as it passes, never holding it whole."""
+    with start_engine("--api-key", TEST_KEY, "--azure-deployment", "pictures=local-image") as url:
+        pid = engine_pid(url)
+        root = url.removesuffix("/v1")
+        padding = os.urandom(MB) * 32  # an over-large picture: refused by the route, after streaming through
+        body, headers = _multipart([("image", "a.png", padding), ("model", None, b"pictures"), ("n", None, b"1")])
+        before = _memory_kb(pid)["VmHWM"]
+        answer = httpx.post(f"{root}/openai/deployments/pictures/images/variations", params={"api-version": "2024-10-21"},
+                            content=body, headers={**headers, "api-key": TEST_KEY}, timeout=120)
+        assert answer.status_code == 400 and "image" in answer.json()["error"]["message"].lower()
+        assert _memory_kb(pid)["VmHWM"] - before < 16 * 1024
