@@ -44,7 +44,7 @@ def test_status_models_and_what_a_provider_dropped(page, app_url):
         run = page.locator(".st-key-completions_run button").first  # "Run" and its shortcut hint
         expect(run).to_be_enabled(timeout=60_000)  # held while the page redraws for the new server
         run.click()
-        page.get_by_text("the provider ignored echo").first.wait_for()
+        page.get_by_text("the provider ignored echo").first.wait_for(timeout=60_000)
         wait_idle(page)
         for note in ("Logprobs were requested but the provider returned none", "n=2 choices were requested",
                      "The stream carried no usage"):
