@@ -39,3 +39,11 @@ def open_app(app_env: Path) -> Callable[..., AppTest]:
         return at
 
     return open_
+
+
+def on_compatible_server(at: AppTest, url: str, page: str = "app_pages/completions.py") -> None:
+    """Point the sidebar at an OpenAI-compatible server and open `page`."""
+    at.sidebar.selectbox(key="conn_provider").set_value("compatible").run()
+    at.sidebar.text_input(key="conn_compat_base").input(url).run()
+    at.switch_page(page)
+    at.run()

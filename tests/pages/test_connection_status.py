@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.pages.conftest import on_compatible_server
 from tests.stubserver import stub_server
 
 
@@ -59,10 +60,7 @@ def test_a_compatible_server_without_url_asks_for_it_and_sends_nothing(open_app,
 def test_a_failed_run_shows_no_latency(open_app) -> None:
     with stub_server(models=["llama-3-8b"]) as (url, _):
         at = open_app()
-        at.sidebar.selectbox(key="conn_provider").set_value("compatible").run()
-        at.sidebar.text_input(key="conn_compat_base").input(url).run()
-        at.switch_page("app_pages/completions.py")
-        at.run()
+        on_compatible_server(at, url)
         at.text_area(key="completions_prompt").input("FAIL please").run()
         at.button(key="completions_run").click().run()
         assert not at.exception

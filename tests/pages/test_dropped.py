@@ -3,6 +3,7 @@ is said on the run; the local engine, which drops nothing, gets no such note."""
 
 from __future__ import annotations
 
+from tests.pages.conftest import on_compatible_server
 from tests.stubserver import stub_server
 
 PROMPT = "Return the number of"
@@ -27,10 +28,7 @@ def notes(at) -> str:  # noqa: ANN001
 def test_what_a_provider_drops_is_said_on_the_run(open_app) -> None:
     with stub_server(models=["llama-3-8b"], quirks=("no_logprobs", "no_stream_usage")) as (url, recorded):
         at = open_app()
-        at.sidebar.selectbox(key="conn_provider").set_value("compatible").run()
-        at.sidebar.text_input(key="conn_compat_base").input(url).run()
-        at.switch_page("app_pages/completions.py")
-        at.run()
+        on_compatible_server(at, url)
         ask_for_everything(at)
         sent = [r["body"] for r in recorded.requests if r["path"].endswith("/completions")][-1]
         assert sent["n"] == 2 and sent["echo"] is True and sent["logprobs"] == 2

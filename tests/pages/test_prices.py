@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.pages.conftest import on_compatible_server
 from tests.stubserver import stub_server
 
 
@@ -17,10 +18,7 @@ def run_on_stub(at) -> None:  # noqa: ANN001
 def test_another_servers_openai_named_model_gets_only_the_users_price(open_app) -> None:
     with stub_server(models=["gpt-3.5-turbo-instruct"]) as (url, _):
         at = open_app()
-        at.sidebar.selectbox(key="conn_provider").set_value("compatible").run()
-        at.sidebar.text_input(key="conn_compat_base").input(url).run()
-        at.switch_page("app_pages/completions.py")
-        at.run()
+        on_compatible_server(at, url)
         run_on_stub(at)
         assert at.session_state["completions_result"].cost is None
         assert any("price is not known" in c.value for c in at.caption)
