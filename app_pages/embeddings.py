@@ -361,85 +361,116 @@ def hidden_columns(docs: pd.DataFrame) -> list[str]:
     return hidden
 
 
-@st.fragment
+SEARCH_PARTS = ["emb_part_search", "emb_part_map", "emb_part_export"]  # what a search changes: rerun alone
+
+
+def filterable_columns(index: dict) -> dict[str, list[str] | None]:
+    """Columns to filter by: their values when few, None when filtered by "contains"."""
+    docs = index["documents"]
+    return memo("filterable", index["signature"], lambda: {
+        c: sorted(docs[c].dropna().astype(str).unique().tolist()) if docs[c].nunique() <= CATEGORIES_UP_TO else None
+        for c in docs.columns if c not in (TEXT, corpus.SOURCE_ROW)
+    })
+
+
+def row_filter(filterable: dict[str, list[str] | None]) -> tuple[Callable[[pd.Series], pd.Series] | None, str]:
+    """(which rows of the filter column to keep, said in words) from the filter widgets' values."""
+    column = KEYS.get("filter_column")
+    if column == NO_FILTER or column not in filterable:
+        return None, ""
+    if filterable[column] is not None:
+        chosen = KEYS.get("filter_values") or []
+        if chosen:
+            return (lambda values: values.astype(str).isin(chosen)), f"{column} is {', '.join(chosen)}"
+        return None, ""
+    contains = KEYS.get("filter_contains")
+    if contains:
+        return (lambda values: values.astype(str).str.contains(contains, case=False, regex=False)), f"{column} contains “{contains}”"
+    return None, ""
+
+
+def run_search() -> None:
+    """The Search click, run before the page: embed the queries, find their matches, then
+    rerun only the parts that show them (results, map, exports), not the whole page."""
+    index = st.session_state["emb_index"]
+    docs = index["documents"]
+    queries = [q.strip() for q in KEYS.get("queries").splitlines() if q.strip()]
+    k, threshold = int(KEYS.get("k")), float(KEYS.get("threshold"))
+    keep, about_filter = row_filter(filterable_columns(index))
+    st.session_state.pop("_emb_search_error", None)
+    model = index["model"]
+    try:
+        if not queries:
+            return
+        if not model:
+            raise ValueError("This embeddings file does not say which model made it, so queries cannot be embedded to match. Export embeddings again from this page.")
+        q_inputs = batching.prepare_inputs(queries, get_encoding(encoding_name_for_model(model)))
+        q_result = batching.embed_texts(
+            get_client(), model, q_inputs, dimensions=index["dimensions"], cache=_embedding_cache(), provider=provider,
+        )
+        q_matrix = search.normalize(q_result.matrix()[0])
+        least = threshold if threshold > 0 else None
+        if keep is None:
+            searcher = memo("searcher", index["signature"], lambda: search.Searcher(index["matrix"]))
+            available = len(index["matrix"])
+
+            def find(n: int) -> list[list[search.Hit]]:
+                return searcher.top_k(q_matrix, n, least)
+        else:  # exact search among the rows the filter keeps
+            kept = np.flatnonzero(keep(docs[KEYS.get("filter_column")]).to_numpy())
+            subset, available = index["matrix"][kept], len(kept)
+
+            def find(n: int) -> list[list[search.Hit]]:
+                found = search.top_k(subset, q_matrix, n, least)
+                return [[search.Hit(int(kept[h.position]), h.similarity) for h in hs] for hs in found]
+
+        texts = docs[TEXT].to_numpy()
+        hits = search.top_k_distinct(find, texts, k, available)
+        counts = memo("text_counts", index["signature"], lambda: docs[TEXT].value_counts())
+        copies = [[int(counts[texts[h.position]]) for h in hs] for hs in hits]
+        serial = st.session_state.get("emb_search_serial", 0) + 1
+        st.session_state["emb_search_serial"] = serial
+        st.session_state["emb_results"] = {
+            "queries": queries, "vectors": q_matrix, "hits": hits, "copies": copies, "serial": serial, "filter": about_filter,
+        }
+        record_run(
+            endpoint="embeddings", model=model, request={"model": model, "input": queries, "k": k, "threshold": threshold},
+            response={"hits": [[{"row": int(h.position), "similarity": float(h.similarity), "text": str(texts[h.position])[:500]} for h in hs] for hs in hits]},
+        )
+    except Exception as exc:  # shown by the search part on its rerun
+        st.session_state["_emb_search_error"] = exc
+    st.rerun(SEARCH_PARTS)
+
+
+@st.fragment(key="emb_part_search")
 def search_section() -> None:
     """Queries, matches, results: editing a query reruns this part only."""
     index = st.session_state["emb_index"]
     query_text = KEYS.widget(st.text_area, "Queries, one per line", "queries", height=90, placeholder="parse a JSON document")
     c1, c2 = st.columns(2)
-    k = KEYS.widget(c1.slider, "Matches per query", "k", min_value=1, max_value=50)
-    threshold = KEYS.widget(c2.slider, "Minimum similarity", "threshold", min_value=0.0, max_value=1.0, step=0.01,
-                            help="0 shows the top matches whatever their similarity.")
+    KEYS.widget(c1.slider, "Matches per query", "k", min_value=1, max_value=50)
+    KEYS.widget(c2.slider, "Minimum similarity", "threshold", min_value=0.0, max_value=1.0, step=0.01,
+                help="0 shows the top matches whatever their similarity.")
     queries = [q.strip() for q in query_text.splitlines() if q.strip()]
     docs = index["documents"]
-    filterable = memo("filterable", index["signature"], lambda: {
-        c: sorted(docs[c].dropna().astype(str).unique().tolist()) if docs[c].nunique() <= CATEGORIES_UP_TO else None
-        for c in docs.columns if c not in (TEXT, corpus.SOURCE_ROW)
-    })
+    filterable = filterable_columns(index)
     if KEYS.get("filter_column") not in [NO_FILTER, *filterable]:
         KEYS.put("filter_column", NO_FILTER)  # a column of another corpus
     f1, f2 = st.columns([1, 2])
     filter_column = KEYS.widget(f1.selectbox, "Only rows where", "filter_column", options=[NO_FILTER, *filterable])
-    keep: Callable[[pd.Series], pd.Series] | None = None
-    about_filter = ""
     if filter_column != NO_FILTER and filterable[filter_column] is not None:
         values = filterable[filter_column]
         if not set(KEYS.get("filter_values") or []) <= set(values):
             KEYS.put("filter_values", [])
-        chosen = KEYS.widget(f2.multiselect, f"{filter_column} is one of", "filter_values", options=values)
-        if chosen:
-            keep, about_filter = (lambda column: column.astype(str).isin(chosen)), f"{filter_column} is {', '.join(chosen)}"
+        KEYS.widget(f2.multiselect, f"{filter_column} is one of", "filter_values", options=values)
     elif filter_column != NO_FILTER:
-        contains = KEYS.widget(f2.text_input, f"{filter_column} contains", "filter_contains")
-        if contains:
-            keep = lambda column: column.astype(str).str.contains(contains, case=False, regex=False)  # noqa: E731
-            about_filter = f"{filter_column} contains “{contains}”"
-    searched = False
-    if st.button("Search", type="primary", key="emb_search", disabled=not queries, icon=":material/search:"):
-        model = index["model"]
-        if not model:
-            st.error("This embeddings file does not say which model made it, so queries cannot be embedded to match. Export embeddings again from this page.")
-        else:
-            q_inputs = batching.prepare_inputs(queries, get_encoding(encoding_name_for_model(model)))
-            try:
-                q_result = batching.embed_texts(
-                    get_client(), model, q_inputs, dimensions=index["dimensions"], cache=_embedding_cache(), provider=provider,
-                )
-                q_matrix = search.normalize(q_result.matrix()[0])
-                least = threshold if threshold > 0 else None
-                if keep is None:
-                    with st.spinner("Building the approximate index (once for this corpus)…"):
-                        searcher = memo("searcher", index["signature"], lambda: search.Searcher(index["matrix"]))
-                    available = len(index["matrix"])
-
-                    def find(n: int) -> list[list[search.Hit]]:
-                        return searcher.top_k(q_matrix, n, least)
-                else:  # exact search among the rows the filter keeps
-                    kept = np.flatnonzero(keep(docs[filter_column]).to_numpy())
-                    subset, available = index["matrix"][kept], len(kept)
-
-                    def find(n: int) -> list[list[search.Hit]]:
-                        found = search.top_k(subset, q_matrix, n, least)
-                        return [[search.Hit(int(kept[h.position]), h.similarity) for h in hs] for hs in found]
-
-                texts = docs[TEXT].to_numpy()
-                hits = search.top_k_distinct(find, texts, k, available)
-                counts = memo("text_counts", index["signature"], lambda: docs[TEXT].value_counts())
-                copies = [[int(counts[texts[h.position]]) for h in hs] for hs in hits]
-                serial = st.session_state.get("emb_search_serial", 0) + 1
-                st.session_state["emb_search_serial"] = serial
-                st.session_state["emb_results"] = {
-                    "queries": queries, "vectors": q_matrix, "hits": hits, "copies": copies, "serial": serial, "filter": about_filter,
-                }
-                searched = True
-                record_run(
-                    endpoint="embeddings", model=model, request={"model": model, "input": queries, "k": k, "threshold": threshold},
-                    response={"hits": [[{"row": int(h.position), "similarity": float(h.similarity), "text": str(index["documents"][TEXT].iloc[h.position])[:500]} for h in hs] for hs in hits]},
-                )
-            except ValueError as exc:
-                st.error(inert(exc), icon=":material/block:")
-            except Exception as exc:
-                show_exception(exc)
+        KEYS.widget(f2.text_input, f"{filter_column} contains", "filter_contains")
+    st.button("Search", type="primary", key="emb_search", disabled=not queries, icon=":material/search:", on_click=run_search)
+    error = st.session_state.pop("_emb_search_error", None)
+    if isinstance(error, ValueError):
+        st.error(inert(error), icon=":material/block:")
+    elif error is not None:
+        show_exception(error)
     results = st.session_state.get("emb_results")
     if results:
         table = export.results_frame(docs, results["queries"], results["hits"], results.get("copies"))
@@ -458,11 +489,9 @@ def search_section() -> None:
                 rows, hide_index=True,
                 column_config={"similarity": st.column_config.ProgressColumn("similarity", min_value=0.0, max_value=1.0, format="%.3f")},
             )
-    if searched:
-        st.rerun()  # the map and the exports follow the new matches (drawn above already)
 
 
-@st.fragment
+@st.fragment(key="emb_part_map")
 def map_section() -> None:
     index = st.session_state["emb_index"]
     docs = index["documents"]
@@ -488,6 +517,24 @@ def map_section() -> None:
         st.caption(f"{shown:,} of {len(index['matrix']):,} points shown (evenly sampled, matches always included).")
 
 
+@st.fragment(key="emb_part_export")
+def export_section() -> None:
+    """Downloads of the embeddings and of the last search's results (built only when clicked)."""
+    index = st.session_state["emb_index"]
+    c1, c2, c3, c4 = st.columns(4)
+
+    def embeddings_table() -> pd.DataFrame:
+        return export.embeddings_frame(index["documents"], index["matrix"], index["model"] or "")
+
+    c1.download_button("Embeddings (CSV)", lambda: export.to_csv(embeddings_table()), "embeddings.csv", "text/csv", key="emb_dl_csv", on_click="ignore")
+    c2.download_button("Embeddings (Parquet)", lambda: export.to_parquet(embeddings_table()), "embeddings.parquet", "application/vnd.apache.parquet", key="emb_dl_parquet", on_click="ignore")
+    results = st.session_state.get("emb_results")
+    if results:
+        table = export.results_frame(index["documents"], results["queries"], results["hits"], results.get("copies"))
+        c3.download_button("Results (CSV)", lambda: export.to_csv(table), "search_results.csv", "text/csv", key="emb_dl_results_csv", on_click="ignore")
+        c4.download_button("Results (Parquet)", lambda: export.to_parquet(table), "search_results.parquet", "application/vnd.apache.parquet", key="emb_dl_results_parquet", on_click="ignore")
+
+
 index = st.session_state.get("emb_index")
 if index is not None and len(index["matrix"]):
     st.subheader("3. Search")
@@ -502,18 +549,6 @@ if index is not None and len(index["matrix"]):
     st.subheader("4. Map")
     map_section()
 
-    # ------------------------------------------------------------------------ 5. export
     st.subheader("5. Export")
-    c1, c2, c3, c4 = st.columns(4)
-
-    def embeddings_table() -> pd.DataFrame:
-        return export.embeddings_frame(index["documents"], index["matrix"], index["model"] or "")
-
-    c1.download_button("Embeddings (CSV)", lambda: export.to_csv(embeddings_table()), "embeddings.csv", "text/csv", key="emb_dl_csv", on_click="ignore")
-    c2.download_button("Embeddings (Parquet)", lambda: export.to_parquet(embeddings_table()), "embeddings.parquet", "application/vnd.apache.parquet", key="emb_dl_parquet", on_click="ignore")
-    results = st.session_state.get("emb_results")
-    if results:
-        table = export.results_frame(index["documents"], results["queries"], results["hits"], results.get("copies"))
-        c3.download_button("Results (CSV)", lambda: export.to_csv(table), "search_results.csv", "text/csv", key="emb_dl_results_csv", on_click="ignore")
-        c4.download_button("Results (Parquet)", lambda: export.to_parquet(table), "search_results.parquet", "application/vnd.apache.parquet", key="emb_dl_results_parquet", on_click="ignore")
+    export_section()
     st.caption("Load an embeddings export back under Corpus → Saved embeddings to search it again without paying for it.")

@@ -127,6 +127,7 @@ def test_saved_embeddings_load_and_search_without_embedding_the_corpus(open_app:
     table = next(d.value for d in at.dataframe if "similarity" in d.value.columns)
     assert table.iloc[0][TEXT] == "Open a file for reading."
 
+    at.run()  # the search reran only its parts; AppTest's tree then holds just those, the browser keeps the rest
     at.file_uploader(key="emb_saved").set_value(("notes.csv", b"title,text\na,b\n", "text/csv")).run()
     assert "not an embeddings export" in " ".join(texts_of(at, "error"))
 
