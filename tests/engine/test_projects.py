@@ -13,6 +13,8 @@ import httpx
 import openai
 import pytest
 
+from playground.providers import Connection, make_client
+from playground.workspaces import engine_project
 from tests.conftest import TEST_KEY
 from tests.engine.test_fine_tuning import sentiment_examples, upload, wait_for
 
@@ -120,6 +122,19 @@ def test_no_header_is_the_default_project(engine_url: str) -> None:
     # The open health probe names the base models only, never a project's fine-tunes.
     models = httpx.get(engine_url.removesuffix("/v1") + "/health").json()["models"]
     assert "local-text" in models and not [m for m in models if m.startswith("ft:")]
+
+
+def test_the_apps_clients_see_only_their_workspaces_files(engine_url: str) -> None:
+    """The app's clients for the local engine, one per workspace (a non-ASCII identity too)."""
+    def client(workspace: str) -> openai.OpenAI:
+        return make_client(Connection("local", api_key=TEST_KEY, base_url=engine_url, project=engine_project(workspace)))
+
+    zoe, ada, single_user = client("zoë@example.com"), client("ada@example.com"), client("local")
+    theirs = {name: upload(c, ROWS, f"{name}.jsonl") for name, c in [("zoe", zoe), ("ada", ada), ("local", single_user)]}
+    for name, c in [("zoe", zoe), ("ada", ada), ("local", single_user)]:
+        assert {f.filename for f in c.files.list().data if f.id in theirs.values()} == {f"{name}.jsonl"}
+    # The single-user app's workspace is the engine's default project: an SDK user without a header shares it.
+    assert theirs["local"] in {f.id for f in _client(engine_url).files.list().data}
 
 
 def _untag(data_dir: Path, *names: str) -> None:
