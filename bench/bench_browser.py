@@ -46,14 +46,14 @@ from tests.conftest import TEST_KEY
 from tests.enginerunner import running_engine
 
 PAGES = [  # (url path, a heading on the page)
-    ("", "OpenAI Playground"), ("completions", "Completions"), ("chat", "Chat"), ("tokenizer", "Tokenizer"),
-    ("embeddings", "Embeddings"), ("fine_tuning", "Fine-tuning"), ("images", "Image variations"),
-    ("history", "History"), ("compare", "Compare"),
+    ("", "OpenAI Playground"), ("completions", "Completions"), ("chat", "Chat"), ("responses", "Responses"),
+    ("tokenizer", "Tokenizer"), ("embeddings", "Embeddings"), ("fine_tuning", "Fine-tuning"),
+    ("images", "Image variations"), ("history", "History"), ("compare", "Compare"), ("evals", "Evals"),
 ]
 NAV_TITLES = {
-    "": "Home", "completions": "Completions", "chat": "Chat", "tokenizer": "Tokenizer",
+    "": "Home", "completions": "Completions", "chat": "Chat", "responses": "Responses", "tokenizer": "Tokenizer",
     "embeddings": "Embeddings search", "fine_tuning": "Fine-tuning", "images": "Image variations",
-    "history": "History", "compare": "Compare",
+    "history": "History", "compare": "Compare", "evals": "Evals",
 }
 STREAM_TOKENS = 4000
 WORDS = (
@@ -178,7 +178,7 @@ def bench_stream(page, runs: ScriptRuns, url: str, engine_url: str, repeats: int
     client = openai.OpenAI(base_url=engine_url, api_key=TEST_KEY, max_retries=0)
     stops, drawn, engine, tokens = [], [], [], []
     for _ in range(repeats):
-        run_button = page.get_by_role("button", name="Run", exact=True)
+        run_button = page.locator(".st-key-completions_run button")  # (its name carries the shortcut)
         stop_button = page.get_by_role("button", name="Stop")
         seen = len(runs.finished)
         start = time.perf_counter()
