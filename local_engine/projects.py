@@ -1,15 +1,15 @@
-"""Projects: whose files, fine-tuning jobs and fine-tuned models a request sees.
+"""Projects: whose files, fine-tuning jobs, fine-tuned models and stored responses a request sees.
 
 As on OpenAI, a request names its project in the `OpenAI-Project` header; without one it
 works in the default project (the empty name), where everything made before projects
-existed is. Files, jobs and fine-tuned models belong to the project that made them; the
-base models belong to none and serve every project. Anything of another project is
-answered exactly as something that does not exist (a 404 in the API's own wording).
+existed is. Files, jobs, fine-tuned models and stored responses belong to the project that
+made them; the base models belong to none and serve every project. Anything of another
+project is answered exactly as something that does not exist (a 404 in the API's wording).
 
 The header is read in one place (`of_request`), and whether a project sees a thing is
-decided in one place (`sees`); the stores (files, jobs, models) ask `sees` on every lookup.
-The header is trusted: whoever holds the engine's key may name any project (the app
-that started the engine keeps the key and sets the header for each of its users).
+decided in one place (`sees`), which the stores ask on every lookup. The header is trusted:
+whoever holds the engine's key may name any project (the app that started the engine keeps
+the key and sets the header for each of its users).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Projects on the local engine (the OpenAI-Project header), through the real openai SDK over
-HTTP: files, fine-tuning jobs and fine-tuned models belong to the project that made them, and
-another project can neither see, read, use nor delete them; it is told they do not exist, in
-the API's own words. No header is the default project, where data saved before projects is."""
+HTTP: files, fine-tuning jobs, fine-tuned models and stored responses belong to the project
+that made them, and another project can neither see, read, use nor delete them; it is told
+they do not exist, in the API's own words. No header is the default project, where data saved before projects is."""
 
 from __future__ import annotations
 
@@ -109,6 +109,20 @@ def test_two_projects_cannot_see_read_use_or_delete_each_others_work(engine_url:
     assert wait_for(ada, again.id, ("succeeded", "failed")).status == "succeeded"
     assert bob.models.delete(bob_job.fine_tuned_model).deleted
     assert ada_job.fine_tuned_model in {m.id for m in ada.models.list().data}
+
+
+def test_a_stored_response_is_its_projects_alone(engine_url: str) -> None:
+    ada, bob = _client(engine_url, "proj_ada"), _client(engine_url, "proj_bob")
+    kept = ada.responses.create(model="local-text", input="Remember the word teal.", max_output_tokens=16)
+    missing = f"Response with id '{kept.id}' not found."
+    _not_found(lambda: bob.responses.retrieve(kept.id), missing)
+    _not_found(lambda: bob.responses.input_items.list(kept.id), missing)
+    _not_found(lambda: bob.responses.create(model="local-text", input="And?", previous_response_id=kept.id,
+                                            max_output_tokens=16), missing)
+    _not_found(lambda: bob.responses.delete(kept.id), missing)
+    assert ada.responses.retrieve(kept.id).id == kept.id
+    assert ada.responses.create(model="local-text", input="And?", previous_response_id=kept.id,
+                                max_output_tokens=16).previous_response_id == kept.id
 
 
 def test_no_header_is_the_default_project(engine_url: str) -> None:
