@@ -179,7 +179,7 @@ def bench_stream(page, runs: ScriptRuns, url: str, engine_url: str, repeats: int
     stops, drawn, engine, tokens, in_app = [], [], [], [], []
     for _ in range(repeats):
         run_button = page.locator(".st-key-completions_run button").first  # (its name carries the shortcut)
-        stop_button = page.get_by_role("button", name="Stop")
+        stop_button = page.get_by_role("button", name="Stop").first
         seen = len(runs.finished)
         start = time.perf_counter()
         run_button.click()

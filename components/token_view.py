@@ -46,7 +46,8 @@ _CSS = (
     ".tv .tip .g+.g{margin-top:6px;padding-top:4px;border-top:1px solid #555}"
     ".tv .tip .h{margin-bottom:2px;font-weight:600}.tv .tip .m{opacity:.75;margin-top:2px}"
     ".tv .tip .a{position:relative;padding:0 3px}"
-    ".tv .tip .a>i{position:absolute;left:0;top:0;bottom:0;background:rgba(28,131,225,.45);z-index:-1}"
+    ".tv .tip .a::before{content:'';position:absolute;left:0;top:0;bottom:0;width:var(--w);"
+    "background:rgba(28,131,225,.45);z-index:-1}"
     ".tv .tip .c{font-weight:700;color:#7defa1}"
     ".tvl{display:flex;gap:2px;align-items:center;font-size:0.75rem;margin:0 0 6px 0;flex-wrap:wrap}"
     ".tvl span{padding:0 5px;border-radius:3px}"
@@ -113,7 +114,7 @@ def _tooltip(t: TokenInfo) -> str:
     for alt, chosen, note in shown:
         p = math.exp(alt.logprob)
         rows.append(
-            f'<span class="a{" c" if chosen else ""}"><i style="width:{100 * p:.0f}%"></i>'
+            f'<span class="a{" c" if chosen else ""}" style="--w:{100 * p:.0f}%">'
             f'{"✓ " if chosen else "  "}{100 * p:5.1f}%  {html.escape(token_label(alt.token, alt.bytes), quote=False)}'
             f'{f"  ({note})" if note else ""}</span>'
         )
