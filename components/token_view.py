@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from components.lazy import lazy_expander
 from components.plain import inert
 from playground.logprobs import Alternative, Summary, TokenInfo, spans, summarize
 
@@ -45,7 +46,8 @@ _CSS = (
     ".tv .tip .g+.g{margin-top:6px;padding-top:4px;border-top:1px solid #555}"
     ".tv .tip .h{margin-bottom:2px;font-weight:600}.tv .tip .m{opacity:.75;margin-top:2px}"
     ".tv .tip .a{position:relative;padding:0 3px}"
-    ".tv .tip .a>i{position:absolute;left:0;top:0;bottom:0;background:rgba(28,131,225,.45);z-index:-1}"
+    ".tv .tip .a::before{content:'';position:absolute;left:0;top:0;bottom:0;width:var(--w);"
+    "background:rgba(28,131,225,.45);z-index:-1}"
     ".tv .tip .c{font-weight:700;color:#7defa1}"
     ".tvl{display:flex;gap:2px;align-items:center;font-size:0.75rem;margin:0 0 6px 0;flex-wrap:wrap}"
     ".tvl span{padding:0 5px;border-radius:3px}"
@@ -112,7 +114,7 @@ def _tooltip(t: TokenInfo) -> str:
     for alt, chosen, note in shown:
         p = math.exp(alt.logprob)
         rows.append(
-            f'<span class="a{" c" if chosen else ""}"><i style="width:{100 * p:.0f}%"></i>'
+            f'<span class="a{" c" if chosen else ""}" style="--w:{100 * p:.0f}%">'
             f'{"✓ " if chosen else "  "}{100 * p:5.1f}%  {html.escape(token_label(alt.token, alt.bytes), quote=False)}'
             f'{f"  ({note})" if note else ""}</span>'
         )
@@ -123,10 +125,12 @@ def _tooltip(t: TokenInfo) -> str:
     return f'<span class="g">{"".join(rows)}</span>'
 
 
-def token_html(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = None) -> str:
+def token_html(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = None, *, alternatives: bool = True) -> str:
     """The shaded text: one element per display unit (tokens that split a character are
     one unit), coloured by probability (the lowest of the unit's tokens). `marks` outlines
-    the units of these token indexes, with the note shown first in their tooltip."""
+    the units of these token indexes, with the note shown first in their tooltip. Without
+    `alternatives`, only marked units have a tooltip (their note): a second view of the
+    same text stays a tenth of the size (hidden tooltips are most of the HTML)."""
     by_index = {t.index: t for t in tokens}
     parts = [_CSS, legend_html(any(t.is_prompt for t in tokens), not all(t.returned for t in tokens)), '<div class="tv">']
     for text, indexes in spans(tokens):
@@ -137,14 +141,14 @@ def token_html(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = No
             cls += " pr"
         if not members[-1].returned:
             cls += " nr"
-        tip = "".join(_tooltip(m) for m in members)
+        tip = "".join(_tooltip(m) for m in members) if alternatives else ""
         notes = [marks[i] for i in indexes if marks and i in marks]
         if notes:
             cls += " mk"
             tip = f'<span class="g"><span class="h">{html.escape(" · ".join(notes), quote=False)}</span></span>' + tip
         parts.append(
             f'<span class="t {cls}" data-i="{indexes[0]}">{html.escape(text, quote=False)}'
-            f'<span class="tip">{tip}</span></span>'
+            + (f'<span class="tip">{tip}</span>' if tip else "") + "</span>"
         )
     parts.append("</div>")
     return "".join(parts)
@@ -276,7 +280,10 @@ def render_token_view(tokens: list[TokenInfo], *, key: str, title: str | None = 
     else:
         st.caption(f"#{token.index} has no probability (the first token of an echoed prompt has no context).")
 
-    with st.expander("Per-token table", expanded=len(tokens) <= 64):
+    box, is_open = lazy_expander("Per-token table", key=f"{key}:table_open", expanded=len(tokens) <= 64)
+    if not is_open:
+        return
+    with box:
         st.dataframe(
             built.table,
             key=table_key,

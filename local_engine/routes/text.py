@@ -57,6 +57,7 @@ from .. import chat_template, constrained, infill, lm, retrieval, structured
 from ..engine import Engine, ModelCard
 from ..errors import APIError, invalid
 from ..limits import check_generation_budget, check_logit_bias_size
+from ..projects import of_request
 from ..request_body import parse_json
 from ..sampling import Generation, SamplingParams, rng_for, token_text
 from ..tool_calls import CallReader, new_call_id, read_calls
@@ -162,7 +163,7 @@ async def _json(request: Request) -> Any:
 
 
 def _text_model(request: Request, model_id: str) -> lm.TextModel:
-    return request.app.state.engine.card(model_id, kind="text").served_by
+    return request.app.state.engine.card(model_id, kind="text", project=of_request(request)).served_by
 
 
 # --------------------------------------------------------------------------- shared checks
