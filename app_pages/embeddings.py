@@ -17,10 +17,11 @@ import streamlit as st
 from components.connection import current_connection, get_client
 from components.embedding_map import corpus_map
 from components.errors import show_exception
-from components.history import current_workspace, record_run
+from components.history import record_run
 from components.models import model_picker
 from components.plain import inert, plain
 from components.state import kept_until, owned
+from components.workspace import current_workspace
 from playground.embeddings import batching, corpus, export, projection, search
 from playground.embeddings.background import EmbedJob
 from playground.embeddings.cache import EmbeddingCache, default_path, provider_key
