@@ -17,6 +17,7 @@ import streamlit as st
 from components.connection import current_connection
 from components.history import get_history, history_action
 from components.models import choose_first
+from components.plain import inert
 from components.sampling_controls import put_controls, read_controls
 from playground.history import History, Preset, PresetExists
 from playground.migrations import LOCAL_WORKSPACE
@@ -96,8 +97,10 @@ def _preset_key(preset: Preset) -> str:
 def _presets(page: str, history: History) -> None:
     """Pick, load, share, delete and save presets. A colleague's shared preset is loaded only:
     only its owner changes it. Saving under a name already taken asks before replacing."""
-    presets = {_preset_key(p): p for p in sorted(history.preset_list(page), key=lambda p: p.mine)}  # one's own wins a clash
-    picked = st.selectbox("Preset", sorted(presets, key=lambda k: (not presets[k].mine, k.lower())), index=None,
+    presets: dict[str, Preset] = {}
+    for preset in history.preset_list(page):  # one's own first: it wins a clash of keys
+        presets.setdefault(_preset_key(preset), preset)
+    picked = st.selectbox("Preset", list(presets), index=None,
                           key=f"preset_pick:{page}", placeholder="Saved presets",
                           format_func=lambda k: f"{k} · shared with the team" if k in presets and presets[k].mine and presets[k].shared else k)
     chosen = presets.get(picked) if picked else None
@@ -121,18 +124,17 @@ def _presets(page: str, history: History) -> None:
                      disabled=not mine, use_container_width=True,
                      help=not_mine_help or "Everyone on this server sees it; only you can change or delete it."):
             if history_action(lambda: history.share_preset(page, chosen.name, not sharing), "share the preset"):  # type: ignore[union-attr]
-                st.toast(f"“{chosen.name}” is {'no longer ' if sharing else ''}shared with the team.")  # type: ignore[union-attr]
+                st.toast(inert(f"“{chosen.name}” is {'no longer ' if sharing else ''}shared with the team."))  # type: ignore[union-attr]
                 st.rerun()
     name = st.text_input("Save as", key=f"preset_name:{page}", placeholder="a name for these settings").strip()
     replacing = f"preset_replacing:{page}"
     if st.button("Save preset", key=f"preset_save:{page}", disabled=not name, use_container_width=True):
         _save(page, history, name, replace=False)
     if (taken := st.session_state.get(replacing)) is not None:
-        st.warning(f"You already have a preset named “{taken}”. Replace it with these settings?", icon=":material/warning:")
+        st.warning(inert(f"You already have a preset named “{taken}”. Replace it with these settings?"), icon=":material/warning:")
         r1, r2 = st.columns(2)
         if r1.button("Replace", key=f"preset_replace:{page}", type="primary", use_container_width=True):
             _save(page, history, taken, replace=True)
-            st.rerun()
         if r2.button("Cancel", key=f"preset_replace_cancel:{page}", use_container_width=True):
             del st.session_state[replacing]
             st.rerun()
@@ -153,7 +155,8 @@ def _save(page: str, history: History, name: str, *, replace: bool) -> None:
         return True
 
     if history_action(put, "save the preset"):
-        st.toast(f"{'Replaced' if replace else 'Saved'} the preset “{name}”.")
+        st.toast(inert(f"{'Replaced' if replace else 'Saved'} the preset “{name}”."))
+        st.rerun()  # the picker lists it
 
 
 def share_link(page: str, slot) -> None:  # noqa: ANN001 - the container presets_bar returned
