@@ -36,16 +36,16 @@ from typing import Any, Iterator
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import chat_template, structured
 from ..errors import APIError, invalid
 from ..projects import of_request, sees
 from ..sampling import Generation, SamplingParams, rng_for
+from ..sse import event_stream
 from ..tool_calls import CallReader, new_call_id
 from .text import (
-    _SSE_HEADERS,
     CONTEXT_WINDOW,
     DEFAULT_CHAT_MAX_TOKENS,
     _chat_logprobs,
@@ -332,7 +332,7 @@ async def create_response(request: Request) -> Any:
             store.put(final, items, conversation + _as_messages(final["output"]), project)
 
     if body.stream:
-        return StreamingResponse(run.events(keep), media_type="text/event-stream", headers=_SSE_HEADERS)
+        return event_stream(run.events(keep))
 
     def whole() -> dict[str, Any]:
         for _ in run.events(keep):
