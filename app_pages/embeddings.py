@@ -6,6 +6,7 @@ the search and the map are fragments, so editing a query reruns only the search.
 runs on its own thread: it goes on while the user is on another page.
 """
 
+import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,6 +21,7 @@ from components.history import record_run
 from components.models import model_picker
 from components.plain import inert, plain
 from components.state import kept_until, owned
+from components.workspace import current_workspace
 from playground.embeddings import batching, corpus, export, projection, search
 from playground.embeddings.background import EmbedJob
 from playground.embeddings.cache import EmbeddingCache, default_path, provider_key
@@ -52,8 +54,10 @@ def _cache(path: str) -> EmbeddingCache:
 
 
 def _embedding_cache() -> EmbeddingCache:
-    """One cache per data directory (tests give each app its own)."""
-    return _cache(str(default_path()))
+    """One cache per workspace and data directory (tests give each app its own); a request
+    the identity header should name but does not gets a cache of its own session."""
+    workspace = current_workspace() or st.session_state.setdefault("_emb_unidentified", f"unidentified:{uuid.uuid4()}")
+    return _cache(str(default_path(workspace)))
 
 
 def _uploaded(label: str, types: list[str], key: str) -> tuple[str, Any, Callable[[], bytes]] | None:
@@ -332,7 +336,7 @@ def cache_section() -> None:
     cache = _embedding_cache()
     with st.expander("Embeddings cache on disk", expanded=bool(st.session_state.get("_emb_cache_confirm"))):
         st.caption(
-            f"`{cache.path}` · {cache.size_bytes() / 1e6:,.1f} MB. Shared by every session of this app; "
+            f"`{cache.path}` · {cache.size_bytes() / 1e6:,.1f} MB. Yours: shared by your sessions, not by other users of a team server; "
             "vectors are reused whenever the same text is embedded with the same model and dimensions."
         )
         if st.session_state.pop("_emb_cache_cleared", False):

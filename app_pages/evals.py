@@ -8,7 +8,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from components.connection import current_connection
+from components.connection import current_connection, local_engine_connection
 from components.errors import show_problem
 from components.evals import (
     EVAL_KEY,
@@ -25,13 +25,11 @@ from components.history import get_history
 from components.plain import plain
 from components.token_view import render_token_view
 from playground.counting import format_cost
-from playground.engine_process import EngineStartError, local_engine
 from playground.evals import report
 from playground.evals.config import MAX_CONFIGS, MAX_REPEATS, EvalConfig
 from playground.evals.dataset import SAMPLES, Dataset, DatasetError, Template, load_dataset, load_sample
 from playground.evals.runner import DEFAULT_CONCURRENCY, Eval, estimate, regrade, start
 from playground.history import RunFilter
-from playground.providers import Connection
 
 PROGRESS_KEY = "evals_progress"
 SAVED_KEY = "_evals_saved"
@@ -49,12 +47,10 @@ def _reconnect(ev: Eval) -> None:
     for i, config in enumerate(ev.configs):
         saved = config.connection
         if saved.provider == "local":
-            try:
-                engine = local_engine()
-            except EngineStartError:
+            local = local_engine_connection()  # says why when the engine cannot start
+            if local is None:
                 continue
-            ev.configs[i] = EvalConfig(config.model, Connection("local", api_key=engine.api_key, base_url=engine.base_url),
-                                       config.params, config.name)
+            ev.configs[i] = EvalConfig(config.model, local, config.params, config.name)
         elif saved.public() == sidebar.public():
             ev.configs[i] = EvalConfig(config.model, sidebar, config.params, config.name)
 

@@ -216,330 +216,337 @@ def delete_picked(labels: dict[str, str], kind: str, delete: Callable[[Any, str]
                 st.rerun()
 
 
-job_list = list_jobs()
+# Only the open tab runs (on_change="rerun" gives each tab its `.open`): toggling a control on
+# "Check data" sent GET /files and GET /fine_tuning/jobs when every tab ran.
 check_tab, start_tab, jobs_tab, metrics_tab, files_tab = st.tabs(
-    ["Check data", "Start a job", "Jobs", "Metrics", "Files and models"]
+    ["Check data", "Start a job", "Jobs", "Metrics", "Files and models"], key="ft_tab", on_change="rerun",
 )
 
 # --------------------------------------------------------------------------- Check data
 with check_tab:
-    models = fine_tunable_models()
-    uploaded = st.file_uploader("Training data (JSONL)", type=["jsonl"], key="ft_check_file",
-                                help="One example per line: {\"messages\": [...]} or {\"prompt\": ..., \"completion\": ...}.")
-    if uploaded is not None:  # kept: the uploader forgets its file when the page is left
-        st.session_state["ft_checked"] = {"name": uploaded.name, "content": uploaded.getvalue()}
-    checked = st.session_state.get("ft_checked")
-    left, right = st.columns(2)
-    models = models or ["local-text"]
-    if KEYS.get("check_model") not in models:
-        KEYS.put("check_model", models[0])
-    price_model = KEYS.widget(left.selectbox, "Model (for tokens and price)", "check_model", options=models)
-    auto_epochs = KEYS.widget(right.toggle, "Epochs: auto", "check_auto_epochs")
-    epochs = None if auto_epochs else KEYS.widget(right.number_input, "Epochs", "check_epochs", min_value=1,
-                                                  max_value=50)
-    if checked is not None:
-        if uploaded is None:
-            note, clear = st.columns([4, 1])
-            note.caption(f"Checked file: {checked['name']} (kept from before; upload another to replace it).")
-            if clear.button("Forget it", key="ft_forget_checked"):
-                del st.session_state["ft_checked"]
-                st.rerun()
-        content = checked["content"]
-        report = report_of("check", content, price_model, epochs)
-        show_report(report, price_model)
-        if report.ok:
-            up_train, up_valid = st.columns(2)
-            for column, role in ((up_train, "training"), (up_valid, "validation")):
-                if column.button(f"Upload as {role} file", key=f"ft_upload_{role}", width="stretch"):
-                    try:
-                        uploaded_file = jobs.upload(client, checked["name"], content)
-                    except Exception as exc:
-                        show_exception(exc)
-                    else:
-                        KEYS.put(f"{role}_pick", uploaded_file.id)
-                        st.success(f"Uploaded {plain(uploaded_file.filename)} as {uploaded_file.id}: pick it in "
-                                   "**Start a job**.")
+    if check_tab.open:
+        models = fine_tunable_models()
+        uploaded = st.file_uploader("Training data (JSONL)", type=["jsonl"], key="ft_check_file",
+                                    help="One example per line: {\"messages\": [...]} or {\"prompt\": ..., \"completion\": ...}.")
+        if uploaded is not None:  # kept: the uploader forgets its file when the page is left
+            st.session_state["ft_checked"] = {"name": uploaded.name, "content": uploaded.getvalue()}
+        checked = st.session_state.get("ft_checked")
+        left, right = st.columns(2)
+        models = models or ["local-text"]
+        if KEYS.get("check_model") not in models:
+            KEYS.put("check_model", models[0])
+        price_model = KEYS.widget(left.selectbox, "Model (for tokens and price)", "check_model", options=models)
+        auto_epochs = KEYS.widget(right.toggle, "Epochs: auto", "check_auto_epochs")
+        epochs = None if auto_epochs else KEYS.widget(right.number_input, "Epochs", "check_epochs", min_value=1,
+                                                      max_value=50)
+        if checked is not None:
+            if uploaded is None:
+                note, clear = st.columns([4, 1])
+                note.caption(f"Checked file: {checked['name']} (kept from before; upload another to replace it).")
+                if clear.button("Forget it", key="ft_forget_checked"):
+                    del st.session_state["ft_checked"]
+                    st.rerun()
+            content = checked["content"]
+            report = report_of("check", content, price_model, epochs)
+            show_report(report, price_model)
+            if report.ok:
+                up_train, up_valid = st.columns(2)
+                for column, role in ((up_train, "training"), (up_valid, "validation")):
+                    if column.button(f"Upload as {role} file", key=f"ft_upload_{role}", width="stretch"):
+                        try:
+                            uploaded_file = jobs.upload(client, checked["name"], content)
+                        except Exception as exc:
+                            show_exception(exc)
+                        else:
+                            KEYS.put(f"{role}_pick", uploaded_file.id)
+                            st.success(f"Uploaded {plain(uploaded_file.filename)} as {uploaded_file.id}: pick it in "
+                                       "**Start a job**.")
 
 # --------------------------------------------------------------------------- Start a job
 with start_tab:
-    try:
-        files = jobs.training_files(client)
-    except Exception as exc:
-        show_exception(exc)
-        files = []
-    by_id = {f.id: f for f in files}
-    if not files:
-        st.info("No training files yet: check and upload one in **Check data**.")
-    else:
-        ids = list(by_id)
-        if KEYS.get("training_pick") not in ids:
-            KEYS.put("training_pick", ids[0])
-        if KEYS.get("validation_pick") not in [None, *ids]:
-            KEYS.put("validation_pick", None)
-        left, right = st.columns(2)
-        training = KEYS.widget(left.selectbox, "Training file", "training_pick", options=ids,
-                        format_func=lambda i: file_label(by_id[i]))
-        validation = KEYS.widget(right.selectbox, "Validation file (optional)", "validation_pick", options=[None, *ids],
-                          format_func=lambda i: "None" if i is None else file_label(by_id[i]))
-        models = fine_tunable_models()
-        left, mid, right = st.columns(3)
-        models = models or ["local-text"]
-        if KEYS.get("base_model") not in models:
-            KEYS.put("base_model", models[0])
-        base = KEYS.widget(left.selectbox, "Base model", "base_model", options=models)
-        suffix = KEYS.widget(mid.text_input, "Suffix", "suffix", max_chars=64, placeholder="my-model",
-                      help="Up to 64 characters, added to the fine-tuned model's name.")
-        seed = KEYS.widget(right.number_input, "Seed (optional)", "seed", min_value=0, max_value=2147483647, step=1,
-                           help="The same seed and data give the same model.")
-        values = {}
-        for column, (name, default, step) in zip(st.columns(3), HYPER_DEFAULTS):
-            auto = KEYS.widget(column.checkbox, f"{name}: auto", f"auto_{name}", help=HYPER_HELP[name])
-            value = KEYS.widget(column.number_input, name, f"value_{name}", step=step, disabled=auto,
-                                min_value=0.01 if isinstance(default, float) else 1, label_visibility="collapsed",
-                                help="Untick auto to set it." if auto else None)
-            values[name] = None if auto else value
+    if start_tab.open:
+        try:
+            files = jobs.training_files(client)
+        except Exception as exc:
+            show_exception(exc)
+            files = []
+        by_id = {f.id: f for f in files}
+        if not files:
+            st.info("No training files yet: check and upload one in **Check data**.")
+        else:
+            ids = list(by_id)
+            if KEYS.get("training_pick") not in ids:
+                KEYS.put("training_pick", ids[0])
+            if KEYS.get("validation_pick") not in [None, *ids]:
+                KEYS.put("validation_pick", None)
+            left, right = st.columns(2)
+            training = KEYS.widget(left.selectbox, "Training file", "training_pick", options=ids,
+                            format_func=lambda i: file_label(by_id[i]))
+            validation = KEYS.widget(right.selectbox, "Validation file (optional)", "validation_pick", options=[None, *ids],
+                              format_func=lambda i: "None" if i is None else file_label(by_id[i]))
+            models = fine_tunable_models()
+            left, mid, right = st.columns(3)
+            models = models or ["local-text"]
+            if KEYS.get("base_model") not in models:
+                KEYS.put("base_model", models[0])
+            base = KEYS.widget(left.selectbox, "Base model", "base_model", options=models)
+            suffix = KEYS.widget(mid.text_input, "Suffix", "suffix", max_chars=64, placeholder="my-model",
+                          help="Up to 64 characters, added to the fine-tuned model's name.")
+            seed = KEYS.widget(right.number_input, "Seed (optional)", "seed", min_value=0, max_value=2147483647, step=1,
+                               help="The same seed and data give the same model.")
+            values = {}
+            for column, (name, default, step) in zip(st.columns(3), HYPER_DEFAULTS):
+                auto = KEYS.widget(column.checkbox, f"{name}: auto", f"auto_{name}", help=HYPER_HELP[name])
+                value = KEYS.widget(column.number_input, name, f"value_{name}", step=step, disabled=auto,
+                                    min_value=0.01 if isinstance(default, float) else 1, label_visibility="collapsed",
+                                    help="Untick auto to set it." if auto else None)
+                values[name] = None if auto else value
 
-        train_report = file_report(training, base, values["n_epochs"])
-        valid_report = file_report(validation, base, None) if validation else None
-        refused = None
-        if train_report and valid_report and train_report.format and valid_report.format \
-                and train_report.format != valid_report.format:
-            refused = (f"The training file is in the {train_report.format} format and the validation file in the "
-                       f"{valid_report.format} format. Both must be in the same format: the model would be "
-                       "scored on examples shaped unlike the ones it learns from (valid loss stuck high, accuracy 0).")
-            st.error(refused, icon=":material/block:")
-        if train_report and train_report.tokens:
-            plan = forecast(examples=len(train_report.tokens),
-                            tokens_per_epoch=train_report.billed_tokens // max(train_report.epochs, 1),
-                            epochs=train_report.epochs, batch_size=values["batch_size"],
-                            price_per_million=model_info(base).fine_tune_training_price, paces=past_paces(job_list))
-            cols = st.columns(4)
-            cols[0].metric("Training tokens", f"{plan.training_tokens:,}", help=f"{plan.epochs} epoch(s)")
-            cols[1].metric("Cost", "unknown" if plan.cost is None else f"${plan.cost:,.4f}",
-                           help=f"training tokens × the training price of {base} (data/models.toml)")
-            cols[2].metric("Steps", f"{plan.steps:,}", help=f"batch size {plan.batch_size}")
-            cols[3].metric("Duration", duration(plan.seconds),
-                           help=f"at the pace of this provider's last {len(plan.based_on)} finished job(s)"
-                           if plan.based_on else "No finished job on this provider yet to learn its pace from.")
-        if st.button("Start fine-tuning", type="primary", key="ft_start", disabled=refused is not None):
-            try:
-                job = jobs.create_job(client, model=base, training_file=training, validation_file=validation,
-                                      suffix=(suffix or "").strip() or None, seed=None if seed is None else int(seed),
-                                      **values)
-            except Exception as exc:
-                show_exception(exc)
-            else:
-                view_job(job.id)
-                st.success(f"Started {job.id} ({job.status}). Follow it in **Jobs**.")
-                job_list = list_jobs()
+            train_report = file_report(training, base, values["n_epochs"])
+            valid_report = file_report(validation, base, None) if validation else None
+            refused = None
+            if train_report and valid_report and train_report.format and valid_report.format \
+                    and train_report.format != valid_report.format:
+                refused = (f"The training file is in the {train_report.format} format and the validation file in the "
+                           f"{valid_report.format} format. Both must be in the same format: the model would be "
+                           "scored on examples shaped unlike the ones it learns from (valid loss stuck high, accuracy 0).")
+                st.error(refused, icon=":material/block:")
+            if train_report and train_report.tokens:
+                plan = forecast(examples=len(train_report.tokens),
+                                tokens_per_epoch=train_report.billed_tokens // max(train_report.epochs, 1),
+                                epochs=train_report.epochs, batch_size=values["batch_size"],
+                                price_per_million=model_info(base).fine_tune_training_price, paces=past_paces(list_jobs()))
+                cols = st.columns(4)
+                cols[0].metric("Training tokens", f"{plan.training_tokens:,}", help=f"{plan.epochs} epoch(s)")
+                cols[1].metric("Cost", "unknown" if plan.cost is None else f"${plan.cost:,.4f}",
+                               help=f"training tokens × the training price of {base} (data/models.toml)")
+                cols[2].metric("Steps", f"{plan.steps:,}", help=f"batch size {plan.batch_size}")
+                cols[3].metric("Duration", duration(plan.seconds),
+                               help=f"at the pace of this provider's last {len(plan.based_on)} finished job(s)"
+                               if plan.based_on else "No finished job on this provider yet to learn its pace from.")
+            if st.button("Start fine-tuning", type="primary", key="ft_start", disabled=refused is not None):
+                try:
+                    job = jobs.create_job(client, model=base, training_file=training, validation_file=validation,
+                                          suffix=(suffix or "").strip() or None, seed=None if seed is None else int(seed),
+                                          **values)
+                except Exception as exc:
+                    show_exception(exc)
+                else:
+                    view_job(job.id)
+                    st.success(f"Started {job.id} ({job.status}). Follow it in **Jobs**.")
 
 # --------------------------------------------------------------------------- Jobs
 with jobs_tab:
-    any_active = any(j.status in jobs.ACTIVE for j in job_list)
-    live = KEYS.widget(st.toggle, "Live refresh", "live",
-                help=f"While a job runs, refresh the list and the job every {REFRESH_SECONDS:g} s.")
+    if jobs_tab.open:
+        job_list = list_jobs()
+        any_active = any(j.status in jobs.ACTIVE for j in job_list)
+        live = KEYS.widget(st.toggle, "Live refresh", "live",
+                    help=f"While a job runs, refresh the list and the job every {REFRESH_SECONDS:g} s.")
 
-    @st.fragment(run_every=REFRESH_SECONDS if live and any_active else None)
-    def jobs_view(was_active: bool) -> None:
-        current = list_jobs()
-        if not current:
-            st.info("No fine-tuning jobs yet: start one in **Start a job**.")
-            return
-        if was_active and not any(j.status in jobs.ACTIVE for j in current):
-            st.rerun()  # all finished: refresh the page (pickers, Metrics) and stop the timer
-        for job in current[:20]:
-            color, icon = jobs.STATUS_BADGES.get(job.status, ("gray", None))
-            row = st.columns([2, 3, 4, 2])
-            row[0].badge(job.status, color=color, icon=icon)
-            row[1].text(job.id)
-            row[2].text(read(job, "fine_tuned_model") or f"{job.model} · {read(job, 'user_provided_suffix') or '—'}")
-            row[3].caption(when(job.created_at))
-        by_job = {j.id: j for j in current}
-        if KEYS.get("job") not in by_job:
-            view_job(current[0].id)
-        job_id = KEYS.widget(st.selectbox, "Job", "job", options=list(by_job), on_change=follow_viewed_job,
-                      format_func=lambda i: f"{jobs.job_label(by_job[i])} · {by_job[i].status}")
-        job_detail(job_id)
+        @st.fragment(run_every=REFRESH_SECONDS if live and any_active else None)
+        def jobs_view(was_active: bool) -> None:
+            current = list_jobs()
+            if not current:
+                st.info("No fine-tuning jobs yet: start one in **Start a job**.")
+                return
+            if was_active and not any(j.status in jobs.ACTIVE for j in current):
+                st.rerun()  # all finished: refresh the page (pickers, Metrics) and stop the timer
+            for job in current[:20]:
+                color, icon = jobs.STATUS_BADGES.get(job.status, ("gray", None))
+                row = st.columns([2, 3, 4, 2])
+                row[0].badge(job.status, color=color, icon=icon)
+                row[1].text(job.id)
+                row[2].text(read(job, "fine_tuned_model") or f"{job.model} · {read(job, 'user_provided_suffix') or '—'}")
+                row[3].caption(when(job.created_at))
+            by_job = {j.id: j for j in current}
+            if KEYS.get("job") not in by_job:
+                view_job(current[0].id)
+            job_id = KEYS.widget(st.selectbox, "Job", "job", options=list(by_job), on_change=follow_viewed_job,
+                          format_func=lambda i: f"{jobs.job_label(by_job[i])} · {by_job[i].status}")
+            job_detail(job_id)
 
-    def job_detail(job_id: str) -> None:
-        try:
-            job = jobs.retrieve(client, job_id)
-            job_events = jobs.events(client, job_id)
-            checkpoints = jobs.checkpoints(client, job_id)
-        except Exception as exc:
-            show_exception(exc)
-            return
-        color, icon = jobs.STATUS_BADGES.get(job.status, ("gray", None))
-        st.badge(job.status, color=color, icon=icon)
-        if read(job, "error", "message"):
-            param = read(job, "error", "param")
-            st.error(f"**{plain(read(job, 'error', 'code', default=''))}** {plain(job.error.message)}"
-                     + (f" (param: {plain(param)})" if param else ""))
-        steps = [e.data for e in job_events if e.type == "metrics" and e.data]
-        if steps and job.status in jobs.ACTIVE:
-            last = steps[-1]
-            left = eta(job, job_events)
-            st.progress(min(last["step"] / max(last.get("total_steps") or 1, 1), 1.0),
-                        text=f"step {last['step']} of {last.get('total_steps', '?')}"
-                        + (f" · about {duration(left)} left" if left is not None else ""))
-        numbers = st.columns(4)
-        for column, name in zip(numbers, ("n_epochs", "batch_size", "learning_rate_multiplier")):
-            column.metric(name, read(job, "hyperparameters", name, default="—"), help=HYPER_HELP[name])
-        numbers[3].metric("Trained tokens", f"{job.trained_tokens:,}" if job.trained_tokens else "—")
-        st.text(f"Base model: {job.model} · Fine-tuned model: {job.fine_tuned_model or '—'}\n"
-                f"Training file: {job.training_file} · Validation file: {job.validation_file or '—'} · "
-                f"Results: {', '.join(job.result_files) or '—'}\n"
-                f"Seed: {job.seed} · Created: {when(job.created_at)} · Finished: {when(job.finished_at)}")
-        buttons = st.columns(4)
-        if job.status in jobs.ACTIVE and buttons[0].button("Cancel job", key=f"ft_cancel_{job_id}"):
+        def job_detail(job_id: str) -> None:
             try:
-                jobs.cancel(client, job_id)
+                job = jobs.retrieve(client, job_id)
+                job_events = jobs.events(client, job_id)
+                checkpoints = jobs.checkpoints(client, job_id)
             except Exception as exc:
                 show_exception(exc)
+                return
+            color, icon = jobs.STATUS_BADGES.get(job.status, ("gray", None))
+            st.badge(job.status, color=color, icon=icon)
+            if read(job, "error", "message"):
+                param = read(job, "error", "param")
+                st.error(f"**{plain(read(job, 'error', 'code', default=''))}** {plain(job.error.message)}"
+                         + (f" (param: {plain(param)})" if param else ""))
+            steps = [e.data for e in job_events if e.type == "metrics" and e.data]
+            if steps and job.status in jobs.ACTIVE:
+                last = steps[-1]
+                left = eta(job, job_events)
+                st.progress(min(last["step"] / max(last.get("total_steps") or 1, 1), 1.0),
+                            text=f"step {last['step']} of {last.get('total_steps', '?')}"
+                            + (f" · about {duration(left)} left" if left is not None else ""))
+            numbers = st.columns(4)
+            for column, name in zip(numbers, ("n_epochs", "batch_size", "learning_rate_multiplier")):
+                column.metric(name, read(job, "hyperparameters", name, default="—"), help=HYPER_HELP[name])
+            numbers[3].metric("Trained tokens", f"{job.trained_tokens:,}" if job.trained_tokens else "—")
+            st.text(f"Base model: {job.model} · Fine-tuned model: {job.fine_tuned_model or '—'}\n"
+                    f"Training file: {job.training_file} · Validation file: {job.validation_file or '—'} · "
+                    f"Results: {', '.join(job.result_files) or '—'}\n"
+                    f"Seed: {job.seed} · Created: {when(job.created_at)} · Finished: {when(job.finished_at)}")
+            buttons = st.columns(4)
+            if job.status in jobs.ACTIVE and buttons[0].button("Cancel job", key=f"ft_cancel_{job_id}"):
+                try:
+                    jobs.cancel(client, job_id)
+                except Exception as exc:
+                    show_exception(exc)
+                else:
+                    st.rerun()
+            if job.fine_tuned_model:
+                if buttons[1].button("Try it in Completions", key=f"ft_try_completions_{job_id}"):
+                    try_it(job.fine_tuned_model, "completions", job)
+                if buttons[2].button("Try it in Chat", key=f"ft_try_chat_{job_id}"):
+                    try_it(job.fine_tuned_model, "chat", job)
+                if job.validation_file and buttons[3].button(
+                    "Evaluate", key=f"ft_evaluate_{job_id}", icon=":material/fact_check:",
+                    help="A classification eval of this model against its base model on the validation file, on the Evals page.",
+                ):
+                    evaluate_fine_tune(job)
+            if steps:
+                try:
+                    run = jobs.job_run(client, job, job_events, checkpoints)
+                except (MetricsError, Exception) as exc:  # a broken result file must not hide the job
+                    st.warning(f"The metrics could not be read: {plain(exc)}")
+                else:
+                    metrics_panel([run], key=f"ft_live_{job_id}")
+                    advisor_panel([run], key=f"ft_advice_{job_id}", try_checkpoint=lambda m: try_it(m, job=job))
+            st.subheader("Events")
+            st.dataframe(
+                [{"time": when(e.created_at), "level": e.level, "message": e.message} for e in reversed(job_events)],
+                hide_index=True, height=240,
+            )
+            st.subheader("Checkpoints")
+            if checkpoints:
+                st.dataframe([{"step": c.step_number, "model": c.fine_tuned_model_checkpoint,
+                               **{k: round(v, 4) for k, v in c.metrics.model_dump(exclude_none=True).items() if k != "step"}}
+                              for c in checkpoints], hide_index=True)
+                newest_first = sorted(checkpoints, key=lambda c: c.step_number, reverse=True)
+                scored = [c for c in newest_first if read(c, "metrics", "full_valid_loss") is not None]
+                best = min(scored, key=lambda c: (c.metrics.full_valid_loss, c.step_number)) if scored else newest_first[0]
+                picked = st.selectbox(
+                    "Try a checkpoint", [c.fine_tuned_model_checkpoint for c in newest_first],
+                    index=newest_first.index(best), key=f"ft_ckpt_{job_id}",
+                    format_func=lambda m: m + (" (lowest validation loss)" if m == best.fine_tuned_model_checkpoint
+                                               and scored else ""),
+                    help="Newest first; it opens on the one with the lowest validation loss, else the newest.")
+                if st.button("Try this checkpoint", key=f"ft_try_ckpt_{job_id}"):
+                    try_it(picked, job=job)
+            elif job.status in ("cancelled", "failed"):
+                st.caption(f"None: the job was {job.status} before it saved a checkpoint, so there is no model to try"
+                           + (" (the metrics above are what it logged)." if steps else "."))
             else:
-                st.rerun()
-        if job.fine_tuned_model:
-            if buttons[1].button("Try it in Completions", key=f"ft_try_completions_{job_id}"):
-                try_it(job.fine_tuned_model, "completions", job)
-            if buttons[2].button("Try it in Chat", key=f"ft_try_chat_{job_id}"):
-                try_it(job.fine_tuned_model, "chat", job)
-            if job.validation_file and buttons[3].button(
-                "Evaluate", key=f"ft_evaluate_{job_id}", icon=":material/fact_check:",
-                help="A classification eval of this model against its base model on the validation file, on the Evals page.",
-            ):
-                evaluate_fine_tune(job)
-        if steps:
-            try:
-                run = jobs.job_run(client, job, job_events, checkpoints)
-            except (MetricsError, Exception) as exc:  # a broken result file must not hide the job
-                st.warning(f"The metrics could not be read: {plain(exc)}")
-            else:
-                metrics_panel([run], key=f"ft_live_{job_id}")
-                advisor_panel([run], key=f"ft_advice_{job_id}", try_checkpoint=lambda m: try_it(m, job=job))
-        st.subheader("Events")
-        st.dataframe(
-            [{"time": when(e.created_at), "level": e.level, "message": e.message} for e in reversed(job_events)],
-            hide_index=True, height=240,
-        )
-        st.subheader("Checkpoints")
-        if checkpoints:
-            st.dataframe([{"step": c.step_number, "model": c.fine_tuned_model_checkpoint,
-                           **{k: round(v, 4) for k, v in c.metrics.model_dump(exclude_none=True).items() if k != "step"}}
-                          for c in checkpoints], hide_index=True)
-            newest_first = sorted(checkpoints, key=lambda c: c.step_number, reverse=True)
-            scored = [c for c in newest_first if read(c, "metrics", "full_valid_loss") is not None]
-            best = min(scored, key=lambda c: (c.metrics.full_valid_loss, c.step_number)) if scored else newest_first[0]
-            picked = st.selectbox(
-                "Try a checkpoint", [c.fine_tuned_model_checkpoint for c in newest_first],
-                index=newest_first.index(best), key=f"ft_ckpt_{job_id}",
-                format_func=lambda m: m + (" (lowest validation loss)" if m == best.fine_tuned_model_checkpoint
-                                           and scored else ""),
-                help="Newest first; it opens on the one with the lowest validation loss, else the newest.")
-            if st.button("Try this checkpoint", key=f"ft_try_ckpt_{job_id}"):
-                try_it(picked, job=job)
-        elif job.status in ("cancelled", "failed"):
-            st.caption(f"None: the job was {job.status} before it saved a checkpoint, so there is no model to try"
-                       + (" (the metrics above are what it logged)." if steps else "."))
-        else:
-            st.caption("None yet: a checkpoint is saved at the end of each of the last epochs.")
+                st.caption("None yet: a checkpoint is saved at the end of each of the last epochs.")
 
-    jobs_view(any_active)
+        jobs_view(any_active)
 
 # --------------------------------------------------------------------------- Metrics
 with metrics_tab:
-    st.caption("Overlay jobs of this provider and the logs of any trainer: a Hugging Face trainer_state.json "
-               "(Transformers, TRL, Axolotl, Unsloth), TensorBoard event files, a W&B run-history CSV, or an "
-               "OpenAI results file.")
-    labels = {j.id: jobs.job_label(j) for j in job_list}
-    KEYS.put("compare", [j for j in KEYS.get("compare") if j in labels])
-    chosen = KEYS.widget(st.multiselect, "Jobs", "compare", options=list(labels), format_func=lambda i: labels[i],
-                  placeholder="Jobs to chart")
-    paths = KEYS.widget(st.text_area, "Follow files or folders on this server (one per line)", "watch_paths",
-                 height=68, placeholder="/path/to/output_dir",
-                 help="A trainer's output folder (its checkpoint-*/trainer_state.json, runs/ event files) or one "
-                      "file. The charts follow it as the trainer writes, every "
-                      f"{REFRESH_SECONDS:g} s, with no clicks.")
-    uploads = st.file_uploader("…or upload logs", accept_multiple_files=True, key="ft_log_files",
-                               help="trainer_state.json, events.out.tfevents.*, a W&B CSV export, or an OpenAI "
-                                    "results file (CSV, or base64 as files.content returns it).")
-    logs_kept = st.session_state.setdefault("ft_logs", {})  # name -> bytes: uploads outlive page switches
-    for upload in uploads or []:
-        logs_kept[upload.name] = upload.getvalue()
-    pasted = KEYS.widget(st.text_area, "…or paste a results file", "import_text", height=68)
-    if logs_kept:
-        note, forget = st.columns([4, 1])
-        note.caption("Uploaded logs: " + ", ".join(logs_kept))
-        if forget.button("Forget uploaded logs", key="ft_forget_logs"):
-            logs_kept.clear()
-            st.rerun()
-    watched = [p.strip() for p in (paths or "").splitlines() if p.strip()]
-    chosen_active = any(j.status in jobs.ACTIVE for j in job_list if j.id in chosen)
+    if metrics_tab.open:
+        job_list = list_jobs()
+        st.caption("Overlay jobs of this provider and the logs of any trainer: a Hugging Face trainer_state.json "
+                   "(Transformers, TRL, Axolotl, Unsloth), TensorBoard event files, a W&B run-history CSV, or an "
+                   "OpenAI results file.")
+        labels = {j.id: jobs.job_label(j) for j in job_list}
+        KEYS.put("compare", [j for j in KEYS.get("compare") if j in labels])
+        chosen = KEYS.widget(st.multiselect, "Jobs", "compare", options=list(labels), format_func=lambda i: labels[i],
+                      placeholder="Jobs to chart")
+        paths = KEYS.widget(st.text_area, "Follow files or folders on this server (one per line)", "watch_paths",
+                     height=68, placeholder="/path/to/output_dir",
+                     help="A trainer's output folder (its checkpoint-*/trainer_state.json, runs/ event files) or one "
+                          "file. The charts follow it as the trainer writes, every "
+                          f"{REFRESH_SECONDS:g} s, with no clicks.")
+        uploads = st.file_uploader("…or upload logs", accept_multiple_files=True, key="ft_log_files",
+                                   help="trainer_state.json, events.out.tfevents.*, a W&B CSV export, or an OpenAI "
+                                        "results file (CSV, or base64 as files.content returns it).")
+        logs_kept = st.session_state.setdefault("ft_logs", {})  # name -> bytes: uploads outlive page switches
+        for upload in uploads or []:
+            logs_kept[upload.name] = upload.getvalue()
+        pasted = KEYS.widget(st.text_area, "…or paste a results file", "import_text", height=68)
+        if logs_kept:
+            note, forget = st.columns([4, 1])
+            note.caption("Uploaded logs: " + ", ".join(logs_kept))
+            if forget.button("Forget uploaded logs", key="ft_forget_logs"):
+                logs_kept.clear()
+                st.rerun()
+        watched = [p.strip() for p in (paths or "").splitlines() if p.strip()]
+        chosen_active = any(j.status in jobs.ACTIVE for j in job_list if j.id in chosen)
 
-    @st.fragment(run_every=REFRESH_SECONDS if watched or chosen_active else None)
-    def metrics_view(job_ids: list[str], watched: list[str], pasted: str) -> None:
-        runs: list[Run] = []
-        problems: list[str] = []
-        job_of: dict[str, Any] = {}  # checkpoint model -> its job, to try it as the job's data was shaped
-        for job_id in job_ids:
-            try:
-                job = jobs.retrieve(client, job_id)
-                runs.append(jobs.job_run(client, job))
-                job_of.update({c.model: job for c in runs[-1].checkpoints if c.model})
-            except MetricsError as exc:
-                problems.append(f"{job_id}: {exc}")
-            except Exception as exc:
-                show_exception(exc)
-        for path in watched:
-            found, trouble = load_path(path)
-            runs += found
-            problems += trouble
-        sources = [(name, content) for name, content in logs_kept.items()]
-        if pasted.strip():
-            sources.append(("pasted", pasted.strip().encode()))
-        for name, content in sources:
-            try:
-                runs += from_content(content, name)
-            except MetricsError as exc:
-                problems.append(f"{name}: {exc} Check that it is one of the formats above.")
-        for problem in problems:
-            st.error(plain(problem), icon=":material/error:")
-        if not runs:
-            if not problems:
-                st.info("Pick a job, give a path, or upload a log to chart it.")
-            return
-        st.caption(" · ".join(f"{run.label}: {len(run.frame):,} steps" for run in runs))
-        metrics_panel(runs, key="ft_compare_charts")
-        st.subheader("Which checkpoint to keep")
-        advisor_panel(runs, key="ft_compare_advice", try_checkpoint=lambda m: try_it(m, job=job_of.get(m)))
-        with st.expander("The numbers"):
-            for run in runs:
-                st.caption(run.label)
-                st.dataframe(run.frame.dropna(axis=1, how="all"), hide_index=True)
+        @st.fragment(run_every=REFRESH_SECONDS if watched or chosen_active else None)
+        def metrics_view(job_ids: list[str], watched: list[str], pasted: str) -> None:
+            runs: list[Run] = []
+            problems: list[str] = []
+            job_of: dict[str, Any] = {}  # checkpoint model -> its job, to try it as the job's data was shaped
+            for job_id in job_ids:
+                try:
+                    job = jobs.retrieve(client, job_id)
+                    runs.append(jobs.job_run(client, job))
+                    job_of.update({c.model: job for c in runs[-1].checkpoints if c.model})
+                except MetricsError as exc:
+                    problems.append(f"{job_id}: {exc}")
+                except Exception as exc:
+                    show_exception(exc)
+            for path in watched:
+                found, trouble = load_path(path)
+                runs += found
+                problems += trouble
+            sources = [(name, content) for name, content in logs_kept.items()]
+            if pasted.strip():
+                sources.append(("pasted", pasted.strip().encode()))
+            for name, content in sources:
+                try:
+                    runs += from_content(content, name)
+                except MetricsError as exc:
+                    problems.append(f"{name}: {exc} Check that it is one of the formats above.")
+            for problem in problems:
+                st.error(plain(problem), icon=":material/error:")
+            if not runs:
+                if not problems:
+                    st.info("Pick a job, give a path, or upload a log to chart it.")
+                return
+            st.caption(" · ".join(f"{plain(run.label)}: {len(run.frame):,} steps" for run in runs))  # labels hold model ids
+            metrics_panel(runs, key="ft_compare_charts")
+            st.subheader("Which checkpoint to keep")
+            advisor_panel(runs, key="ft_compare_advice", try_checkpoint=lambda m: try_it(m, job=job_of.get(m)))
+            with st.expander("The numbers"):
+                for run in runs:
+                    st.caption(plain(run.label))
+                    st.dataframe(run.frame.dropna(axis=1, how="all"), hide_index=True)
 
-    metrics_view(chosen, watched, pasted or "")
+        metrics_view(chosen, watched, pasted or "")
 
 # --------------------------------------------------------------------------- Files and models
 with files_tab:
-    try:
-        every_file = jobs.all_files(client)
-        tuned = jobs.fine_tuned_models(client)
-    except Exception as exc:
-        show_exception(exc)
-        every_file, tuned = [], []
-    st.subheader("Files")
-    if not every_file:
-        st.caption("No files.")
-    else:
-        st.dataframe(
-            [{"id": f.id, "filename": f.filename, "purpose": f.purpose, "bytes": f.bytes, "created": when(f.created_at)}
-             for f in every_file],
-            hide_index=True,
-        )
-        delete_picked({f.id: file_label(f) for f in every_file}, "file", jobs.delete_file)
-    st.subheader("Fine-tuned models and checkpoints")
-    if not tuned:
-        st.caption("No fine-tuned models.")
-    else:
-        st.dataframe([{"model": m.id, "owned_by": m.owned_by, "created": when(m.created)} for m in tuned],
-                     hide_index=True)
-        delete_picked({m.id: m.id for m in tuned}, "model", jobs.delete_model)
+    if files_tab.open:
+        try:
+            every_file = jobs.all_files(client)
+            tuned = jobs.fine_tuned_models(client)
+        except Exception as exc:
+            show_exception(exc)
+            every_file, tuned = [], []
+        st.subheader("Files")
+        if not every_file:
+            st.caption("No files.")
+        else:
+            st.dataframe(
+                [{"id": f.id, "filename": f.filename, "purpose": f.purpose, "bytes": f.bytes, "created": when(f.created_at)}
+                 for f in every_file],
+                hide_index=True,
+            )
+            delete_picked({f.id: file_label(f) for f in every_file}, "file", jobs.delete_file)
+        st.subheader("Fine-tuned models and checkpoints")
+        if not tuned:
+            st.caption("No fine-tuned models.")
+        else:
+            st.dataframe([{"model": m.id, "owned_by": m.owned_by, "created": when(m.created)} for m in tuned],
+                         hide_index=True)
+            delete_picked({m.id: m.id for m in tuned}, "model", jobs.delete_model)

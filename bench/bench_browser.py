@@ -28,13 +28,13 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Callable
 
-import httpx
 import numpy as np
 import openai
 import pandas as pd
@@ -42,18 +42,18 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from playground.embeddings import search
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, serve_app
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, recorded_requests
 from tests.enginerunner import running_engine
 
 PAGES = [  # (url path, a heading on the page)
-    ("", "OpenAI Playground"), ("completions", "Completions"), ("chat", "Chat"), ("tokenizer", "Tokenizer"),
-    ("embeddings", "Embeddings"), ("fine_tuning", "Fine-tuning"), ("images", "Image variations"),
-    ("history", "History"), ("compare", "Compare"),
+    ("", "OpenAI Playground"), ("completions", "Completions"), ("chat", "Chat"), ("responses", "Responses"),
+    ("tokenizer", "Tokenizer"), ("embeddings", "Embeddings"), ("fine_tuning", "Fine-tuning"),
+    ("images", "Image variations"), ("history", "History"), ("compare", "Compare"), ("evals", "Evals"),
 ]
 NAV_TITLES = {
-    "": "Home", "completions": "Completions", "chat": "Chat", "tokenizer": "Tokenizer",
+    "": "Home", "completions": "Completions", "chat": "Chat", "responses": "Responses", "tokenizer": "Tokenizer",
     "embeddings": "Embeddings search", "fine_tuning": "Fine-tuning", "images": "Image variations",
-    "history": "History", "compare": "Compare",
+    "history": "History", "compare": "Compare", "evals": "Evals",
 }
 STREAM_TOKENS = 4000
 WORDS = (
@@ -176,10 +176,10 @@ def bench_stream(page, runs: ScriptRuns, url: str, engine_url: str, repeats: int
     runs.timed(lambda: bias.press("Control+Enter"))
     runs.settle()
     client = openai.OpenAI(base_url=engine_url, api_key=TEST_KEY, max_retries=0)
-    stops, drawn, engine, tokens = [], [], [], []
+    stops, drawn, engine, tokens, in_app = [], [], [], [], []
     for _ in range(repeats):
-        run_button = page.get_by_role("button", name="Run", exact=True)
-        stop_button = page.get_by_role("button", name="Stop")
+        run_button = page.locator(".st-key-completions_run button").first  # (its name carries the shortcut)
+        stop_button = page.get_by_role("button", name="Stop").first
         seen = len(runs.finished)
         start = time.perf_counter()
         run_button.click()
@@ -190,7 +190,10 @@ def bench_stream(page, runs: ScriptRuns, url: str, engine_url: str, repeats: int
         drawn.append(next(t for t, s in runs.finished[seen:] if s != ForwardMsg.FINISHED_EARLY_FOR_RERUN) - start)
         page.get_by_text("Token probabilities").first.wait_for()
         runs.settle()
-        body = recorded(engine_url, "/completions")[-1]["body"]
+        # The stream's own time in the app (its status line), to split the rest: the final render.
+        status = page.get_by_text(re.compile(r"latency [\d,]+ ms")).first.inner_text()
+        in_app.append(int(re.search(r"latency ([\d,]+) ms", status).group(1).replace(",", "")) / 1000)
+        body = recorded_requests(engine_url, "/completions")[-1]["body"]
         start = time.perf_counter()
         count = 0
         for chunk in client.completions.create(**body):
@@ -198,20 +201,17 @@ def bench_stream(page, runs: ScriptRuns, url: str, engine_url: str, repeats: int
         engine.append(time.perf_counter() - start)
         tokens.append(count)
     stop, draw, own = statistics.median(stops), statistics.median(drawn), statistics.median(engine)
+    streamed = statistics.median(in_app)
     print(
         f"BENCH browser_stop_visible median_ms={ms(stop)} max_ms={ms(max(stops))} runs={repeats}",
         flush=True,
     )
     print(
         f"BENCH browser_stream drawn_s={draw:.2f} engine_s={own:.2f} ratio={draw / own:.2f} "
+        f"stream_in_app_s={streamed:.2f} stream_ratio={streamed / own:.2f} "
         f"chunks={statistics.median(tokens):.0f} max_tokens={STREAM_TOKENS} runs={repeats}",
         flush=True,
     )
-
-
-def recorded(engine_url: str, suffix: str) -> list[dict]:
-    data = httpx.get(engine_url.removesuffix("/v1") + "/local/requests", timeout=10).json()["data"]
-    return [entry for entry in data if entry["path"].endswith(suffix)]
 
 
 def bench_corpus(page, runs: ScriptRuns, url: str, data_dir: Path, rows: int, repeats: int) -> None:  # noqa: ANN001

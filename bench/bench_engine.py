@@ -86,6 +86,18 @@ def baseline(model: lm.TextModel, prompt: list[int], max_tokens: int) -> float:
     return max_tokens / (time.perf_counter() - t0)
 
 
+def ban_step_ms(model: lm.TextModel, prompt: list[int], temperature: float, steps: int = 300) -> float:
+    """ms per choose() with <|endoftext|> banned. At temperature 1 the ban scales one id; just
+    off 1 it takes the general path (a log and an exp over the vocabulary), the named baseline."""
+    params = SamplingParams(temperature=temperature, logit_bias={model.encoding.eot_token: -100})
+    rng = np.random.default_rng(0)
+    dist = model.next_dist([model.encoding.eot_token, *prompt])
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        choose(dist, params, {}, rng)
+    return 1000 * (time.perf_counter() - t0) / steps
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
@@ -102,6 +114,8 @@ def main() -> None:
         prompt = prompt_tokens(model, args.prompt_tokens)
         eot = model.encoding.eot_token
         base = statistics.median(baseline(model, prompt, args.tokens) for _ in range(3))
+        ban_ms = statistics.median(ban_step_ms(model, prompt, 1.0) for _ in range(3))
+        general_ms = statistics.median(ban_step_ms(model, prompt, 0.999) for _ in range(3))
         with running_engine(data_dir=tmp_path, cache_dir=cache) as url:
             stream_once(url, prompt, 8, 0, eot)  # warm-up
             runs = [stream_once(url, prompt, args.tokens, seed, eot) for seed in range(args.repeats)]
@@ -112,6 +126,8 @@ def main() -> None:
     print(f"engine first start (train tables) {first_start:.2f}s, cached start {cached_start:.2f}s (process start to /health)")
     print(f"engine: {tps:.0f} tokens/s, TTFT {ttft:.1f} ms (medians); runs: " + ", ".join(f"{r[0]:.0f}" for r in runs))
     print(f"baseline inproc_model_loop (next_dist + choose + top_k(5), no HTTP): {base:.0f} tokens/s")
+    print(f"BENCH sampling_ban choose_ms={ban_ms:.3f} baseline=general_path_t0.999 baseline_ms={general_ms:.3f} "
+          f"ratio={ban_ms / general_ms:.2f}")
     print(
         f"BENCH engine tokens_per_s={tps:.1f} ttft_ms={ttft:.1f} baseline=inproc_model_loop "
         f"baseline_tokens_per_s={base:.1f} ratio={tps / base:.2f} first_start_s={first_start:.2f} "

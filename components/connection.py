@@ -14,6 +14,7 @@ import streamlit as st
 
 from components.errors import CONNECTION_KEY, problem_markdown, show_exception
 from components.plain import inert, plain
+from components.workspace import local_engine_project
 from playground.catalog import ModelInfo, as_billed
 from playground.engine_process import EngineStartError, local_engine
 from playground.errors import explain
@@ -61,7 +62,7 @@ def local_engine_connection(where: Any = st) -> Connection | None:
             with where.expander("The engine's log"):
                 st.code(log, language=None)
         return None
-    return Connection("local", api_key=engine.api_key, base_url=engine.base_url)
+    return Connection("local", api_key=engine.api_key, base_url=engine.base_url, project=local_engine_project())
 
 
 def _local_connection() -> Connection:

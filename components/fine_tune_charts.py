@@ -172,7 +172,7 @@ def advisor_panel(runs: list[Run], *, key: str, try_checkpoint: Callable[[str], 
         advice = advise(run.frame, run.checkpoints)
         head = f"**{plain(run.label)}** · "
         if advice.series is None:
-            st.caption(f"{run.label}: no validation loss in this log, so no checkpoint advice.")
+            st.caption(f"{plain(run.label)}: no validation loss in this log, so no checkpoint advice.")
             continue
         lines = [f"Lowest validation loss ({advice.series}): {advice.best_loss:.4f} at step {advice.best_step}."]
         if advice.best_checkpoint is not None:

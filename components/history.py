@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 from typing import Any, Callable, Iterable, TypeVar
 
 import streamlit as st
 
 from components.connection import current_connection
 from components.plain import inert
+from components.workspace import current_workspace
 from playground.code_export import public_url
 from playground.compare import setting_text
 from playground.db import StorageError, database_url
@@ -28,7 +28,7 @@ from playground.images import KeptPictures, image_run_record, kept_pictures
 from playground.paths import DataDirUnusable
 from playground.providers import Connection
 from playground.runner import RunResult, finish
-from playground.workspaces import identity_header, workspace_of
+from playground.workspaces import identity_header
 
 T = TypeVar("T")
 ICON = ":material/history:"
@@ -42,17 +42,6 @@ def _history_at(where: str) -> History:
     # Holds no connection between calls: safe to share between sessions. Not cached when
     # it raises, so an unavailable history is tried again on the next run.
     return History(url=where) if where.startswith("postgres") else History(where)
-
-
-def current_workspace() -> str | None:
-    """Whose runs and presets this session sees: the user Streamlit's login names (when
-    st.login is configured), or the trusted proxy's header (PLAYGROUND_IDENTITY_HEADER),
-    else the one local workspace. None when a header is required but missing."""
-    user: dict[str, Any] = {}
-    with contextlib.suppress(Exception):  # st.user raises when no login is configured
-        if st.user.is_logged_in:
-            user = dict(st.user)
-    return workspace_of(dict(st.context.headers or {}), user, os.environ)
 
 
 def open_history() -> tuple[History | None, str | None]:

@@ -17,7 +17,10 @@ import streamlit as st
 from components.connection import current_connection
 from components.history import get_history, history_action
 from components.models import choose_first
+from components.plain import inert
 from components.sampling_controls import put_controls, read_controls
+from playground.history import History, Preset, PresetExists
+from playground.migrations import LOCAL_WORKSPACE
 from playground.params import complete
 from playground.presets import ShareLinkError, from_query_params, to_query_params
 
@@ -82,23 +85,78 @@ def presets_bar(page: str):  # noqa: ANN201 - a Streamlit container
     history = get_history()
     with st.expander("Presets and share link", icon=":material/bookmarks:"):
         if history is not None:
-            names = history.presets(page)
-            chosen = st.selectbox("Preset", names, index=None, key=f"preset_pick:{page}", placeholder="Saved presets")
-
-            def load() -> None:
-                if chosen and (controls := history.load_preset(page, chosen)) is not None:
-                    apply_controls(page, controls)
-
-            c1, c2 = st.columns(2)
-            c1.button("Load", key=f"preset_load:{page}", on_click=load, disabled=not chosen, use_container_width=True)
-            if c2.button("Delete", key=f"preset_delete:{page}", disabled=not chosen, use_container_width=True):
-                if history_action(lambda: history.delete_preset(page, chosen), "delete the preset"):  # type: ignore[arg-type]
-                    st.rerun()
-            name = st.text_input("Save as", key=f"preset_name:{page}", placeholder="a name for these settings")
-            if st.button("Save preset", key=f"preset_save:{page}", disabled=not name.strip(), use_container_width=True):
-                if history_action(lambda: history.save_preset(page, name, current_controls(page)), "save the preset"):
-                    st.toast(f"Saved the preset “{name.strip()}”.")
+            _presets(page, history)
         return st.empty()
+
+
+def _preset_key(preset: Preset) -> str:
+    """What the picker holds: one's own preset by its name, a colleague's with its owner."""
+    return preset.name if preset.mine else f"{preset.name} · shared by {preset.workspace}"
+
+
+def _presets(page: str, history: History) -> None:
+    """Pick, load, share, delete and save presets. A colleague's shared preset is loaded only:
+    only its owner changes it. Saving under a name already taken asks before replacing."""
+    presets: dict[str, Preset] = {}
+    for preset in history.preset_list(page):  # one's own first: it wins a clash of keys
+        presets.setdefault(_preset_key(preset), preset)
+    picked = st.selectbox("Preset", list(presets), index=None,
+                          key=f"preset_pick:{page}", placeholder="Saved presets",
+                          format_func=lambda k: f"{k} · shared with the team" if k in presets and presets[k].mine and presets[k].shared else k)
+    chosen = presets.get(picked) if picked else None
+    mine = chosen is not None and chosen.mine
+    not_mine_help = None if chosen is None or mine else f"Shared by {chosen.workspace}: only they can change it."
+
+    def load() -> None:
+        if chosen and (controls := history.load_preset(page, chosen.name, chosen.workspace)) is not None:
+            apply_controls(page, controls)
+
+    team = history.workspace != LOCAL_WORKSPACE  # a team server: per-user workspaces
+    columns = st.columns(3 if team else 2)
+    c1, c2, c3 = columns[0], columns[1], columns[2] if team else None
+    c1.button("Load", key=f"preset_load:{page}", on_click=load, disabled=chosen is None, use_container_width=True)
+    if c2.button("Delete", key=f"preset_delete:{page}", disabled=not mine, help=not_mine_help, use_container_width=True):
+        if history_action(lambda: history.delete_preset(page, chosen.name), "delete the preset"):  # type: ignore[union-attr]
+            st.rerun()
+    if c3 is not None:
+        sharing = chosen is not None and chosen.shared
+        if c3.button("Stop sharing" if mine and sharing else "Share with the team", key=f"preset_share:{page}",
+                     disabled=not mine, use_container_width=True,
+                     help=not_mine_help or "Everyone on this server sees it; only you can change or delete it."):
+            if history_action(lambda: history.share_preset(page, chosen.name, not sharing), "share the preset"):  # type: ignore[union-attr]
+                st.toast(inert(f"“{chosen.name}” is {'no longer ' if sharing else ''}shared with the team."))  # type: ignore[union-attr]
+                st.rerun()
+    name = st.text_input("Save as", key=f"preset_name:{page}", placeholder="a name for these settings").strip()
+    replacing = f"preset_replacing:{page}"
+    if st.button("Save preset", key=f"preset_save:{page}", disabled=not name, use_container_width=True):
+        _save(page, history, name, replace=False)
+    if (taken := st.session_state.get(replacing)) is not None:
+        st.warning(inert(f"You already have a preset named “{taken}”. Replace it with these settings?"), icon=":material/warning:")
+        r1, r2 = st.columns(2)
+        if r1.button("Replace", key=f"preset_replace:{page}", type="primary", use_container_width=True):
+            _save(page, history, taken, replace=True)
+        if r2.button("Cancel", key=f"preset_replace_cancel:{page}", use_container_width=True):
+            del st.session_state[replacing]
+            st.rerun()
+
+
+def _save(page: str, history: History, name: str, *, replace: bool) -> None:
+    """Save the controls as this workspace's preset `name`; a name it already uses waits for
+    an explicit Replace (a colleague's shared preset of that name is never touched)."""
+    replacing = f"preset_replacing:{page}"
+    st.session_state.pop(replacing, None)
+
+    def put() -> bool:
+        try:
+            history.save_preset(page, name, current_controls(page), overwrite=replace)
+        except PresetExists:
+            st.session_state[replacing] = name
+            return False
+        return True
+
+    if history_action(put, "save the preset"):
+        st.toast(inert(f"{'Replaced' if replace else 'Saved'} the preset “{name}”."))
+        st.rerun()  # the picker lists it
 
 
 def share_link(page: str, slot) -> None:  # noqa: ANN001 - the container presets_bar returned

@@ -16,10 +16,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from components.lazy import lazy_expander
 from components.plain import inert
 from playground.logprobs import Alternative, Summary, TokenInfo, spans, summarize
 
 TOOLTIP_ALTERNATIVES = 5  # per token in the hover tooltip; the chart shows them all
+# Above this many units the tooltips are plain text (no bars): a dozen hidden elements per
+# token cost the browser seconds at 4,000 tokens (bench_browser's stream figure).
+RICH_TOOLTIPS_UP_TO = 1000
 NOT_RETURNED = "not returned: the text stops before this token (stop sequence)"
 BINS = 10  # colour classes p0..p9 by probability decile
 _WHITESPACE = str.maketrans({" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"})
@@ -41,11 +45,15 @@ _CSS = (
     "padding:6px 8px;border-radius:6px;background:#262730;color:#fafafa;font-size:0.78rem;"
     "line-height:1.35;white-space:pre;font-style:normal;box-shadow:0 2px 8px rgba(0,0,0,.35)}"
     ".tv .t:hover>.tip{display:block}"
+    ".tv .t[data-tip]:hover::after{content:attr(data-tip);position:absolute;left:0;top:1.7em;z-index:1000;"
+    "min-width:15em;padding:6px 8px;border-radius:6px;background:#262730;color:#fafafa;font-size:0.78rem;"
+    "line-height:1.35;white-space:pre;font-style:normal;box-shadow:0 2px 8px rgba(0,0,0,.35)}"
     ".tv .tip .g,.tv .tip .h,.tv .tip .m,.tv .tip .a{display:block}"
     ".tv .tip .g+.g{margin-top:6px;padding-top:4px;border-top:1px solid #555}"
     ".tv .tip .h{margin-bottom:2px;font-weight:600}.tv .tip .m{opacity:.75;margin-top:2px}"
     ".tv .tip .a{position:relative;padding:0 3px}"
-    ".tv .tip .a>i{position:absolute;left:0;top:0;bottom:0;background:rgba(28,131,225,.45);z-index:-1}"
+    ".tv .tip .a::before{content:'';position:absolute;left:0;top:0;bottom:0;width:var(--w);"
+    "background:rgba(28,131,225,.45);z-index:-1}"
     ".tv .tip .c{font-weight:700;color:#7defa1}"
     ".tvl{display:flex;gap:2px;align-items:center;font-size:0.75rem;margin:0 0 6px 0;flex-wrap:wrap}"
     ".tvl span{padding:0 5px;border-radius:3px}"
@@ -100,36 +108,54 @@ def alternative_rows(t: TokenInfo, limit: int | None = None) -> list[tuple[Alter
     return rows
 
 
-def _tooltip(t: TokenInfo) -> str:
+def _tooltip_lines(t: TokenInfo) -> list[tuple[str, str, float | None]]:
+    """The tooltip of one token as (class, text, bar width in %): its head, a note when it
+    was not returned, its alternatives (the chosen one marked) and how many more there are."""
     prob = "n/a (first token)" if t.logprob is None else f"{100 * math.exp(t.logprob):.2f}%"
-    head = f"#{t.index} {html.escape(token_label(t.token, t.bytes), quote=False)}  {prob}"
+    head = f"#{t.index} {token_label(t.token, t.bytes)}  {prob}"
     if t.token_id is not None:
         head += f"  id {t.token_id}"
-    rows = [f'<span class="h">{head}</span>']
+    lines: list[tuple[str, str, float | None]] = [("h", head, None)]
     if not t.returned:
-        rows.append(f'<span class="m">{NOT_RETURNED}</span>')
+        lines.append(("m", NOT_RETURNED, None))
     shown = alternative_rows(t, TOOLTIP_ALTERNATIVES)
     for alt, chosen, note in shown:
         p = math.exp(alt.logprob)
-        rows.append(
-            f'<span class="a{" c" if chosen else ""}"><i style="width:{100 * p:.0f}%"></i>'
-            f'{"✓ " if chosen else "  "}{100 * p:5.1f}%  {html.escape(token_label(alt.token, alt.bytes), quote=False)}'
-            f'{f"  ({note})" if note else ""}</span>'
-        )
+        text = f'{"✓ " if chosen else "  "}{100 * p:5.1f}%  {token_label(alt.token, alt.bytes)}{f"  ({note})" if note else ""}'
+        lines.append(("a c" if chosen else "a", text, 100 * p))
     listed = len(t.top) if t.top_n is None else min(len(t.top), t.top_n)
     more = listed - sum(1 for _, chosen, note in shown if not (chosen and note.startswith("not")))
     if more > 0:
-        rows.append(f'<span class="m">+{more} more: choose #{t.index} below</span>')
-    return f'<span class="g">{"".join(rows)}</span>'
+        lines.append(("m", f"+{more} more: choose #{t.index} below", None))
+    return lines
 
 
-def token_html(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = None) -> str:
+def _tooltip(t: TokenInfo) -> str:
+    rows = "".join(
+        f'<span class="{cls}"{_bar(width)}>{html.escape(text, quote=False)}</span>' for cls, text, width in _tooltip_lines(t)
+    )
+    return f'<span class="g">{rows}</span>'
+
+
+def _bar(width: float | None) -> str:
+    return "" if width is None else f' style="--w:{width:.0f}%"'
+
+
+def _tooltip_text(t: TokenInfo) -> str:
+    return "\n".join(text for _, text, _ in _tooltip_lines(t))
+
+
+def token_html(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = None, *, alternatives: bool = True) -> str:
     """The shaded text: one element per display unit (tokens that split a character are
     one unit), coloured by probability (the lowest of the unit's tokens). `marks` outlines
-    the units of these token indexes, with the note shown first in their tooltip."""
+    the units of these token indexes, with the note shown first in their tooltip. Without
+    `alternatives`, only marked units have a tooltip (their note): a second view of the
+    same text stays a tenth of the size (hidden tooltips are most of the HTML)."""
     by_index = {t.index: t for t in tokens}
+    units = spans(tokens)
+    rich = len(units) <= RICH_TOOLTIPS_UP_TO
     parts = [_CSS, legend_html(any(t.is_prompt for t in tokens), not all(t.returned for t in tokens)), '<div class="tv">']
-    for text, indexes in spans(tokens):
+    for text, indexes in units:
         members = [by_index[i] for i in indexes]
         lps = [m.logprob for m in members if m.logprob is not None]
         cls = f"p{_bin(math.exp(min(lps)))}" if lps else "na"
@@ -137,15 +163,19 @@ def token_html(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = No
             cls += " pr"
         if not members[-1].returned:
             cls += " nr"
-        tip = "".join(_tooltip(m) for m in members)
         notes = [marks[i] for i in indexes if marks and i in marks]
         if notes:
             cls += " mk"
-            tip = f'<span class="g"><span class="h">{html.escape(" · ".join(notes), quote=False)}</span></span>' + tip
-        parts.append(
-            f'<span class="t {cls}" data-i="{indexes[0]}">{html.escape(text, quote=False)}'
-            f'<span class="tip">{tip}</span></span>'
-        )
+        label = f'<span class="t {cls}" data-i="{indexes[0]}"'
+        if rich:
+            tip = "".join(_tooltip(m) for m in members) if alternatives else ""
+            if notes:
+                tip = f'<span class="g"><span class="h">{html.escape(" · ".join(notes), quote=False)}</span></span>' + tip
+            parts.append(f'{label}>{html.escape(text, quote=False)}' + (f'<span class="tip">{tip}</span>' if tip else "") + "</span>")
+        else:  # the same words as plain text in an attribute: one element per unit, not a dozen
+            tip = "\n\n".join([" · ".join(notes)] * bool(notes) + ([_tooltip_text(m) for m in members] if alternatives else []))
+            attribute = f' data-tip="{html.escape(tip)}"' if tip else ""
+            parts.append(f"{label}{attribute}>{html.escape(text, quote=False)}</span>")
     parts.append("</div>")
     return "".join(parts)
 
@@ -276,7 +306,10 @@ def render_token_view(tokens: list[TokenInfo], *, key: str, title: str | None = 
     else:
         st.caption(f"#{token.index} has no probability (the first token of an echoed prompt has no context).")
 
-    with st.expander("Per-token table", expanded=len(tokens) <= 64):
+    box, is_open = lazy_expander("Per-token table", key=f"{key}:table_open", expanded=len(tokens) <= 64)
+    if not is_open:
+        return
+    with box:
         st.dataframe(
             built.table,
             key=table_key,

@@ -58,7 +58,7 @@ def _other_settings(tokens: list, *, key: str) -> None:
         "are known: where they do not settle it, the probability is a range that holds for any rest of the vocabulary. "
         "Penalties and logit bias are not modelled."
     )
-    st.html(token_html(tokens, marks=marks))
+    st.html(token_html(tokens, marks=marks, alternatives=False))  # the view above has them
     likely = most_likely_branches(points)
     if likely:
         st.dataframe(

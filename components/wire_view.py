@@ -8,6 +8,7 @@ import json
 import plotly.graph_objects as go
 import streamlit as st
 
+from components.lazy import lazy_expander
 from playground.wire import MAX_CHARS, Wire
 
 
@@ -33,7 +34,10 @@ def render_wire(wire: Wire | None, *, key: str) -> None:
     """An expander with the run as it crossed the wire; copy buttons come with each code block."""
     if wire is None:
         return
-    with st.expander("Raw request and response", icon=":material/data_object:"):
+    box, is_open = lazy_expander("Raw request and response", key=f"{key}:open", icon=":material/data_object:")
+    with box:
+        if not is_open:
+            return
         st.caption("The key is never shown or kept: it travels in a header, and headers are not recorded.")
         st.markdown("**Request body**")
         st.code(_json(wire.request), language="json")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .config import EngineConfig
 from .errors import model_not_found
 from .files import FileStore
+from .projects import sees
 
 if TYPE_CHECKING:
     from .fine_tune import FineTuning
@@ -26,6 +27,7 @@ class ModelCard:
     owned_by: str = "local-engine"
     created: int = field(default_factory=lambda: int(time.time()))
     served_by: Any = None  # the model object (a text model, an embedder...)
+    project: str | None = None  # a fine-tuned model's project; None: a base model, served to every project
 
     def wire(self) -> dict[str, Any]:
         return {"id": self.id, "object": "model", "created": self.created, "owned_by": self.owned_by}
@@ -50,14 +52,16 @@ class Engine:
         with self._lock:
             return self._models.pop(model_id, None) is not None
 
-    def models(self) -> list[ModelCard]:
+    def models(self, project: str | None) -> list[ModelCard]:
+        """The models `project` may use (None: the base models only)."""
         with self._lock:
-            return list(self._models.values())
+            return [card for card in self._models.values() if sees(project, card.project)]
 
-    def card(self, model_id: str, kind: str | None = None) -> ModelCard:
-        """The model, or the API's 404 (also when it exists but serves another endpoint)."""
+    def card(self, model_id: str, kind: str | None = None, *, project: str | None) -> ModelCard:
+        """The model, or the API's 404 (also when it exists but serves another endpoint, or
+        is another project's fine-tune). project None: the base models only."""
         with self._lock:
             card = self._models.get(model_id)
-        if card is None or (kind is not None and card.kind != kind):
+        if card is None or (kind is not None and card.kind != kind) or not sees(project, card.project):
             raise model_not_found(model_id)
         return card

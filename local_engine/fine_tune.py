@@ -59,6 +59,11 @@ are re-registered at start-up. A job that was queued (or validating) when the en
 stopped is queued again; one that was running is marked failed ("the engine restarted
 during training") — never left running.
 
+Projects: a job, its result file and the models it makes belong to the project (the
+request's OpenAI-Project header, `local_engine.projects`) that created the job, saved in the
+job's and each model's JSON (none saved: the default project). Another project's job is
+"not found", as another project's files and models are.
+
 Model ids follow OpenAI's `ft:<base>:<org>:<suffix>:<id>` without the organisation (the
 local engine has none): `ft:local-text:<suffix>:<job id>`, and the checkpoints
 `ft:local-text:<suffix>:<job id>:ckpt-step-<N>` (the last 3 epochs, as OpenAI keeps 3).
@@ -89,6 +94,7 @@ from .errors import APIError, invalid
 from .files import new_id
 from .head import BASE_LEARNING_RATE, Featurizer, Head, Positions, Trainer
 from .jsonl import read_jsonl
+from .projects import saved_owner, sees
 
 log = logging.getLogger("local_engine.fine_tune")
 
@@ -270,7 +276,7 @@ class FineTuning:
     # -- start-up and shutdown ---------------------------------------------------------------
 
     def _load_models(self) -> None:
-        base = self.engine.card(BASE_MODEL, "text").served_by
+        base = self.engine.card(BASE_MODEL, "text", project=None).served_by
         for path in sorted(self.models_dir.glob("*.json")):
             try:
                 saved = json.loads(path.read_text(encoding="utf-8"))
@@ -282,7 +288,7 @@ class FineTuning:
                 continue
             self.engine.register(ModelCard(
                 saved["id"], kind="text", owned_by=saved.get("owned_by", "user"), created=saved["created"],
-                served_by=base.with_adaptations(layers),
+                served_by=base.with_adaptations(layers), project=saved_owner(saved),
             ))
 
     def _layer(self, saved: dict[str, Any], below: lm.TextModel) -> lm.Adaptation | Head:
@@ -302,6 +308,7 @@ class FineTuning:
                 log.warning("ignoring damaged job file %s", path)
         for entry in sorted(entries, key=lambda e: e["created_ns"]):
             job_id = entry["job"]["id"]
+            entry["project"] = saved_owner(entry)
             self._jobs[job_id] = entry
             self._cancel[job_id] = threading.Event()
             events_path = self.jobs_dir / f"{job_id}.events.jsonl"
@@ -355,8 +362,8 @@ class FineTuning:
 
     # -- the API -----------------------------------------------------------------------------
 
-    def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        request = _check_create(body, self.engine, self.files)
+    def create(self, body: dict[str, Any], project: str) -> dict[str, Any]:
+        request = _check_create(body, self.engine, self.files, project)
         job_id = new_id("ftjob-")
         hyper = request["hyperparameters"]
         job = {
@@ -382,54 +389,60 @@ class FineTuning:
             "metadata": request["metadata"],
         }
         with self._lock:
-            self._jobs[job_id] = {"job": job, "checkpoints": [], "created_ns": _ns()}
+            self._jobs[job_id] = {"job": job, "checkpoints": [], "created_ns": _ns(), "project": project}
             self._events[job_id] = []
             self._cancel[job_id] = threading.Event()
             self._save(job_id)
         self._event(job_id, f"Created fine-tuning job: {job_id}")
-        created = self.get(job_id)  # a copy: validation changes the stored job at once
+        created = self._job(job_id)  # a copy: validation changes the stored job at once
         self._start_validation(job_id)
         return created
 
-    def get(self, job_id: str) -> dict[str, Any]:
+    def get(self, job_id: str, project: str) -> dict[str, Any]:
+        """The job (a copy), if `project` may see it; else the API's 404."""
         with self._lock:
             entry = self._jobs.get(job_id)
-            if entry is None:
+            if entry is None or not sees(project, entry["project"]):
                 raise APIError(404, f"No such fine-tuning job: {job_id}", param="fine_tuning_job_id",
                                code="fine_tuning_job_not_found")
             return json.loads(json.dumps(entry["job"]))
 
-    def list(self, after: str | None, limit: int) -> dict[str, Any]:
+    def _job(self, job_id: str) -> dict[str, Any]:
+        """The job (a copy), for the work done on it."""
         with self._lock:
-            jobs = [e["job"] for e in reversed(self._jobs.values())]  # newest first
+            return self.get(job_id, self._jobs[job_id]["project"])
+
+    def list(self, project: str, after: str | None, limit: int) -> dict[str, Any]:
+        with self._lock:
+            jobs = [e["job"] for e in reversed(self._jobs.values()) if sees(project, e["project"])]  # newest first
             return json.loads(json.dumps(_page(jobs, after, limit)))  # a copy: the worker updates jobs
 
-    def cancel(self, job_id: str) -> dict[str, Any]:
+    def cancel(self, job_id: str, project: str) -> dict[str, Any]:
         with self._lock:
-            job = self.get(job_id)
+            job = self.get(job_id, project)
             if job["status"] not in ACTIVE:
                 raise invalid(f"Job {job_id} has already {job['status']}; only a job that has not "
                               "finished can be cancelled.", "fine_tuning_job_id")
             self._cancel[job_id].set()
             self._update(job_id, status="cancelled", finished_at=int(time.time()), estimated_finish=None)
         self._event(job_id, "Fine-tuning job cancelled")
-        return self.get(job_id)
+        return self._job(job_id)
 
-    def events(self, job_id: str, after: str | None, limit: int) -> dict[str, Any]:
-        self.get(job_id)
+    def events(self, job_id: str, project: str, after: str | None, limit: int) -> dict[str, Any]:
+        self.get(job_id, project)
         with self._lock:
             events = list(reversed(self._events[job_id]))  # newest first, as the API
         page = _page(events, after, limit)
         return {"object": "list", "data": page["data"], "has_more": page["has_more"]}
 
-    def checkpoints(self, job_id: str, after: str | None, limit: int) -> dict[str, Any]:
-        self.get(job_id)
+    def checkpoints(self, job_id: str, project: str, after: str | None, limit: int) -> dict[str, Any]:
+        self.get(job_id, project)
         with self._lock:
             checkpoints = list(reversed(self._jobs[job_id]["checkpoints"]))
         return _page(checkpoints, after, limit)
 
-    def delete_model(self, model_id: str) -> dict[str, Any]:
-        card = self.engine.card(model_id)
+    def delete_model(self, model_id: str, project: str) -> dict[str, Any]:
+        card = self.engine.card(model_id, project=project)
         paths = [p for p in self.models_dir.glob("*.json") if _saved_id(p) == model_id]
         if not paths:
             raise APIError(403, f"You cannot delete the model `{card.id}`: only fine-tuned models can be deleted.",
@@ -447,33 +460,36 @@ class FineTuning:
         threading.Thread(target=self._validate, args=(job_id,), name=f"validate-{job_id}", daemon=True).start()
 
     def _validate(self, job_id: str) -> None:
-        job = self.get(job_id)
-        base = self.engine.card(BASE_MODEL, "text").served_by
+        job = self._job(job_id)
+        base = self.engine.card(BASE_MODEL, "text", project=None).served_by
         self._event(job_id, f"Validating training file: {job['training_file']}"
                     + (f" and validation file: {job['validation_file']}" if job["validation_file"] else ""))
         try:
-            train, lines, tokens = self._examples(job["training_file"], "training_file", base.encoding)
+            train, lines, tokens = self._examples(job_id, "training_file", base.encoding)
             if lines < MIN_EXAMPLES:
                 raise _JobError("invalid_n_examples", f"Training file has {lines} example(s), but must have at "
                                 f"least {MIN_EXAMPLES} examples.", "training_file")
             if job["validation_file"]:
-                self._examples(job["validation_file"], "validation_file", base.encoding)
+                self._examples(job_id, "validation_file", base.encoding)
         except _JobError as exc:
-            if self.get(job_id)["status"] == "validating_files":
+            if self._job(job_id)["status"] == "validating_files":
                 self._fail(job_id, exc.code, exc.message, exc.param)
             return
         hyper = resolve_hyperparameters(job["hyperparameters"], lines)
         with self._lock:
-            if self.get(job_id)["status"] != "validating_files":
+            if self._job(job_id)["status"] != "validating_files":
                 return  # cancelled meanwhile
             self._update(job_id, status="queued", hyperparameters=hyper,
                          method={"type": "supervised", "supervised": {"hyperparameters": hyper}})
         self._event(job_id, "Files validated, moving job to queued state")
         self._queue.put(job_id)
 
-    def _examples(self, file_id: str, param: str, encoding) -> tuple[list[Example], int, int]:
+    def _examples(self, job_id: str, param: str, encoding) -> tuple[list[Example], int, int]:
+        """The examples of the job's training or validation file (`param`), read in the job's project."""
+        with self._lock:
+            file_id, project = self._jobs[job_id]["job"][param], self._jobs[job_id]["project"]
         try:
-            content = self.files.content(file_id)
+            content = self.files.content(file_id, project)
         except APIError:
             raise _JobError(f"invalid_{param}", f"The {param.replace('_', ' ')} {file_id} was deleted.", param) from None
         try:
@@ -488,7 +504,7 @@ class FineTuning:
             job_id = self._queue.get()
             if job_id is None:
                 return
-            if self.get(job_id)["status"] != "queued":
+            if self._job(job_id)["status"] != "queued":
                 continue
             try:
                 self._train(job_id)
@@ -501,14 +517,15 @@ class FineTuning:
                 self._fail(job_id, "server_error", f"The local engine failed while training: {type(exc).__name__}: {exc}", None)
 
     def _train(self, job_id: str) -> None:
-        job = self.get(job_id)
+        job = self._job(job_id)
+        project = self._jobs[job_id]["project"]
         cancel = self._cancel[job_id]
         try:
-            base = self.engine.card(job["model"], "text").served_by
+            base = self.engine.card(job["model"], "text", project=project).served_by
         except APIError:
             raise _JobError("model_not_available", f"The base model {job['model']} was deleted.", "model") from None
-        train, _, tokens = self._examples(job["training_file"], "training_file", base.encoding)
-        valid = self._examples(job["validation_file"], "validation_file", base.encoding)[0] if job["validation_file"] else []
+        train, _, tokens = self._examples(job_id, "training_file", base.encoding)
+        valid = self._examples(job_id, "validation_file", base.encoding)[0] if job["validation_file"] else []
         hyper = job["hyperparameters"]
         epochs, lr = hyper["n_epochs"], hyper["learning_rate_multiplier"]
         batch = min(hyper["batch_size"], len(train))
@@ -553,7 +570,7 @@ class FineTuning:
                 self._event(job_id, _metrics_message(metrics), data=metrics, kind="metrics")
                 if epoch_end and epoch >= epochs - KEPT_CHECKPOINTS:
                     self._checkpoint(job_id, job, [*below, memory, head.copy()], step, metrics,
-                                     final=epoch == epochs - 1)
+                                     final=epoch == epochs - 1, project=project)
                 elapsed = time.monotonic() - started
                 with self._lock:
                     if cancel.is_set():
@@ -561,7 +578,8 @@ class FineTuning:
                     self._update(job_id, estimated_finish=int(time.time() + elapsed / step * (total - step)))
                 if pace > 0 and step < total and cancel.wait(pace):
                     raise Cancelled
-        result = self.files.add(base64.b64encode(_results_csv(rows).encode()), "step_metrics.csv", "fine-tune-results")
+        result = self.files.add(base64.b64encode(_results_csv(rows).encode()), "step_metrics.csv", "fine-tune-results",
+                                project)
         with self._lock:
             if cancel.is_set():
                 raise Cancelled
@@ -570,16 +588,19 @@ class FineTuning:
         self._event(job_id, f"New fine-tuned model created: {model_id(job)}")
         self._event(job_id, "The job has successfully completed")
 
-    def _checkpoint(self, job_id: str, job: dict, layers: list, step: int, metrics: dict, final: bool) -> None:
-        base = self.engine.card(BASE_MODEL, "text").served_by
+    def _checkpoint(self, job_id: str, job: dict, layers: list, step: int, metrics: dict, final: bool,
+                    project: str) -> None:
+        base = self.engine.card(BASE_MODEL, "text", project=None).served_by
         served = base.with_adaptations(layers)
         ids = [(f"{model_id(job)}:ckpt-step-{step}", f"{job_id}.ckpt-step-{step}.json")]
         if final:
             ids.append((model_id(job), f"{job_id}.json"))
         created = int(time.time())
         for model, filename in ids:
-            self._save_model(filename, {"id": model, "created": created, "job": job_id, "owned_by": "user"}, layers)
-            self.engine.register(ModelCard(model, kind="text", owned_by="user", created=created, served_by=served))
+            self._save_model(filename, {"id": model, "created": created, "job": job_id, "owned_by": "user",
+                                        "project": project}, layers)
+            self.engine.register(ModelCard(model, kind="text", owned_by="user", created=created, served_by=served,
+                                           project=project))
         checkpoint = {
             "object": "fine_tuning.job.checkpoint", "id": new_id("ftckpt_"), "created_at": created,
             "fine_tuned_model_checkpoint": ids[0][0], "fine_tuning_job_id": job_id, "step_number": step,
@@ -743,7 +764,7 @@ def _check_hyperparameters(value: Any, where: str) -> dict[str, Any]:
     return out
 
 
-def _check_file(files, file_id: Any, param: str) -> str | None:
+def _check_file(files, file_id: Any, param: str, project: str) -> str | None:
     if file_id is None:
         if param == "training_file":
             raise invalid("Missing required parameter: 'training_file'.", param)
@@ -751,7 +772,7 @@ def _check_file(files, file_id: Any, param: str) -> str | None:
     if not isinstance(file_id, str):
         raise invalid(f"Invalid type for '{param}': expected a file id string.", param)
     try:
-        meta = files.get(file_id)
+        meta = files.get(file_id, project)
     except APIError:
         raise invalid(f"invalid {param}: {file_id} (no such file; upload it with purpose 'fine-tune').", param,
                       code="invalid_file") from None
@@ -761,7 +782,7 @@ def _check_file(files, file_id: Any, param: str) -> str | None:
     return file_id
 
 
-def _check_create(body: Any, engine: Engine, files) -> dict[str, Any]:
+def _check_create(body: Any, engine: Engine, files, project: str) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object.")
     for name in body:
@@ -774,14 +795,14 @@ def _check_create(body: Any, engine: Engine, files) -> dict[str, Any]:
         raise invalid("Invalid type for 'model': expected a string.", "model")
     tunable = model == BASE_MODEL or model.startswith(f"ft:{BASE_MODEL}:")
     try:
-        engine.card(model, "text")
+        engine.card(model, "text", project=project)
     except APIError:
         tunable = False
     if not tunable:
         raise invalid(f"Model {model} is not available for fine-tuning or does not exist. The local engine "
                       f"fine-tunes {BASE_MODEL} and the models fine-tuned from it.", "model", code="model_not_available")
-    training = _check_file(files, body.get("training_file"), "training_file")
-    validation = _check_file(files, body.get("validation_file"), "validation_file")
+    training = _check_file(files, body.get("training_file"), "training_file", project)
+    validation = _check_file(files, body.get("validation_file"), "validation_file", project)
     hyper = _check_hyperparameters(body.get("hyperparameters"), "hyperparameters")
     method = body.get("method")
     if method is not None:

@@ -103,6 +103,13 @@ def choose(dist: NextDist, params: SamplingParams, counts: dict[int, int], rng: 
         return int(np.argmax(p))
     if not adj and params.temperature == 1.0:
         weights = p
+    elif params.temperature == 1.0:
+        # softmax(log p + bias) is p * exp(bias), normalized: scale the biased ids alone instead
+        # of a log and an exp over the whole vocabulary (2.5 ms a step). A positive bias needs
+        # float64 (exp(100) overflows float32); bans and other negative biases do not.
+        scale = np.exp(np.fromiter(adj.values(), dtype=np.float64, count=len(adj)))
+        weights = p.astype(np.float64) if scale.max() > 1.0 else p.copy()
+        weights[np.fromiter(adj.keys(), dtype=np.int64, count=len(adj))] *= scale
     else:
         z = np.log(p)
         if adj:

@@ -31,7 +31,7 @@ def create_app(config: EngineConfig) -> FastAPI:
         for module in modules:
             if hasattr(module, "setup"):
                 module.setup(engine)
-        log.info("local engine ready: %s", ", ".join(c.id for c in engine.models()))
+        log.info("local engine ready: %s", ", ".join(c.id for c in engine.models(None)))
         yield
         for module in modules:
             if hasattr(module, "shutdown"):
@@ -52,7 +52,8 @@ def create_app(config: EngineConfig) -> FastAPI:
 
     @app.get("/health")
     def health() -> dict:
-        return {"status": "ok", "models": [c.id for c in engine.models()]}
+        # Open to anyone (no key): names the base models, never a project's fine-tunes.
+        return {"status": "ok", "models": [c.id for c in engine.models(None)]}
 
     @app.get("/local/requests")
     def recorded_requests() -> AsciiJSONResponse:

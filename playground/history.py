@@ -116,6 +116,16 @@ class Run:
 
 
 @dataclass(frozen=True)
+class Preset:
+    """A preset as a workspace sees it: its own, or a colleague's shared with the team."""
+
+    name: str
+    workspace: str  # whose it is
+    shared: bool
+    mine: bool  # only its owner may change, share or delete it
+
+
+@dataclass(frozen=True)
 class RunSummary:
     """A row of the history list: no response body (fast at 10,000 runs; a page's requests are read for their labels)."""
 
@@ -888,13 +898,23 @@ class History:
         with self.db.connect() as db:
             return sorted({n for (n,) in db.execute(f"SELECT name FROM presets p WHERE page = ? AND {visible}", [page, *args])})
 
-    def load_preset(self, page: str, name: str) -> dict[str, Any] | None:
+    def preset_list(self, page: str) -> list[Preset]:
+        """This workspace's presets, then those colleagues share, each with its owner."""
         visible, args = self._visible("p")
         with self.db.connect() as db:
+            rows = db.execute(f"SELECT name, workspace, shared FROM presets p WHERE page = ? AND {visible}", [page, *args]).fetchall()
+        presets = [Preset(name, owner, bool(shared), owner == self.workspace) for name, owner, shared in rows]
+        return sorted(presets, key=lambda p: (not p.mine, p.name.lower(), p.workspace))
+
+    def load_preset(self, page: str, name: str, owner: str | None = None) -> dict[str, Any] | None:
+        """The controls of the preset `name` (of `owner`, else one's own first)."""
+        visible, args = self._visible("p")
+        mine_first = "CASE WHEN workspace = ? THEN 0 ELSE 1 END, updated DESC"
+        with self.db.connect() as db:
             row = db.execute(
-                f"SELECT controls FROM presets p WHERE page = ? AND name = ? AND {visible} "
-                "ORDER BY CASE WHEN workspace = ? THEN 0 ELSE 1 END, updated DESC",  # one's own first
-                [page, name, *args, self.workspace],
+                f"SELECT controls FROM presets p WHERE page = ? AND name = ? AND {visible} AND workspace = COALESCE(?, workspace) "
+                f"ORDER BY {mine_first}",
+                [page, name, *args, owner, self.workspace],
             ).fetchone()
         return None if row is None else json.loads(row[0])
 

@@ -45,6 +45,9 @@ class Connection:
     api_version: str | None = None
     azure_ad_token: str | None = field(default=None, repr=False)  # Microsoft Entra ID, instead of a key
     organization: str | None = None
+    # The local engine's project (its OpenAI-Project header): whose files, jobs and fine-tuned
+    # models this client sees there. None: the engine's default project.
+    project: str | None = None
 
     @property
     def label(self) -> str:
@@ -231,13 +234,15 @@ def make_client(connection: Connection) -> openai.OpenAI:
 def _scope_account(client: openai.OpenAI, connection: Connection) -> openai.OpenAI:
     """The SDK fills the OpenAI-Organization and OpenAI-Project headers from OPENAI_ORG_ID and
     OPENAI_PROJECT_ID when given none. Those name the server's own account, like its key: they
-    go only with the server's key to its endpoint."""
+    go only with the server's key to its endpoint. The local engine's client carries the
+    session's workspace as its project instead (users never hold that engine's key, so none
+    can name another's)."""
     server = server_key()
     own = (server is not None and connection.provider == "openai" and connection.api_key == server.key
            and same_endpoint(str(client.base_url), server.base_url))
     if not own:
         client.organization = connection.organization or None
-        client.project = None
+        client.project = connection.project if connection.provider == "local" else None
     return client
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from typing import Any, Mapping
+from urllib.parse import quote
 
 from playground.migrations import LOCAL_WORKSPACE
 
@@ -44,3 +45,10 @@ def workspace_of(headers: Mapping[str, str], user: Mapping[str, Any], env: Mappi
         value = lowered.get(header.lower())
         return _clean(value) if value else None
     return LOCAL_WORKSPACE
+
+
+def engine_project(workspace: str) -> str | None:
+    """The local engine's project (OpenAI-Project header) for a workspace: none for the local
+    workspace, so the engine's default project (where everything made before workspaces is)
+    stays its own; else the workspace id, percent-encoded (a header value is ASCII)."""
+    return None if workspace == LOCAL_WORKSPACE else quote(workspace, safe="@.-_+~")

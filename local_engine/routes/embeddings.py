@@ -160,7 +160,8 @@ def _encode(vector: np.ndarray, encoding_format: str | None) -> Any:
 
 def create_embeddings(engine: Engine, body: EmbeddingRequest) -> dict[str, Any]:
     """The CreateEmbeddingResponse for a parsed request (blocking: run it off the event loop)."""
-    model: embedder.Embedder = engine.card(ALIASES.get(body.model, body.model), kind="embedding").served_by
+    model: embedder.Embedder = engine.card(ALIASES.get(body.model, body.model), kind="embedding",
+                                            project=None).served_by  # no fine-tuned embedding models
     if body.dimensions is not None and body.dimensions > model.dimensions:
         raise invalid(
             f"Invalid value for 'dimensions': {body.model} has {model.dimensions} dimensions; "

@@ -1,6 +1,7 @@
 """/v1/files: upload, list, retrieve, content, delete, in the API's wire format (OpenAIFile).
 
-The store is `engine.files` (`local_engine.files.FileStore`). Uploads (up to the engine's
+The store is `engine.files` (`local_engine.files.FileStore`); each call works in the request's
+project (`local_engine.projects`): another project's file is a 404, as if it did not exist. Uploads (up to the engine's
 upload limit, the API's 512 MB) are spooled to disk by the form parser and copied to the
 store in blocks: never held whole in memory.
 
@@ -21,6 +22,7 @@ from fastapi.responses import FileResponse
 
 from ..errors import invalid
 from ..files import FileStore, check_jsonl
+from ..projects import of_request
 
 router = APIRouter()
 
@@ -55,7 +57,7 @@ async def upload_file(request: Request, file: UploadFile | None = File(None), pu
                 "(a training example).", "file", code="invalid_file_format",
             ) from None
     await file.seek(0)
-    return await run_in_threadpool(_store(request).add_stream, file.file, filename, purpose)
+    return await run_in_threadpool(_store(request).add_stream, file.file, filename, purpose, of_request(request))
 
 
 @router.get("/v1/files")
@@ -66,7 +68,7 @@ def list_files(
     order: Literal["asc", "desc"] = "desc",
     after: str | None = None,
 ) -> dict:
-    files = [f for f in _store(request).all() if purpose is None or f["purpose"] == purpose]
+    files = [f for f in _store(request).all(of_request(request)) if purpose is None or f["purpose"] == purpose]
     if order == "desc":
         files.reverse()
     if after is not None:
@@ -84,15 +86,15 @@ def list_files(
 
 @router.get("/v1/files/{file_id}")
 def retrieve_file(file_id: str, request: Request) -> dict:
-    return _store(request).get(file_id)
+    return _store(request).get(file_id, of_request(request))
 
 
 @router.get("/v1/files/{file_id}/content")
 def file_content(file_id: str, request: Request) -> FileResponse:
-    return FileResponse(_store(request).path(file_id), media_type="application/octet-stream")
+    return FileResponse(_store(request).path(file_id, of_request(request)), media_type="application/octet-stream")
 
 
 @router.delete("/v1/files/{file_id}")
 def delete_file(file_id: str, request: Request) -> dict:
-    _store(request).delete(file_id)
+    _store(request).delete(file_id, of_request(request))
     return {"id": file_id, "object": "file", "deleted": True}

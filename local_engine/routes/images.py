@@ -115,7 +115,7 @@ def create_variation(
 ) -> dict:
     engine: Engine = request.app.state.engine
     requested = model or "dall-e-2"
-    store: ImageStore = engine.card(ALIASES.get(requested, requested), kind="image").served_by
+    store: ImageStore = engine.card(ALIASES.get(requested, requested), kind="image", project=None).served_by
     data = image.file.read(MAX_IMAGE_BYTES + 1)  # enough to refuse a larger one
     source = _decode_source(data, max(image.size or 0, len(data)))
     side = int((size or "1024x1024").split("x")[0])
@@ -133,7 +133,7 @@ def create_variation(
 
 @router.get("/images-public/{name}")
 def public_image(name: str, request: Request) -> Response:
-    store: ImageStore = request.app.state.engine.card(MODEL_ID, kind="image").served_by
+    store: ImageStore = request.app.state.engine.card(MODEL_ID, kind="image", project=None).served_by
     png = store.get(name)
     if png is None:
         raise APIError(404, "This image URL has expired (they last an hour) or never existed.")

@@ -36,15 +36,16 @@ from typing import Any, Iterator
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import chat_template, structured
 from ..errors import APIError, invalid
+from ..projects import of_request, sees
 from ..sampling import Generation, SamplingParams, rng_for
+from ..sse import event_stream
 from ..tool_calls import CallReader, new_call_id
 from .text import (
-    _SSE_HEADERS,
     CONTEXT_WINDOW,
     DEFAULT_CHAT_MAX_TOKENS,
     _chat_logprobs,
@@ -100,29 +101,32 @@ class ResponseRequest(BaseModel):
 
 
 class Store:
-    """Stored responses of this process: id -> (response object, input items, conversation)."""
+    """Stored responses of this process: id -> (response object, input items, conversation,
+    project). Each is seen only by its own project (`projects.sees`), as on OpenAI."""
 
     def __init__(self) -> None:
         self._items: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def put(self, response: dict[str, Any], input_items: list[dict[str, Any]], conversation: list[dict[str, Any]]) -> None:
+    def put(self, response: dict[str, Any], input_items: list[dict[str, Any]], conversation: list[dict[str, Any]],
+            project: str) -> None:
         with self._lock:
-            self._items[response["id"]] = {"response": response, "input_items": input_items, "conversation": conversation}
+            self._items[response["id"]] = {"response": response, "input_items": input_items, "conversation": conversation,
+                                           "project": project}
             while len(self._items) > MAX_STORED:
                 self._items.popitem(last=False)
 
-    def get(self, response_id: str, param: str | None = None) -> dict[str, Any]:
+    def get(self, response_id: str, project: str, param: str | None = None) -> dict[str, Any]:
         with self._lock:
             entry = self._items.get(response_id)
-        if entry is None:
+        if entry is None or not sees(project, entry["project"]):
             raise APIError(404, f"Response with id '{response_id}' not found.", param=param, code=None)
         return entry
 
-    def delete(self, response_id: str) -> None:
+    def delete(self, response_id: str, project: str) -> None:
+        self.get(response_id, project)
         with self._lock:
-            if self._items.pop(response_id, None) is None:
-                raise APIError(404, f"Response with id '{response_id}' not found.")
+            self._items.pop(response_id, None)
 
 
 def _store(request: Request) -> Store:
@@ -263,10 +267,10 @@ async def create_response(request: Request) -> Any:
     for name in body.include or []:
         if name not in KNOWN_INCLUDES:
             raise invalid(f"Invalid value: '{name}'. Supported values are: {', '.join(sorted(KNOWN_INCLUDES))}.", "include")
-    store = _store(request)
+    store, project = _store(request), of_request(request)
     history: list[dict[str, Any]] = []
     if body.previous_response_id:
-        history = list(store.get(body.previous_response_id, "previous_response_id")["conversation"])
+        history = list(store.get(body.previous_response_id, project, "previous_response_id")["conversation"])
     items = _input_items(body.input)
     if not items and not history:
         raise invalid("Missing required parameter: 'input'.", "input")
@@ -325,10 +329,10 @@ async def create_response(request: Request) -> Any:
 
     def keep(final: dict[str, Any]) -> None:
         if final["store"]:
-            store.put(final, items, conversation + _as_messages(final["output"]))
+            store.put(final, items, conversation + _as_messages(final["output"]), project)
 
     if body.stream:
-        return StreamingResponse(run.events(keep), media_type="text/event-stream", headers=_SSE_HEADERS)
+        return event_stream(run.events(keep))
 
     def whole() -> dict[str, Any]:
         for _ in run.events(keep):
@@ -417,12 +421,12 @@ class _Run:
 
 @router.get("/v1/responses/{response_id}")
 async def get_response(request: Request, response_id: str) -> Any:
-    return _store(request).get(response_id)["response"]
+    return _store(request).get(response_id, of_request(request))["response"]
 
 
 @router.delete("/v1/responses/{response_id}")
 async def delete_response(request: Request, response_id: str) -> Any:
-    _store(request).delete(response_id)
+    _store(request).delete(response_id, of_request(request))
     return {"id": response_id, "object": "response", "deleted": True}
 
 
@@ -432,7 +436,7 @@ async def list_input_items(request: Request, response_id: str, limit: int = 20, 
         raise invalid("Invalid 'limit': expected an integer between 1 and 100.", "limit")
     if order not in ("asc", "desc"):
         raise invalid(f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.", "order")
-    items = list(_store(request).get(response_id)["input_items"])
+    items = list(_store(request).get(response_id, of_request(request))["input_items"])
     if order == "desc":
         items.reverse()
     if after is not None:

@@ -50,15 +50,17 @@ from typing import Any, Iterator
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .. import chat_template, constrained, infill, lm, retrieval, structured
 from ..engine import Engine, ModelCard
 from ..errors import APIError, invalid
 from ..limits import check_generation_budget, check_logit_bias_size
+from ..projects import of_request
 from ..request_body import parse_json
 from ..sampling import Generation, SamplingParams, rng_for, token_text
+from ..sse import event_stream
 from ..tool_calls import CallReader, new_call_id, read_calls
 
 log = logging.getLogger("local_engine.text")
@@ -162,7 +164,7 @@ async def _json(request: Request) -> Any:
 
 
 def _text_model(request: Request, model_id: str) -> lm.TextModel:
-    return request.app.state.engine.card(model_id, kind="text").served_by
+    return request.app.state.engine.card(model_id, kind="text", project=of_request(request)).served_by
 
 
 # --------------------------------------------------------------------------- shared checks
@@ -252,9 +254,6 @@ def _sse(obj: Any) -> bytes:
 
 
 _DONE = b"data: [DONE]\n\n"
-_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-
-
 def _round_robin(gens: list[tuple[int, Generation]]) -> Iterator[tuple[int, Generation, Any]]:
     """(index, generation, chunk or None when it finished), choices interleaved."""
     active = [(i, g, iter(g)) for i, g in gens]
@@ -402,11 +401,8 @@ async def create_completion(request: Request) -> Any:
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         gens = generations(n)
-        return StreamingResponse(
-            _stream_completion(conditioned, meta, prompts, gens, n, echo, body.logprobs, include_usage, prompt_tokens),
-            media_type="text/event-stream",
-            headers=_SSE_HEADERS,
-        )
+        return event_stream(
+            _stream_completion(conditioned, meta, prompts, gens, n, echo, body.logprobs, include_usage, prompt_tokens))
 
     def run() -> dict[str, Any]:
         gens = generations(best_of)
@@ -596,11 +592,7 @@ async def create_chat_completion(request: Request) -> Any:
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         meta["object"] = "chat.completion.chunk"
-        return StreamingResponse(
-            _stream_chat(model, meta, gens, bool(body.logprobs), include_usage, len(prompt), calls),
-            media_type="text/event-stream",
-            headers=_SSE_HEADERS,
-        )
+        return event_stream(_stream_chat(model, meta, gens, bool(body.logprobs), include_usage, len(prompt), calls))
 
     def run() -> dict[str, Any]:
         choices = []

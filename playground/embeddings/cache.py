@@ -1,6 +1,6 @@
 """Embeddings kept on disk, so running again or adding rows pays only for new texts.
 
-One SQLite file under the app's data directory. A vector is keyed by its space (the
+One SQLite file per workspace under the app's data directory. A vector is keyed by its space (the
 provider: its kind and host, never the key; the model or Azure deployment; the dimensions
 asked for, 0 for the model's own) and the SHA-256 of the exact text sent (32 raw bytes).
 Vectors are raw little-endian float32 blobs in 64 KiB pages, so a page holds many rows
@@ -17,6 +17,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from playground.migrations import LOCAL_WORKSPACE
 from playground.paths import app_data_dir
 from playground.providers import Connection, safe_host
 
@@ -56,8 +57,13 @@ def provider_key(connection: Connection) -> str:
     return f"{connection.provider}:{safe_host(connection.where)}"
 
 
-def default_path() -> Path:
-    return app_data_dir() / "embeddings" / "vectors.sqlite"
+def default_path(workspace: str = LOCAL_WORKSPACE) -> Path:
+    """The workspace's own file: whether a text is cached says someone embedded it, so a
+    user on a team server never reads another's (the local workspace keeps the first place)."""
+    folder = app_data_dir() / "embeddings"
+    if workspace != LOCAL_WORKSPACE:
+        folder = folder / "workspaces" / hashlib.sha256(workspace.encode("utf-8")).hexdigest()[:32]
+    return folder / "vectors.sqlite"
 
 
 class EmbeddingCache:

@@ -79,12 +79,24 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    if call.when == "call":
+        item.stash[FAILED] = outcome.get_result().failed
+
+
+FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def page(browser, app_url: str):  # noqa: ANN001 - playwright types
+def page(browser, app_url: str, request: pytest.FixtureRequest):  # noqa: ANN001 - playwright types
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(30_000)
     yield page
+    if request.node.stash.get(FAILED, False):  # what the page showed when it failed: CI keeps artifacts/
+        screenshot(page, f"FAILED-{request.node.name}")
     context.close()
 
 

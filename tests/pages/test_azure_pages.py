@@ -72,6 +72,8 @@ def test_fine_tuning_files_and_jobs_under_openai(open_app, engine_url):
     assert not at.exception, [e.message for e in at.exception]
     assert recorded_requests(engine_url)[-1]["path"] == "/openai/files"
     assert at.session_state["ft_training_pick"].startswith("file-")
+    at.session_state["ft_tab"] = "Start a job"
+    at.run()
     next(b for b in at.button if b.label == "Start fine-tuning").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert recorded_requests(engine_url)[-1]["path"] == "/openai/fine_tuning/jobs"

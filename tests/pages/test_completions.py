@@ -167,7 +167,7 @@ def test_wrong_key_is_explained_and_the_prompt_kept(open_app, engine_url):
     at.sidebar.text_input(key="conn_compat_key").input(TEST_KEY).run()
     assert at.text_area(key="completions_prompt").value == "keep me"
     at.button(key="completions_run").click().run()
-    assert not at.error and token_tables(at)
+    assert not at.error and any('<div class="tv">' in h.proto.body for h in at.html)  # the token view
 
 
 def test_a_server_that_went_down_is_explained(open_app, start_engine):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Callable
+from typing import Any, Callable
 
 import openai
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import recorded_requests
 from tests.engine.test_fine_tuning import jsonl, sentiment_examples, upload, wait_for
+from tests.pages.conftest import on_compatible_server
 from tests.unit.test_fine_tune_metrics import LEGACY
 
 PAGE = "app_pages/fine_tuning.py"
@@ -23,6 +24,12 @@ def texts(at: AppTest) -> str:
 
 def frames_text(at: AppTest) -> str:
     return "\n".join(d.value.to_string() for d in at.dataframe)
+
+
+def on_tab(at: AppTest, label: str) -> AppTest:
+    """Open one of the page's tabs, as a click does: only the open tab runs."""
+    at.session_state["ft_tab"] = label
+    return at.run()
 
 
 def test_check_data_names_the_bad_lines(open_app: Callable[..., AppTest]) -> None:
@@ -47,6 +54,7 @@ def test_check_upload_start_and_watch_a_job_succeed(open_app: Callable[..., AppT
     uploaded = at.session_state["ft_training_pick"]
     assert uploaded.startswith("file-") and f"as {uploaded}" in texts(at)
 
+    on_tab(at, "Start a job")
     at.text_input(key="ft_suffix").input("pagetest")
     at.checkbox(key="ft_auto_n_epochs").uncheck().run()  # the field is disabled while auto
     at.number_input(key="ft_value_n_epochs").set_value(2)
@@ -58,6 +66,7 @@ def test_check_upload_start_and_watch_a_job_succeed(open_app: Callable[..., AppT
         "n_epochs": 2, "batch_size": "auto", "learning_rate_multiplier": "auto"}
     job_id = at.session_state["ft_job"]
     model = f"ft:local-text:pagetest:{job_id}"
+    on_tab(at, "Jobs")
     deadline = time.monotonic() + 60
     while f"Fine-tuned model: {model}" not in texts(at):
         assert time.monotonic() < deadline, "the job view never showed the fine-tuned model"
@@ -77,7 +86,7 @@ def test_metrics_tab_overlays_jobs(open_app: Callable[..., AppTest], client: ope
     ids = [wait_for(client, client.fine_tuning.jobs.create(model="local-text", training_file=train, suffix=f"cmp{i}",
                                                            hyperparameters={"batch_size": b}).id, ("succeeded",)).id
            for i, b in enumerate((2, 6))]
-    at = open_app(PAGE)
+    at = on_tab(open_app(PAGE), "Metrics")
     compare = at.multiselect(key="ft_compare")
     compare.set_value(ids).run()
     assert not at.exception
@@ -92,7 +101,7 @@ def test_metrics_tab_overlays_jobs(open_app: Callable[..., AppTest], client: ope
 
 
 def test_import_a_legacy_results_file(open_app: Callable[..., AppTest]) -> None:
-    at = open_app(PAGE)
+    at = on_tab(open_app(PAGE), "Metrics")
     at.text_area(key="ft_import_text").input(LEGACY).run()
     assert not at.exception
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
@@ -106,20 +115,25 @@ def test_inputs_survive_a_page_switch(open_app: Callable[..., AppTest], client: 
     upload(client, sentiment_examples())
     at = open_app(PAGE)
     at.file_uploader(key="ft_check_file").set_value(("reviews.jsonl", jsonl(sentiment_examples()), "application/jsonl")).run()
+    on_tab(at, "Start a job")
     at.text_input(key="ft_suffix").input("keepme")
     at.checkbox(key="ft_auto_n_epochs").uncheck().run()  # the field is disabled while auto
     at.number_input(key="ft_value_n_epochs").set_value(4)
+    on_tab(at, "Metrics")
     at.text_area(key="ft_watch_paths").input("/nowhere/at/all").run()
     at.switch_page("app_pages/tokenizer.py").run()
     at.switch_page(PAGE).run()
     assert not at.exception, [e.message for e in at.exception]
+    on_tab(at, "Check data")
     shown = texts(at)
     assert "Checked file: reviews.jsonl (kept from before" in shown
     assert '" positive": 30' in shown  # its report is back too
+    on_tab(at, "Start a job")
     assert at.text_input(key="ft_suffix").value == "keepme"
     assert at.number_input(key="ft_value_n_epochs").value == 4 and not at.checkbox(key="ft_auto_n_epochs").value
+    on_tab(at, "Metrics")
     assert at.text_area(key="ft_watch_paths").value == "/nowhere/at/all"
-    assert "/nowhere/at/all: no such file or folder on the server." in shown
+    assert "/nowhere/at/all: no such file or folder on the server." in texts(at)
 
 
 def test_files_of_different_formats_are_refused_before_the_job(open_app: Callable[..., AppTest],
@@ -128,7 +142,7 @@ def test_files_of_different_formats_are_refused_before_the_job(open_app: Callabl
             for i in range(12)]
     chat_id = upload(client, chat, "chat.jsonl")
     legacy_id = upload(client, sentiment_examples()[:12], "legacy.jsonl")
-    at = open_app(PAGE)
+    at = on_tab(open_app(PAGE), "Start a job")
     at.selectbox(key="ft_training_pick").set_value(chat_id)
     at.selectbox(key="ft_validation_pick").set_value(legacy_id).run()
     assert "in the chat format and the validation file in the prompt/completion format" in texts(at)
@@ -142,7 +156,7 @@ def test_files_and_models_are_listed_and_deleted(open_app: Callable[..., AppTest
     doomed = upload(client, sentiment_examples()[:12], "doomed.jsonl")
     job = wait_for(client, client.fine_tuning.jobs.create(model="local-text", training_file=doomed, suffix="doomed",
                                                           hyperparameters={"n_epochs": 1}).id, ("succeeded",))
-    at = open_app(PAGE)
+    at = on_tab(open_app(PAGE), "Files and models")
     at.multiselect(key="ft_delete_file_pick").set_value([doomed]).run()
     at.button(key="ft_delete_files").click().run()
     assert not at.exception, [e.message for e in at.exception]
@@ -161,7 +175,7 @@ def test_metrics_follow_the_viewed_job_and_the_advisor_tries_the_best_checkpoint
     older, newer = (wait_for(client, client.fine_tuning.jobs.create(
         model="local-text", training_file=train, validation_file=valid, suffix=f"adv{i}",
         hyperparameters={"n_epochs": 3, "batch_size": 6}).id, ("succeeded",)) for i in range(2))
-    at = open_app(PAGE)
+    at = on_tab(open_app(PAGE), "Jobs")
     assert at.session_state["ft_compare"] == [newer.id]
     at.selectbox(key="ft_job").set_value(older.id).run()
     assert at.session_state["ft_compare"] == [older.id]  # Metrics opens on the job looked at
@@ -177,6 +191,7 @@ def test_metrics_follow_the_viewed_job_and_the_advisor_tries_the_best_checkpoint
     assert at.session_state["completions_prompt"].endswith("\n\n###\n\n")
     at.number_input(key="completions_max_tokens").set_value(256).run()
     at.switch_page(PAGE).run()
+    on_tab(at, "Metrics")
     at.button(key="ft_compare_advice_try_0").click().run()  # the Metrics tab's advisor: the same setup
     assert not at.exception, [e.message for e in at.exception]
     assert at.session_state["completions_model"] == best.fine_tuned_model_checkpoint
@@ -190,7 +205,7 @@ def test_evaluate_opens_a_classification_eval_of_the_model_against_its_base(
     job = wait_for(client, client.fine_tuning.jobs.create(
         model="local-text", training_file=train, validation_file=valid, suffix="evaluate",
         hyperparameters={"n_epochs": 1}).id, ("succeeded",))
-    at = open_app(PAGE)
+    at = on_tab(open_app(PAGE), "Jobs")
     at.selectbox(key="ft_job").set_value(job.id).run()
     at.button(key=f"ft_evaluate_{job.id}").click().run()
     assert not at.exception, [e.message for e in at.exception]
@@ -216,7 +231,7 @@ def test_try_it_opens_completions_set_up_as_the_classifier_was_trained(
     train = upload(client, sentiment_examples())
     job = wait_for(client, client.fine_tuning.jobs.create(model="local-text", training_file=train, suffix="tryit",
                                                           hyperparameters={"n_epochs": 2}).id, ("succeeded",))
-    at = open_app(PAGE)
+    at = on_tab(open_app(PAGE), "Jobs")
     at.selectbox(key="ft_job").set_value(job.id).run()
     newest = max(client.fine_tuning.jobs.checkpoints.list(job.id).data, key=lambda c: c.step_number)
     assert at.selectbox(key=f"ft_ckpt_{job.id}").value == newest.fine_tuned_model_checkpoint  # not the oldest
@@ -229,6 +244,7 @@ def test_try_it_opens_completions_set_up_as_the_classifier_was_trained(
     assert state["completions_logprobs"] == 5
     # "Try a checkpoint" carries the same setup
     at.switch_page(PAGE).run()
+    on_tab(at, "Jobs")
     at.button(key=f"ft_try_ckpt_{job.id}").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.session_state["completions_model"] == newest.fine_tuned_model_checkpoint
@@ -243,7 +259,7 @@ def test_try_it_in_chat_carries_the_training_system_message(open_app: Callable[.
     job = wait_for(client, client.fine_tuning.jobs.create(model="local-text", training_file=upload(client, rows),
                                                           suffix="trychat", hyperparameters={"n_epochs": 1}).id,
                    ("succeeded",))
-    at = open_app(PAGE)
+    at = on_tab(open_app(PAGE), "Jobs")
     at.selectbox(key="ft_job").set_value(job.id).run()
     at.button(key=f"ft_try_chat_{job.id}").click().run()
     assert not at.exception, [e.message for e in at.exception]
@@ -256,7 +272,7 @@ def test_try_it_in_chat_carries_the_training_system_message(open_app: Callable[.
 
 def test_hyperparameter_fields_are_disabled_while_auto(open_app: Callable[..., AppTest], client: openai.OpenAI) -> None:
     upload(client, sentiment_examples())
-    at = open_app(PAGE)
+    at = on_tab(open_app(PAGE), "Start a job")
     assert at.checkbox(key="ft_auto_batch_size").value and at.number_input(key="ft_value_batch_size").disabled
     at.checkbox(key="ft_auto_batch_size").uncheck().run()
     assert not at.number_input(key="ft_value_batch_size").disabled
@@ -268,7 +284,7 @@ def test_a_cancelled_job_says_it_was_cancelled(open_app: Callable[..., AppTest],
                                          hyperparameters={"n_epochs": 25})
     client.fine_tuning.jobs.cancel(job.id)
     wait_for(client, job.id, ("cancelled",))
-    at = open_app(PAGE)
+    at = on_tab(open_app(PAGE), "Jobs")
     at.selectbox(key="ft_job").set_value(job.id).run()
     shown = texts(at)
     assert "the job was cancelled" in shown and "None yet" not in shown
@@ -282,8 +298,27 @@ def test_try_a_checkpoint_opens_on_the_best(open_app: Callable[..., AppTest], cl
         hyperparameters={"n_epochs": 3, "batch_size": 6}).id, ("succeeded",))
     checkpoints = client.fine_tuning.jobs.checkpoints.list(job.id).data
     best = min(checkpoints, key=lambda c: (c.metrics.full_valid_loss, c.step_number))
-    at = open_app(PAGE)
+    at = on_tab(open_app(PAGE), "Jobs")
     at.selectbox(key="ft_job").set_value(job.id).run()
     picker = at.selectbox(key=f"ft_ckpt_{job.id}")
     assert picker.value == best.fine_tuned_model_checkpoint
     assert "(lowest validation loss)" in picker.format_func(best.fine_tuned_model_checkpoint)
+
+
+def test_a_control_on_check_data_sends_the_provider_nothing(open_app: Callable[..., AppTest],
+                                                             start_engine: Callable[..., Any]) -> None:
+    with start_engine("--rpm", "1000") as url:  # its rate limiter counts every request, GETs too
+        at = open_app()
+        on_compatible_server(at, url, page=PAGE)
+        probe = openai.OpenAI(base_url=url, api_key="unused", max_retries=0)
+
+        def requests_left() -> int:
+            return int(probe.models.with_raw_response.list().headers["x-ratelimit-remaining-requests"])
+
+        before = requests_left()
+        for auto in (False, True, False):
+            at.toggle(key="ft_check_auto_epochs").set_value(auto).run()
+            assert not at.exception, [e.message for e in at.exception]
+        assert requests_left() == before - 1  # only the probe's own: no files, jobs or models listed
+        on_tab(at, "Files and models")  # an open tab does ask
+        assert requests_left() < before - 2

@@ -14,6 +14,9 @@ def test_a_streamed_run_shows_and_saves_its_chunks_with_times(open_app, app_env)
     at.number_input(key="completions_max_tokens").set_value(16).run()
     at.button(key="completions_run").click().run()
     assert not at.exception, [e.message for e in at.exception]
+    assert not any(" ms  {" in c.value for c in at.code)  # drawn only when opened: thousands of chunks cost the browser
+    at.session_state["completions:wire:open"] = True  # the user opens "Raw request and response"
+    at.run()
 
     codes = [c.value for c in at.code]
     chunk_lines = next(c for c in codes if " ms  {" in c).splitlines()
@@ -25,6 +28,8 @@ def test_a_streamed_run_shows_and_saves_its_chunks_with_times(open_app, app_env)
 
     at.switch_page("app_pages/history.py").run()
     assert not at.exception, [e.message for e in at.exception]
+    at.session_state[f"hist_wire_{at.selectbox(key='hist_open').value}:open"] = True
+    at.run()
     saved = [c.value for c in at.code if " ms  {" in c.value]
     assert saved and saved[0].splitlines()[0] == chunk_lines[0]
     assert TEST_KEY not in json.dumps([c.value for c in at.code])

@@ -9,7 +9,7 @@ from typing import Callable
 import pytest
 
 from playground.db import ReadOnly
-from playground.history import History, PresetExists, Run, RunFilter
+from playground.history import History, Preset, PresetExists, Run, RunFilter
 from playground.workspaces import workspace_of
 
 
@@ -71,3 +71,15 @@ def test_the_identity_comes_from_the_login_or_the_configured_header_only() -> No
     assert workspace_of({"X-Forwarded-Email": "a\nb"}, {}, header) is None
     assert workspace_of({}, {"email": "bob@example.com", "sub": "123"}, header) == "bob@example.com"
     assert workspace_of({}, {"sub": "oidc|123"}, {}) == "oidc|123"
+
+
+def test_a_preset_list_names_each_presets_owner_and_loads_the_one_picked(history_target: Callable[[], str]) -> None:
+    history = History(history_target())
+    ada, bob = history.scoped("ada"), history.scoped("bob")
+    ada.save_preset("chat", "team", {"temperature": 0.1})
+    bob.save_preset("chat", "team", {"temperature": 1.5})
+    bob.share_preset("chat", "team")
+    assert ada.preset_list("chat") == [Preset("team", "ada", False, True), Preset("team", "bob", True, False)]  # one's own first
+    assert ada.load_preset("chat", "team", "bob") == {"temperature": 1.5} and ada.load_preset("chat", "team", "ada") == {"temperature": 0.1}
+    bob.share_preset("chat", "team", False)
+    assert ada.load_preset("chat", "team", "bob") is None and [p.workspace for p in ada.preset_list("chat")] == ["ada"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from playground.providers import Connection, ServerKey, make_client, same_endpoint, scoped_key, server_key
+from playground.workspaces import engine_project
 
 SERVER_KEY = "sk-" + "server" * 6
 
@@ -61,3 +62,21 @@ def test_the_servers_organization_and_project_go_only_with_its_key(configured: S
     ):
         headers = {k: v for k, v in make_client(connection).default_headers.items() if isinstance(v, str)}
         assert "org-server" not in headers.values() and "proj_server" not in headers.values(), connection
+
+
+def test_only_the_local_engines_client_carries_the_workspaces_project(configured: ServerKey,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj_server")
+    local = make_client(Connection("local", api_key="engine-key", base_url="http://127.0.0.1:9/v1", project="ada%40x"))
+    assert local.default_headers["OpenAI-Project"] == "ada%40x"
+    single_user = make_client(Connection("local", api_key="engine-key", base_url="http://127.0.0.1:9/v1"))
+    assert not isinstance(single_user.default_headers["OpenAI-Project"], str)  # none: the engine's default project
+    elsewhere = make_client(Connection("compatible", base_url="http://127.0.0.1:9/v1", project="ada%40x"))
+    assert not isinstance(elsewhere.default_headers["OpenAI-Project"], str)
+
+
+def test_the_local_engines_project_is_the_workspace_and_none_for_the_local_one() -> None:
+    assert engine_project("local") is None  # the engine's default project: everything made before workspaces
+    assert engine_project("ada@example.com") == "ada@example.com"
+    assert engine_project("zoë@example.com").isascii()  # a header value is ASCII
+    assert engine_project("oidc|123") != engine_project("oidc%7c123")  # percent-encoding keeps them apart
