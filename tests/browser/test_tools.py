@@ -14,6 +14,10 @@ def test_tool_call_answered_with_a_mock_result(page, app_url):
     tools = page.get_by_test_id("stExpander").filter(has_text="Ready tools")
     tools.get_by_role("button", name="Load").click()  # the ready "weather" function
     wait_idle(page)
+    # In the editor before the message goes: a click still on its way would leave the request without tools.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('textarea')].some(t => t.value.includes('get_weather'))", timeout=30_000)
+    wait_idle(page)
     page.get_by_placeholder("Send a message").fill("What is the weather in Paris?")
     page.keyboard.press("Enter")
     page.get_by_text("Tool call").first.wait_for(timeout=60_000)
