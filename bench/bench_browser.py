@@ -94,7 +94,12 @@ class ScriptRuns:
     def __init__(self, page) -> None:  # noqa: ANN001 - playwright Page
         self.page = page
         self.finished: list[tuple[float, int]] = []
-        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+        self.running = False  # a run (page or fragment) started on the current websocket and not finished
+        page.on("websocket", self._connected)
+
+    def _connected(self, ws) -> None:  # noqa: ANN001 - playwright WebSocket
+        self.running = False  # a new page load: runs of the old socket never finish
+        ws.on("framereceived", self._frame)
 
     def _frame(self, payload: bytes | str) -> None:
         if not isinstance(payload, bytes):
@@ -104,7 +109,11 @@ class ScriptRuns:
             message.ParseFromString(payload)
         except Exception:  # noqa: BLE001 - not a ForwardMsg: not ours to read
             return
-        if message.WhichOneof("type") == "script_finished":
+        kind = message.WhichOneof("type")
+        if kind == "new_session":  # sent as every run starts, fragment runs too
+            self.running = True
+        elif kind == "script_finished":
+            self.running = False
             self.finished.append((time.perf_counter(), message.script_finished))
 
     def timed(self, action: Callable[[], None], timeout: float = 120.0) -> float:
@@ -121,13 +130,15 @@ class ScriptRuns:
         raise TimeoutError("the app did not finish its run")
 
     def settle(self, quiet: float = 0.6) -> None:
-        """Wait until no script run has finished for `quiet` seconds and the browser has drawn
-        what it got (a map in software WebGL can hold its main thread for seconds)."""
+        """Wait until no run is under way, none has finished for `quiet` seconds, and the browser
+        has drawn what it got (a map in software WebGL can hold its main thread for seconds).
+        The status widget alone can miss a run that has just started: it shows after a delay."""
         while True:
             count = len(self.finished)
             self.page.wait_for_timeout(int(quiet * 1000))
             self.page.evaluate("() => new Promise(done => requestAnimationFrame(() => setTimeout(done, 0)))")
-            if len(self.finished) == count and self.page.locator("[data-testid='stStatusWidget']").count() == 0:
+            if (len(self.finished) == count and not self.running
+                    and self.page.locator("[data-testid='stStatusWidget']").count() == 0):
                 return
 
 
