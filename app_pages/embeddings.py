@@ -6,7 +6,6 @@ the search and the map are fragments, so editing a query reruns only the search.
 runs on its own thread: it goes on while the user is on another page.
 """
 
-import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -21,7 +20,7 @@ from components.history import record_run
 from components.models import model_picker
 from components.plain import inert, plain
 from components.state import kept_until, owned
-from components.workspace import current_workspace
+from components.workspace import current_workspace, unidentified_session
 from playground.embeddings import batching, corpus, export, projection, search
 from playground.embeddings.background import EmbedJob
 from playground.embeddings.cache import EmbeddingCache, default_path, provider_key
@@ -56,8 +55,7 @@ def _cache(path: str) -> EmbeddingCache:
 def _embedding_cache() -> EmbeddingCache:
     """One cache per workspace and data directory (tests give each app its own); a request
     the identity header should name but does not gets a cache of its own session."""
-    workspace = current_workspace() or st.session_state.setdefault("_emb_unidentified", f"unidentified:{uuid.uuid4()}")
-    return _cache(str(default_path(workspace)))
+    return _cache(str(default_path(current_workspace() or unidentified_session())))
 
 
 def _uploaded(label: str, types: list[str], key: str) -> tuple[str, Any, Callable[[], bytes]] | None:

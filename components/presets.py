@@ -127,7 +127,7 @@ def _presets(page: str, history: History) -> None:
                 st.toast(inert(f"“{chosen.name}” is {'no longer ' if sharing else ''}shared with the team."))  # type: ignore[union-attr]
                 st.rerun()
     name = st.text_input("Save as", key=f"preset_name:{page}", placeholder="a name for these settings").strip()
-    replacing = f"preset_replacing:{page}"
+    replacing = _replacing_key(page)
     if st.button("Save preset", key=f"preset_save:{page}", disabled=not name, use_container_width=True):
         _save(page, history, name, replace=False)
     if (taken := st.session_state.get(replacing)) is not None:
@@ -140,10 +140,15 @@ def _presets(page: str, history: History) -> None:
             st.rerun()
 
 
+def _replacing_key(page: str) -> str:
+    """Where a save waits for Replace: the name it would replace."""
+    return f"preset_replacing:{page}"
+
+
 def _save(page: str, history: History, name: str, *, replace: bool) -> None:
     """Save the controls as this workspace's preset `name`; a name it already uses waits for
     an explicit Replace (a colleague's shared preset of that name is never touched)."""
-    replacing = f"preset_replacing:{page}"
+    replacing = _replacing_key(page)
     st.session_state.pop(replacing, None)
 
     def put() -> bool:

@@ -23,11 +23,14 @@ def current_workspace() -> str | None:
     return workspace_of(dict(st.context.headers or {}), user, os.environ)
 
 
+def unidentified_session() -> str:
+    """A name of this session's own, for a session without the identity a team server
+    requires: what it keeps (engine files, cached vectors) is no one else's. It holds a space,
+    so it is never a workspace's percent-encoded project id."""
+    return st.session_state.setdefault("_unidentified_session", f"unidentified session {secrets.token_hex(16)}")
+
+
 def local_engine_project() -> str | None:
-    """The local engine's project for this session: its workspace's. A session without the
-    identity a team server requires gets a project of its own (a space in it: never a
-    workspace's percent-encoded id), so it sees no one's files, jobs or models."""
+    """The local engine's project for this session: its workspace's, or its own when unidentified."""
     workspace = current_workspace()
-    if workspace is None:
-        return st.session_state.setdefault("_unidentified_project", f"unidentified session {secrets.token_hex(16)}")
-    return engine_project(workspace)
+    return unidentified_session() if workspace is None else engine_project(workspace)

@@ -20,13 +20,14 @@ HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 def coalesced(events: Iterator[bytes], window_s: float = WINDOW_S) -> Iterator[bytes]:
     """The same bytes, in fewer items: the first event alone, then what is ready per window."""
+    events = iter(events)
+    first = next(events, None)
+    if first is None:
+        return
+    yield first
     held: list[bytes] = []
-    since = 0.0
+    since = time.perf_counter()
     for event in events:
-        if not held and since == 0.0:
-            since = time.perf_counter()
-            yield event
-            continue
         held.append(event)
         now = time.perf_counter()
         if now - since >= window_s:

@@ -893,10 +893,8 @@ class History:
         self._put_preset(page, name, controls, overwrite=overwrite)
 
     def presets(self, page: str) -> list[str]:
-        """This workspace's presets and those shared with the team."""
-        visible, args = self._visible("p")
-        with self.db.connect() as db:
-            return sorted({n for (n,) in db.execute(f"SELECT name FROM presets p WHERE page = ? AND {visible}", [page, *args])})
+        """The names of this workspace's presets and of those shared with the team."""
+        return sorted({preset.name for preset in self.preset_list(page)})
 
     def preset_list(self, page: str) -> list[Preset]:
         """This workspace's presets, then those colleagues share, each with its owner."""
