@@ -1,0 +1,72 @@
+"""The text being typed, before its text area applies it.
+
+A text area reports its text to the script only on Ctrl+Enter or when it loses focus, so
+a count drawn from its value lags behind the user. `typing_listener()` mounts a small
+component (no iframe, nothing drawn) that listens to the page's input events on the fields
+it is given and sends the text of the one being typed, debounced. Mounted inside an
+`st.fragment`, its message reruns only that fragment: the page is not redrawn, and a
+stream under way is not interrupted (a fragment's rerun waits for a full run to end).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import streamlit as st
+
+DEBOUNCE_MS = 150
+
+# One document listener per mount; a new render replaces the previous one's listener
+# (so a rerun never leaves two sending the same text).
+_JS = """
+export default function ({ data, setTriggerValue }) {
+  const registry = (window.__playgroundTyping ??= {});
+  registry.stop?.();
+  let timer = null;
+  const onInput = (event) => {
+    const field = event.target;
+    if (!(field instanceof HTMLTextAreaElement || field instanceof HTMLInputElement)) return;
+    for (const [cssClass, key] of Object.entries(data.fields)) {
+      if (field.closest("." + cssClass)) {
+        clearTimeout(timer);
+        timer = setTimeout(() => setTriggerValue("typed", { key, text: field.value }), data.debounce_ms);
+        return;
+      }
+    }
+  };
+  document.addEventListener("input", onInput, true);
+  const stop = () => {
+    clearTimeout(timer);
+    document.removeEventListener("input", onInput, true);
+    if (registry.stop === stop) delete registry.stop;
+  };
+  registry.stop = stop;
+  return stop;
+}
+"""
+
+_listener = st.components.v2.component("playground_typing_listener", js=_JS)
+
+
+@dataclass(frozen=True)
+class Typed:
+    key: str  # the widget key of the field being typed into
+    text: str  # its text as it is now, not yet applied
+
+
+def key_class(key: str) -> str:
+    """The CSS class Streamlit gives the element of a widget key (st-key-…)."""
+    return "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
+
+
+def typing_listener(keys: list[str], *, key: str) -> Typed | None:
+    """Listen to the fields of these widget keys; the text being typed into one of them
+    when that is what made this (fragment) run, else None. Call it inside an st.fragment."""
+    fields = {key_class(k): k for k in keys}
+    result = _listener(key=key, data={"fields": fields, "debounce_ms": DEBOUNCE_MS}, height=0,
+                       on_typed_change=lambda: None)
+    typed = result.get("typed")
+    if isinstance(typed, dict) and typed.get("key") in keys and isinstance(typed.get("text"), str):
+        return Typed(typed["key"], typed["text"])
+    return None
