@@ -24,18 +24,26 @@ export default function ({ data, setTriggerValue }) {
   const registry = (window.__playgroundTyping ??= {});
   registry.stop?.();
   let timer = null;
-  const onInput = (event) => {
-    const field = event.target;
-    if (!(field instanceof HTMLTextAreaElement || field instanceof HTMLInputElement)) return;
-    for (const [cssClass, key] of Object.entries(data.fields)) {
-      if (field.closest("." + cssClass)) {
-        clearTimeout(timer);
-        timer = setTimeout(() => setTriggerValue("typed", { key, text: field.value }), data.debounce_ms);
-        return;
-      }
-    }
+  const keyOf = (field) => {
+    if (!(field instanceof HTMLTextAreaElement || field instanceof HTMLInputElement)) return null;
+    const cssClass = Object.keys(data.fields).find((c) => field.closest("." + c));
+    return cssClass ? data.fields[cssClass] : null;
   };
+  const send = (field) => {
+    const key = keyOf(field);
+    if (key === null) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const sent = key + "\\0" + field.value;
+      if (registry.sent === sent) return;  // this text is counted already
+      registry.sent = sent;
+      setTriggerValue("typed", { key, text: field.value });
+    }, data.debounce_ms);
+  };
+  const onInput = (event) => send(event.target);
   document.addEventListener("input", onInput, true);
+  // Typing may have begun before this listener was mounted (a page just opened).
+  send(document.activeElement);
   const stop = () => {
     clearTimeout(timer);
     document.removeEventListener("input", onInput, true);
