@@ -51,8 +51,7 @@ def test_the_local_engine_drops_nothing(open_app) -> None:
 def test_compare_says_what_each_column_lost(open_app) -> None:
     with stub_server(models=["llama-3-8b"], quirks=("no_logprobs",)) as (url, _):
         at = open_app()
-        on_compatible_server(at, url)
-        at.switch_page("app_pages/compare.py").run()
+        on_compatible_server(at, url, "app_pages/compare.py")
         at.number_input(key="cmp_count").set_value(1)
         at.number_input(key="cmp_max_tokens").set_value(8).run()
         at.button(key="cmp_run").click().run(timeout=60)
