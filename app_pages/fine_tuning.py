@@ -20,7 +20,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from components.connection import base_models, current_connection, forget_models, get_client
-from components.errors import show_exception
+from components.errors import problem_of, show_exception
 from components.evals import evaluate_fine_tune
 from components.fine_tune_charts import advisor_panel, metrics_panel, plain
 from components.presets import open_in_page
@@ -86,7 +86,12 @@ def try_it(model: str, page: str | None = None, job: Any = None) -> None:
         )
         return
     forget_models()
-    report = file_report(job.training_file, job.model, None) if job is not None else None
+    report, unread = None, None
+    if job is not None:
+        try:
+            report = report_of(f"file:{job.training_file}", training_content(job.training_file), job.model, None)
+        except Exception as exc:  # noqa: BLE001 - the model opens all the same, with the reason said there
+            unread = problem_of(exc)
     if report is not None and report.format:
         setup_page, body = try_request(report)
         if page in (None, setup_page):
@@ -96,6 +101,10 @@ def try_it(model: str, page: str | None = None, job: Any = None) -> None:
             return
     page = page or "completions"
     st.session_state[f"open_with_model:{page}_model"] = model
+    if unread is not None:  # said on the page it opens: an error shown here would vanish with the switch
+        st.session_state[f"open_note:{page}_model"] = (
+            f"{model} is chosen; the other controls are as they were: its training file could not be read "
+            f"to set the page up as the model was trained. {unread.title} {unread.detail}".strip())
     st.switch_page(f"app_pages/{page}.py")
 
 
@@ -128,16 +137,22 @@ def report_of(key: str, content: bytes, model: str, epochs: int | None) -> Repor
     return cache[digest]
 
 
-def file_report(file_id: str, model: str, epochs: int | None) -> Report | None:
-    """The report of an uploaded file, its content fetched once per session (files never change)."""
+def training_content(file_id: str) -> bytes:
+    """An uploaded file's content, fetched once per session (files never change)."""
     contents = st.session_state.setdefault("_ft_file_contents", {})
     if file_id not in contents:
-        try:
-            contents[file_id] = jobs.file_content(client, file_id)
-        except Exception as exc:
-            show_exception(exc)
-            return None
-    return report_of(f"file:{file_id}", contents[file_id], model, epochs)
+        contents[file_id] = jobs.file_content(client, file_id)
+    return contents[file_id]
+
+
+def file_report(file_id: str, model: str, epochs: int | None) -> Report | None:
+    """The report of an uploaded file; None (the error shown) when it cannot be read."""
+    try:
+        content = training_content(file_id)
+    except Exception as exc:
+        show_exception(exc)
+        return None
+    return report_of(f"file:{file_id}", content, model, epochs)
 
 
 def past_paces(job_list: list[Any]) -> list:

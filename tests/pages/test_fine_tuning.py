@@ -322,3 +322,20 @@ def test_a_control_on_check_data_sends_the_provider_nothing(open_app: Callable[.
         assert requests_left() == before - 1  # only the probe's own: no files, jobs or models listed
         on_tab(at, "Files and models")  # an open tab does ask
         assert requests_left() < before - 2
+
+
+def test_try_it_with_its_training_file_gone_says_so_on_the_page_it_opens(
+        open_app: Callable[..., AppTest], client: openai.OpenAI) -> None:
+    train = upload(client, sentiment_examples())
+    job = wait_for(client, client.fine_tuning.jobs.create(model="local-text", training_file=train, suffix="nofile",
+                                                          hyperparameters={"n_epochs": 1}).id, ("succeeded",))
+    client.files.delete(train)
+    at = on_tab(open_app(PAGE), "Jobs")
+    at.selectbox(key="ft_job").set_value(job.id).run()
+    at.button(key=f"ft_try_completions_{job.id}").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state["completions_model"] == job.fine_tuned_model
+    shown = texts(at)
+    assert "its training file could not be read" in shown and "No such File object" in shown, shown
+    at.run()  # said once, where the page opened
+    assert "its training file could not be read" not in texts(at)
