@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from components.connection import base_models, current_connection, forget_models, get_client
+from components.connection import base_models, billed, current_connection, forget_models, get_client
 from components.errors import problem_of, show_exception
 from components.evals import evaluate_fine_tune
 from components.fine_tune_charts import advisor_panel, metrics_panel, plain
@@ -182,6 +182,12 @@ def list_jobs() -> list[Any]:
         return []
 
 
+def training_price(model: str) -> float | None:
+    """Dollars per 1M training tokens as this session's provider bills them: the table's for
+    OpenAI and Azure, nothing on the local engine, unknown on any other server."""
+    return billed(model_info(model)).fine_tune_training_price
+
+
 def show_report(report: Report, model: str) -> None:
     if report.errors:
         shown = report.errors[:50]
@@ -195,8 +201,11 @@ def show_report(report: Report, model: str) -> None:
     cols[1].metric("Tokens", f"{report.total_tokens:,}")
     cols[2].metric("Over the limit", len(report.over_limit), help=f"examples over {report.limit:,} tokens")
     cols[3].metric("Billed tokens", f"{report.billed_tokens:,}", help=f"{report.epochs} epoch(s)")
-    cols[4].metric("Cost", "unknown" if report.cost is None else f"${report.cost:,.4f}",
-                   help=f"training price of {model} × billed tokens")
+    price = training_price(model)  # the report's cost is the table's, whoever serves the model
+    cost = None if price is None else report.billed_tokens * price / 1e6
+    cols[4].metric("Cost", "unknown" if cost is None else f"${cost:,.4f}",
+                   help=f"training price of {model} × billed tokens" if cost is not None
+                   else f"No training price is known for {model} on this server.")
     if report.tokens:
         counts = sorted(report.tokens.values())
         st.caption(f"Format: {report.format} · tokens per example: min {counts[0]}, "
@@ -330,7 +339,7 @@ with start_tab:
                 plan = forecast(examples=len(train_report.tokens),
                                 tokens_per_epoch=train_report.billed_tokens // max(train_report.epochs, 1),
                                 epochs=train_report.epochs, batch_size=values["batch_size"],
-                                price_per_million=model_info(base).fine_tune_training_price, paces=past_paces(list_jobs()))
+                                price_per_million=training_price(base), paces=past_paces(list_jobs()))
                 cols = st.columns(4)
                 cols[0].metric("Training tokens", f"{plan.training_tokens:,}", help=f"{plan.epochs} epoch(s)")
                 cols[1].metric("Cost", "unknown" if plan.cost is None else f"${plan.cost:,.4f}",

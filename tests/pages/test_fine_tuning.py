@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import recorded_requests
 from tests.engine.test_fine_tuning import jsonl, sentiment_examples, upload, wait_for
 from tests.pages.conftest import on_compatible_server
+from tests.stubserver import stub_server
 from tests.unit.test_fine_tune_metrics import LEGACY
 
 PAGE = "app_pages/fine_tuning.py"
@@ -339,3 +340,16 @@ def test_try_it_with_its_training_file_gone_says_so_on_the_page_it_opens(
     assert "its training file could not be read" in shown and "No such File object" in shown, shown
     at.run()  # said once, where the page opened
     assert "its training file could not be read" not in texts(at)
+
+
+def test_another_server_is_not_priced_at_openai_training_prices(open_app: Callable[..., AppTest]) -> None:
+    rows = [{"messages": [{"role": "user", "content": r["prompt"].strip()},
+                          {"role": "assistant", "content": r["completion"].strip()}]} for r in sentiment_examples()]
+    with stub_server(models=["gpt-4.1-mini"]) as (url, _):
+        at = open_app()
+        on_compatible_server(at, url, PAGE)
+        at.selectbox(key="ft_check_model").set_value("gpt-4.1-mini").run()
+        at.file_uploader(key="ft_check_file").set_value(("data.jsonl", jsonl(rows), "application/jsonl")).run()
+        assert not at.exception, [e.message for e in at.exception]
+        cost = next(m for m in at.metric if m.label == "Cost")
+        assert cost.value == "unknown"  # OpenAI's table says $5.00 per 1M: not what this server bills
