@@ -27,7 +27,7 @@ from components.presets import open_in_page
 from components.state import owned
 from playground.catalog import model_info
 from playground.fine_tuning import jobs
-from playground.fine_tuning.forecast import duration, eta, forecast, job_pace
+from playground.fine_tuning.forecast import auto_batch_size, duration, eta, forecast, job_pace
 from playground.fine_tuning.logs import Run, from_content, load_path
 from playground.fine_tuning.metrics import MetricsError
 from playground.fine_tuning.validate import Report, check_file, try_request
@@ -182,6 +182,13 @@ def list_jobs() -> list[Any]:
         return []
 
 
+def auto_hyperparameters(report: Report | None) -> dict[str, float]:
+    """What "auto" picks for this training file (the API's rules), for the fields to show."""
+    if report is None or not report.tokens:
+        return {}
+    return {"n_epochs": report.epochs, "batch_size": auto_batch_size(len(report.tokens)), "learning_rate_multiplier": 1.0}
+
+
 def training_price(model: str) -> float | None:
     """Dollars per 1M training tokens as this session's provider bills them: the table's for
     OpenAI and Azure, nothing on the local engine, unknown on any other server."""
@@ -318,15 +325,25 @@ with start_tab:
                           help="Up to 64 characters, added to the fine-tuned model's name.")
             seed = KEYS.widget(right.number_input, "Seed (optional)", "seed", min_value=0, max_value=2147483647, step=1,
                                help="The same seed and data give the same model.")
-            values = {}
-            for column, (name, default, step) in zip(st.columns(3), HYPER_DEFAULTS):
-                auto = KEYS.widget(column.checkbox, f"{name}: auto", f"auto_{name}", help=HYPER_HELP[name])
-                value = KEYS.widget(column.number_input, name, f"value_{name}", step=step, disabled=auto,
-                                    min_value=0.01 if isinstance(default, float) else 1, label_visibility="collapsed",
-                                    help="Untick auto to set it." if auto else None)
-                values[name] = None if auto else value
+            values, hyper_columns = {}, dict(zip((name for name, _, _ in HYPER_DEFAULTS), st.columns(3)))
+            for name, default, step in HYPER_DEFAULTS:
+                column = hyper_columns[name]
+                if KEYS.widget(column.checkbox, f"{name}: auto", f"auto_{name}", help=HYPER_HELP[name]):
+                    values[name] = None  # drawn below, once the file says what auto picks
+                else:  # the user's own value, kept while auto is ticked
+                    values[name] = KEYS.widget(column.number_input, name, f"value_{name}", step=step,
+                                               min_value=0.01 if isinstance(default, float) else 1,
+                                               label_visibility="collapsed")
 
             train_report = file_report(training, base, values["n_epochs"])
+            picked_by_auto = auto_hyperparameters(train_report)
+            for name, default, step in HYPER_DEFAULTS:
+                if values[name] is None:
+                    st.session_state[f"_ft_auto_{name}"] = picked_by_auto.get(name)
+                    hyper_columns[name].number_input(
+                        name, key=f"_ft_auto_{name}", step=step, min_value=0.01 if isinstance(default, float) else 1,
+                        disabled=True, placeholder="auto", label_visibility="collapsed",
+                        help="What auto picks for this training file. Untick auto to set your own.")
             valid_report = file_report(validation, base, None) if validation else None
             refused = None
             if train_report and valid_report and train_report.format and valid_report.format \

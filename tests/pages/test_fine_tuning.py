@@ -9,6 +9,7 @@ from typing import Any, Callable
 import openai
 from streamlit.testing.v1 import AppTest
 
+from playground.fine_tuning.validate import auto_epochs
 from tests.conftest import recorded_requests
 from tests.engine.test_fine_tuning import jsonl, sentiment_examples, upload, wait_for
 from tests.pages.conftest import on_compatible_server
@@ -272,11 +273,22 @@ def test_try_it_in_chat_carries_the_training_system_message(open_app: Callable[.
 
 
 def test_hyperparameter_fields_are_disabled_while_auto(open_app: Callable[..., AppTest], client: openai.OpenAI) -> None:
-    upload(client, sentiment_examples())
+    train = upload(client, sentiment_examples())
     at = on_tab(open_app(PAGE), "Start a job")
-    assert at.checkbox(key="ft_auto_batch_size").value and at.number_input(key="ft_value_batch_size").disabled
-    at.checkbox(key="ft_auto_batch_size").uncheck().run()
-    assert not at.number_input(key="ft_value_batch_size").disabled
+    at.selectbox(key="ft_training_pick").set_value(train).run()
+    # While auto: a disabled field with what auto picks for this file (its 60 examples: 3 epochs, batch 1),
+    # not a number of the user's that would not be sent.
+    assert at.checkbox(key="ft_auto_n_epochs").value
+    shown = at.number_input(key="_ft_auto_n_epochs")
+    assert shown.disabled and shown.value == auto_epochs(len(sentiment_examples()))
+    assert at.number_input(key="_ft_auto_batch_size").value == 1
+    at.checkbox(key="ft_auto_n_epochs").uncheck().run()
+    field = at.number_input(key="ft_value_n_epochs")
+    assert not field.disabled
+    field.set_value(7).run()
+    at.checkbox(key="ft_auto_n_epochs").check().run()
+    at.checkbox(key="ft_auto_n_epochs").uncheck().run()
+    assert at.number_input(key="ft_value_n_epochs").value == 7  # the user's value outlives a tick of auto
 
 
 def test_a_cancelled_job_says_it_was_cancelled(open_app: Callable[..., AppTest], client: openai.OpenAI) -> None:
