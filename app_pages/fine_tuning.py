@@ -195,6 +195,10 @@ def training_price(model: str) -> float | None:
     return billed(model_info(model)).fine_tune_training_price
 
 
+def training_cost_text(cost: float | None) -> str:
+    return "unknown" if cost is None else "free" if cost == 0 else f"${cost:,.4f}"
+
+
 def show_report(report: Report, model: str) -> None:
     if report.errors:
         shown = report.errors[:50]
@@ -210,7 +214,7 @@ def show_report(report: Report, model: str) -> None:
     cols[3].metric("Billed tokens", f"{report.billed_tokens:,}", help=f"{report.epochs} epoch(s)")
     price = training_price(model)  # the report's cost is the table's, whoever serves the model
     cost = None if price is None else report.billed_tokens * price / 1e6
-    cols[4].metric("Cost", "unknown" if cost is None else f"${cost:,.4f}",
+    cols[4].metric("Cost", training_cost_text(cost),
                    help=f"training price of {model} × billed tokens" if cost is not None
                    else f"No training price is known for {model} on this server.")
     if report.tokens:
@@ -359,7 +363,7 @@ with start_tab:
                                 price_per_million=training_price(base), paces=past_paces(list_jobs()))
                 cols = st.columns(4)
                 cols[0].metric("Training tokens", f"{plan.training_tokens:,}", help=f"{plan.epochs} epoch(s)")
-                cols[1].metric("Cost", "unknown" if plan.cost is None else f"${plan.cost:,.4f}",
+                cols[1].metric("Cost", training_cost_text(plan.cost),
                                help=f"training tokens × the training price of {base} (data/models.toml)")
                 cols[2].metric("Steps", f"{plan.steps:,}", help=f"batch size {plan.batch_size}")
                 cols[3].metric("Duration", duration(plan.seconds),
