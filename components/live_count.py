@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 DEBOUNCE_MS = 150
+CHARS_PER_MS = 2_000  # and 1 ms more per this many characters (about what counting them takes here)
 
 # One document listener per mount; a new render replaces the previous one's listener
 # (so a rerun never leaves two sending the same text).
@@ -38,7 +39,7 @@ export default function ({ data, setTriggerValue }) {
       if (registry.sent === sent) return;  // this text is counted already
       registry.sent = sent;
       setTriggerValue("typed", { key, text: field.value });
-    }, data.debounce_ms);
+    }, data.debounce_ms + field.value.length / data.chars_per_ms);  // a huge text waits longer: it is sent whole
   };
   const onInput = (event) => send(event.target);
   document.addEventListener("input", onInput, true);
@@ -72,7 +73,7 @@ def typing_listener(keys: list[str], *, key: str) -> Typed | None:
     """Listen to the fields of these widget keys; the text being typed into one of them
     when that is what made this (fragment) run, else None. Call it inside an st.fragment."""
     fields = {key_class(k): k for k in keys}
-    result = _listener(key=key, data={"fields": fields, "debounce_ms": DEBOUNCE_MS}, height=0,
+    result = _listener(key=key, data={"fields": fields, "debounce_ms": DEBOUNCE_MS, "chars_per_ms": CHARS_PER_MS}, height=0,
                        on_typed_change=lambda: None)
     typed = result.get("typed")
     if isinstance(typed, dict) and typed.get("key") in keys and isinstance(typed.get("text"), str):
