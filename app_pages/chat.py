@@ -121,6 +121,21 @@ def _answer_tools(answers: dict[str, str]) -> None:
     state["chat_pending_run"] = True
 
 
+def _typed_into(messages: list[dict], api_messages: list[dict]) -> dict:
+    """Each text field of the conversation (its widget key) -> the messages as they would
+    be with a given text in it, for the count as the user types."""
+    def with_text(index: int):  # noqa: ANN202
+        return lambda text: [*api_messages[:index], {**api_messages[index], "content": text}, *api_messages[index + 1:]]
+
+    has_system = bool(messages) and messages[0]["role"] == "system"
+    rest = api_messages[1:] if has_system else api_messages  # an emptied system box drops the message
+    fields = {KEYS.key("system"): lambda text: ([{"role": "system", "content": text}] if text else []) + rest}
+    for index, message in enumerate(messages):
+        if not (index == 0 and has_system) and message["role"] != "tool":
+            fields[_content_key(message)] = with_text(index)
+    return fields
+
+
 # -- the page
 
 controls, main, link_slot = text_page(
@@ -195,7 +210,8 @@ with main:
 
     share_link("chat", link_slot)
     api_messages = [wire_message(m) for m in messages]
-    prompt_tokens = live_prompt_count(info, controls.values["max_tokens"], messages=api_messages)
+    prompt_tokens = live_prompt_count(info, controls.values["max_tokens"], messages=api_messages,
+                                      typed_into=_typed_into(messages, api_messages), key="chat_count")
     request = build_request("chat", info, controls.values, messages=api_messages)
     problems = one_per_param(controls.problems, check_request(request, info, prompt_tokens=prompt_tokens))
     for problem in problems:

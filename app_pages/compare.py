@@ -45,6 +45,8 @@ def _show(outcomes: list[compare.Outcome], key: str) -> None:
                 format_cost(outcome.cost) if outcome.cost is not None else "no price known",
             ]
             st.caption(inert(" · ".join(facts)) + (" · **stopped**" if outcome.stopped else ""))
+            for note in outcome.dropped:
+                st.warning(inert(note), icon=":material/report:")
             if i == 0:
                 st.code(outcome.text or " ", language=None, wrap_lines=True)
             else:

@@ -21,7 +21,8 @@ info = controls.info
 with main:
     prompt, _ = draw_control(params_for("completions")["prompt"], "completions", info)
     share_link("completions", link_slot)
-    prompt_tokens = live_prompt_count(info, controls.values["max_tokens"], prompt=prompt)
+    prompt_tokens = live_prompt_count(info, controls.values["max_tokens"], prompt=prompt,
+                                      typed_into={"completions_prompt": lambda text: text}, key="completions_count")
 
     request = build_request("completions", info, controls.values, prompt=prompt)
     problems = one_per_param(controls.problems, check_request(request, info, prompt_tokens=prompt_tokens))

@@ -19,15 +19,15 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from components.connection import base_models, current_connection, forget_models, get_client
-from components.errors import show_exception
+from components.connection import base_models, billed, current_connection, forget_models, get_client
+from components.errors import problem_of, show_exception
 from components.evals import evaluate_fine_tune
 from components.fine_tune_charts import advisor_panel, metrics_panel, plain
 from components.presets import open_in_page
 from components.state import owned
 from playground.catalog import model_info
 from playground.fine_tuning import jobs
-from playground.fine_tuning.forecast import duration, eta, forecast, job_pace
+from playground.fine_tuning.forecast import auto_batch_size, duration, eta, forecast, job_pace
 from playground.fine_tuning.logs import Run, from_content, load_path
 from playground.fine_tuning.metrics import MetricsError
 from playground.fine_tuning.validate import Report, check_file, try_request
@@ -86,7 +86,12 @@ def try_it(model: str, page: str | None = None, job: Any = None) -> None:
         )
         return
     forget_models()
-    report = file_report(job.training_file, job.model, None) if job is not None else None
+    report, unread = None, None
+    if job is not None:
+        try:
+            report = report_of(f"file:{job.training_file}", training_content(job.training_file), job.model, None)
+        except Exception as exc:  # noqa: BLE001 - the model opens all the same, with the reason said there
+            unread = problem_of(exc)
     if report is not None and report.format:
         setup_page, body = try_request(report)
         if page in (None, setup_page):
@@ -96,6 +101,10 @@ def try_it(model: str, page: str | None = None, job: Any = None) -> None:
             return
     page = page or "completions"
     st.session_state[f"open_with_model:{page}_model"] = model
+    if unread is not None:  # said on the page it opens: an error shown here would vanish with the switch
+        st.session_state[f"open_note:{page}_model"] = (
+            f"{model} is chosen; the other controls are as they were: its training file could not be read "
+            f"to set the page up as the model was trained. {unread.title} {unread.detail}".strip())
     st.switch_page(f"app_pages/{page}.py")
 
 
@@ -128,16 +137,22 @@ def report_of(key: str, content: bytes, model: str, epochs: int | None) -> Repor
     return cache[digest]
 
 
-def file_report(file_id: str, model: str, epochs: int | None) -> Report | None:
-    """The report of an uploaded file, its content fetched once per session (files never change)."""
+def training_content(file_id: str) -> bytes:
+    """An uploaded file's content, fetched once per session (files never change)."""
     contents = st.session_state.setdefault("_ft_file_contents", {})
     if file_id not in contents:
-        try:
-            contents[file_id] = jobs.file_content(client, file_id)
-        except Exception as exc:
-            show_exception(exc)
-            return None
-    return report_of(f"file:{file_id}", contents[file_id], model, epochs)
+        contents[file_id] = jobs.file_content(client, file_id)
+    return contents[file_id]
+
+
+def file_report(file_id: str, model: str, epochs: int | None) -> Report | None:
+    """The report of an uploaded file; None (the error shown) when it cannot be read."""
+    try:
+        content = training_content(file_id)
+    except Exception as exc:
+        show_exception(exc)
+        return None
+    return report_of(f"file:{file_id}", content, model, epochs)
 
 
 def past_paces(job_list: list[Any]) -> list:
@@ -167,6 +182,23 @@ def list_jobs() -> list[Any]:
         return []
 
 
+def auto_hyperparameters(report: Report | None) -> dict[str, float]:
+    """What "auto" picks for this training file (the API's rules), for the fields to show."""
+    if report is None or not report.tokens:
+        return {}
+    return {"n_epochs": report.epochs, "batch_size": auto_batch_size(len(report.tokens)), "learning_rate_multiplier": 1.0}
+
+
+def training_price(model: str) -> float | None:
+    """Dollars per 1M training tokens as this session's provider bills them: the table's for
+    OpenAI and Azure, nothing on the local engine, unknown on any other server."""
+    return billed(model_info(model)).fine_tune_training_price
+
+
+def training_cost_text(cost: float | None) -> str:
+    return "unknown" if cost is None else "free" if cost == 0 else f"${cost:,.4f}"
+
+
 def show_report(report: Report, model: str) -> None:
     if report.errors:
         shown = report.errors[:50]
@@ -180,8 +212,11 @@ def show_report(report: Report, model: str) -> None:
     cols[1].metric("Tokens", f"{report.total_tokens:,}")
     cols[2].metric("Over the limit", len(report.over_limit), help=f"examples over {report.limit:,} tokens")
     cols[3].metric("Billed tokens", f"{report.billed_tokens:,}", help=f"{report.epochs} epoch(s)")
-    cols[4].metric("Cost", "unknown" if report.cost is None else f"${report.cost:,.4f}",
-                   help=f"training price of {model} × billed tokens")
+    price = training_price(model)  # the report's cost is the table's, whoever serves the model
+    cost = None if price is None else report.billed_tokens * price / 1e6
+    cols[4].metric("Cost", training_cost_text(cost),
+                   help=f"training price of {model} × billed tokens" if cost is not None
+                   else f"No training price is known for {model} on this server.")
     if report.tokens:
         counts = sorted(report.tokens.values())
         st.caption(f"Format: {report.format} · tokens per example: min {counts[0]}, "
@@ -294,15 +329,25 @@ with start_tab:
                           help="Up to 64 characters, added to the fine-tuned model's name.")
             seed = KEYS.widget(right.number_input, "Seed (optional)", "seed", min_value=0, max_value=2147483647, step=1,
                                help="The same seed and data give the same model.")
-            values = {}
-            for column, (name, default, step) in zip(st.columns(3), HYPER_DEFAULTS):
-                auto = KEYS.widget(column.checkbox, f"{name}: auto", f"auto_{name}", help=HYPER_HELP[name])
-                value = KEYS.widget(column.number_input, name, f"value_{name}", step=step, disabled=auto,
-                                    min_value=0.01 if isinstance(default, float) else 1, label_visibility="collapsed",
-                                    help="Untick auto to set it." if auto else None)
-                values[name] = None if auto else value
+            values, hyper_columns = {}, dict(zip((name for name, _, _ in HYPER_DEFAULTS), st.columns(3)))
+            for name, default, step in HYPER_DEFAULTS:
+                column = hyper_columns[name]
+                if KEYS.widget(column.checkbox, f"{name}: auto", f"auto_{name}", help=HYPER_HELP[name]):
+                    values[name] = None  # drawn below, once the file says what auto picks
+                else:  # the user's own value, kept while auto is ticked
+                    values[name] = KEYS.widget(column.number_input, name, f"value_{name}", step=step,
+                                               min_value=0.01 if isinstance(default, float) else 1,
+                                               label_visibility="collapsed")
 
             train_report = file_report(training, base, values["n_epochs"])
+            picked_by_auto = auto_hyperparameters(train_report)
+            for name, default, step in HYPER_DEFAULTS:
+                if values[name] is None:
+                    st.session_state[f"_ft_auto_{name}"] = picked_by_auto.get(name)
+                    hyper_columns[name].number_input(
+                        name, key=f"_ft_auto_{name}", step=step, min_value=0.01 if isinstance(default, float) else 1,
+                        disabled=True, placeholder="auto", label_visibility="collapsed",
+                        help="What auto picks for this training file. Untick auto to set your own.")
             valid_report = file_report(validation, base, None) if validation else None
             refused = None
             if train_report and valid_report and train_report.format and valid_report.format \
@@ -315,10 +360,10 @@ with start_tab:
                 plan = forecast(examples=len(train_report.tokens),
                                 tokens_per_epoch=train_report.billed_tokens // max(train_report.epochs, 1),
                                 epochs=train_report.epochs, batch_size=values["batch_size"],
-                                price_per_million=model_info(base).fine_tune_training_price, paces=past_paces(list_jobs()))
+                                price_per_million=training_price(base), paces=past_paces(list_jobs()))
                 cols = st.columns(4)
                 cols[0].metric("Training tokens", f"{plan.training_tokens:,}", help=f"{plan.epochs} epoch(s)")
-                cols[1].metric("Cost", "unknown" if plan.cost is None else f"${plan.cost:,.4f}",
+                cols[1].metric("Cost", training_cost_text(plan.cost),
                                help=f"training tokens × the training price of {base} (data/models.toml)")
                 cols[2].metric("Steps", f"{plan.steps:,}", help=f"batch size {plan.batch_size}")
                 cols[3].metric("Duration", duration(plan.seconds),

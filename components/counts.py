@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import streamlit as st
 
 from components.connection import current_connection
+from components.live_count import typing_listener
 from components.plain import inert
 from playground.catalog import ModelInfo, load_catalog
 from playground.counting import chat_count_method, context_gauge, count_chat, count_prompt, format_cost, reported_usage
@@ -68,20 +69,41 @@ def _gauge(prompt_tokens: int, max_tokens: int | None, model_info: ModelInfo, *,
         st.warning(f"This request does not fit the context window of {inert(model_info.id)}. {inert(gauge.text)}.")
 
 
+Prompt = str | list[dict[str, Any]]  # a completions prompt or chat messages
+
+
 def live_prompt_count(
     model_info: ModelInfo,
     max_tokens: int | None,
     *,
     prompt: str | None = None,
     messages: Sequence[dict[str, Any]] | None = None,
+    typed_into: Mapping[str, Callable[[str], Prompt]] | None = None,
+    key: str,
 ) -> int:
-    """The prompt's token count as the user types (a completions `prompt` or chat
-    `messages`), with the gauge; returns the count."""
-    if messages is not None:
-        count = count_chat(messages, model_info.id)
-        st.caption(f"**{count:,}** prompt tokens. {inert(chat_count_method(model_info.id))}")
-    else:
-        count = count_prompt(prompt or "", model_info.id)
-        st.caption(f"**{count:,}** prompt tokens ({inert(model_info.encoding)}).")
-    _gauge(count, max_tokens, model_info, warn=False)  # the page's request check says what to change
+    """The prompt's token count (a completions `prompt` or chat `messages`), with the
+    gauge; returns the count. `typed_into` maps the widget key of each field that makes the
+    prompt to the prompt as it would be with a given text in that field: the count then
+    follows the user's typing before the field applies it (see components/live_count.py)."""
+    now: Prompt = list(messages) if messages is not None else prompt or ""
+    count = _count(now, model_info)
+    _count_as_typed(model_info, max_tokens, count, now, dict(typed_into or {}), key)
     return count
+
+
+def _count(prompt: Prompt, model_info: ModelInfo) -> int:
+    return count_prompt(prompt, model_info.id) if isinstance(prompt, str) else count_chat(prompt, model_info.id)
+
+
+@st.fragment
+def _count_as_typed(model_info: ModelInfo, max_tokens: int | None, count: int, prompt: Prompt,
+                    typed_into: dict[str, Callable[[str], Prompt]], key: str) -> None:
+    typed = typing_listener(list(typed_into), key=f"{key}_typing") if typed_into else None
+    if typed is not None:  # a run of this fragment alone, made by typing
+        prompt = typed_into[typed.key](typed.text)
+        count = _count(prompt, model_info)
+    if isinstance(prompt, str):
+        st.caption(f"**{count:,}** prompt tokens ({inert(model_info.encoding)}).")
+    else:
+        st.caption(f"**{count:,}** prompt tokens. {inert(chat_count_method(model_info.id))}")
+    _gauge(count, max_tokens, model_info, warn=False)  # the page's request check says what to change

@@ -23,12 +23,17 @@ def show_problem(problem: Problem) -> None:
     st.error(problem_markdown(problem), icon=":material/error:")
 
 
-def show_exception(exc: BaseException) -> Problem:
-    """Explain and show an SDK exception, with this session's secrets scrubbed."""
+def problem_of(exc: BaseException) -> Problem:
+    """An SDK exception explained, with this session's secrets scrubbed."""
     # The session's connection as the sidebar panel stored it (read here, not imported from
     # components/connection.py, which shows its own failures through this module).
     connection = st.session_state.get(CONNECTION_KEY)
     secrets, where = (connection.secrets, connection.where) if connection is not None else ((), None)
-    problem = explain(exc, secrets=secrets, where=where)
+    return explain(exc, secrets=secrets, where=where)
+
+
+def show_exception(exc: BaseException) -> Problem:
+    """Explain and show an SDK exception, with this session's secrets scrubbed."""
+    problem = problem_of(exc)
     show_problem(problem)
     return problem

@@ -64,8 +64,14 @@ def evaluate_fine_tune(job: Any) -> None:
 
 
 def kept(widget: Callable[..., Any], label: str, *, key: str, **kwargs: Any) -> Any:
-    """A widget whose value survives page switches."""
+    """A widget whose value survives page switches. Its initial value goes through the
+    session state (a widget given both a default and a state value warns in the log)."""
     keep(key)
+    if "index" in kwargs:  # a selectbox's initial choice
+        kwargs["value"] = list(kwargs["options"])[kwargs.pop("index")]
+    initial = kwargs.pop("value", None) if "value" in kwargs else kwargs.pop("default", None)
+    if initial is not None:
+        st.session_state.setdefault(key, initial)
     widget(label, key=key, **kwargs)
     return remember(key)
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 import streamlit as st
 
 from components.connection import available_models, billed, current_connection, deployment_model
+from components.plain import inert
 from components.state import persistent
 from playground.catalog import ModelInfo, model_info
 
@@ -40,10 +41,13 @@ def model_picker(endpoint: str, *, key: str, label: str = "Model", container=st)
     The choice is kept for the session. A model the current provider does not offer (the
     user switched provider) stays chosen, marked and explained, never silently replaced;
     `not_offered` says so, for the page to hold its Run button. A model asked for by another
-    page (st.session_state["open_with_model:<key>"], fine-tuning's "Try it") is chosen once.
+    page (st.session_state["open_with_model:<key>"], fine-tuning's "Try it") is chosen once,
+    with the note that page left for it ("open_note:<key>"), if any.
     """
     if wanted := st.session_state.pop(f"open_with_model:{key}", None):
         st.session_state[key] = wanted
+    if note := st.session_state.pop(f"open_note:{key}", None):
+        container.warning(inert(note), icon=":material/info:")
     if current_connection().provider == "azure":
         info = _deployment_picker(endpoint, key=key, label=label, container=container)
     else:

@@ -141,12 +141,14 @@ class Outcome:
     cost: float | None = None  # the run's, as priced when it finished
     error: Problem | None = None
     stopped: bool = False
+    dropped: list[str] = field(default_factory=list)  # what the provider silently left out
 
 
 def outcome_of_result(label: str, result: RunResult) -> Outcome:
     choice = result.choices[0] if result.choices else None
     return Outcome(label, choice.text if choice else "", choice.tokens if choice else [], result.usage,
-                   result.latency_s, result.ttft_s, result.request.model, result.cost, result.error, result.stopped)
+                   result.latency_s, result.ttft_s, result.request.model, result.cost, result.error, result.stopped,
+                   list(result.dropped))
 
 
 _WORDS = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)

@@ -30,7 +30,7 @@ def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "[key hidden]")
-    return _KEY_LIKE.sub("[key hidden]", text)
+    return _KEY_LIKE.sub("[key hidden]", text) if "sk-" in text else text  # (the search alone: a tenth of the time)
 
 
 def _server_message(exc: openai.APIStatusError) -> str:

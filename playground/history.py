@@ -321,23 +321,34 @@ def choice_tokens(run: Run) -> list[list[TokenInfo]]:
 def _strip_transport(value: Any) -> Any:
     """A copy without header or key fields at any depth."""
     if isinstance(value, dict):
-        return {k: _strip_transport(v) for k, v in value.items() if str(k).lower() not in _DROPPED_KEYS}
-    if isinstance(value, list):
-        return [_strip_transport(v) for v in value]
+        return {k: _strip_transport(v) if isinstance(v, (dict, list)) else v
+                for k, v in value.items() if str(k).lower() not in _DROPPED_KEYS}
+    if isinstance(value, list):  # (leaves are most of a long run: no call for each)
+        return [_strip_transport(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
 
 
 def safe_json(value: Any, secrets: Iterable[str | None] = ()) -> str:
-    """JSON text of `value` with transport fields dropped and anything key-like scrubbed.
+    """JSON text of `value` with transport fields dropped and anything key-like scrubbed."""
+    return _saved_json(value, secrets)[0]
+
+
+def _saved_json(value: Any, secrets: Iterable[str | None] = ()) -> tuple[str, Any]:
+    """(safe_json of `value`, the value that text holds). A run's JSON can be megabytes (a
+    long stream's chunks): the value is walked, and the text parsed back, only when needed.
     The assert is the last line of defence: no saved text may hold this session's key."""
     secrets = [s for s in secrets if s]
-    text = json.dumps(_strip_transport(value), ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    lowered = text.lower()
+    if any(f'"{key}":' in lowered for key in _DROPPED_KEYS):  # every key is written so: exact
+        value = _strip_transport(value)
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     cleaned = scrub(text, secrets)
     if cleaned != text:
-        json.loads(cleaned)  # the scrub replaced characters inside strings only
+        value = json.loads(cleaned)  # the scrub replaced characters inside strings only
     for secret in secrets:
         assert len(secret) < 4 or secret not in cleaned, "a key would have been saved to history"
-    return cleaned
+    return cleaned, value
 
 
 # --- the database ----------------------------------------------------------------------
@@ -355,8 +366,8 @@ def _text(value: str) -> str:
 
 def _row(run: Run, secrets: list[str | None], workspace: str) -> Row:
     """The runs-table row of `run`, every JSON field scrubbed, and its tags."""
-    request = safe_json(run.request, secrets)
-    response = safe_json(run.response, secrets)
+    request, request_saved = _saved_json(run.request, secrets)
+    response, response_saved = _saved_json(run.response, secrets)
     row = (
         _text(run.id),
         float(run.created),
@@ -370,8 +381,8 @@ def _row(run: Run, secrets: list[str | None], workspace: str) -> Row:
         run.ttft,
         run.cost,
         _text(scrub(run.title, secrets)),
-        _text(prompt_text_of(json.loads(request))),
-        _text(response_text_of(json.loads(response))),
+        _text(prompt_text_of(request_saved)),
+        _text(response_text_of(response_saved)),
         workspace,
         int(bool(run.shared)),
     )

@@ -109,10 +109,13 @@ def run(
         raw = api.with_raw_response.create(**request.body())
         result.rate_limit_headers = rate_limit_headers(raw.headers)
         if request.streamed:
-            stream = raw.parse()
+            # Chunks as the JSON they came as (the SDK's SSE reading and error raising, no
+            # model objects): building and dumping thousands of models costs seconds of CPU
+            # that the engine and the browser drawing the stream need.
+            stream = raw.parse(to=openai.Stream[object])
             try:
                 for chunk in stream:
-                    result.wire.add_chunk(chunk.model_dump(exclude_unset=True), time.perf_counter() - result.started)
+                    result.wire.add_chunk(chunk, time.perf_counter() - result.started)
                     _take_chunk(result, request, chunk)
                     if on_update is not None:
                         on_update(result)
@@ -121,8 +124,8 @@ def run(
             finally:
                 stream.close()
         else:
-            response = raw.parse()
-            result.wire.set_response(response.model_dump(exclude_unset=True))
+            response = raw.parse().model_dump(exclude_unset=True)  # the fields the server sent
+            result.wire.set_response(response)
             _take_response(result, request, response)
             if on_update is not None:
                 on_update(result)
@@ -222,61 +225,72 @@ def _encoding(model: str) -> Any:
 _COMPLETION_LISTS = ("tokens", "token_logprobs", "top_logprobs", "text_offset")
 
 
-def _add_logprobs(choice: ChoiceResult, endpoint: str, logprobs: Any) -> None:
-    if logprobs is None:
+def _without_none(value: Any) -> Any:
+    """A JSON value without null fields at any depth (as the SDK's exclude_none gave)."""
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
+    return value
+
+
+def _add_logprobs(choice: ChoiceResult, endpoint: str, logprobs: dict[str, Any] | None) -> None:
+    if not logprobs:
         return
-    data = logprobs.model_dump() if hasattr(logprobs, "model_dump") else dict(logprobs)
     if endpoint == "completions":
         for name in _COMPLETION_LISTS:
-            choice.raw_logprobs.setdefault(name, []).extend(data.get(name) or [])
+            choice.raw_logprobs.setdefault(name, []).extend(logprobs.get(name) or [])
     else:
-        choice.raw_logprobs.setdefault("content", []).extend(data.get("content") or [])
+        choice.raw_logprobs.setdefault("content", []).extend(logprobs.get("content") or [])
 
 
-def _take_filter_results(result: RunResult, choice: ChoiceResult | None, part: Any) -> None:
-    """Azure adds content-filter results to responses and chunks (extra fields to the SDK)."""
-    extra = getattr(part, "model_extra", None) or {}
-    if choice is None and extra.get("prompt_filter_results"):
-        result.prompt_filter_results = extra["prompt_filter_results"]
-    elif choice is not None and extra.get("content_filter_results"):
-        choice.content_filter_results = extra["content_filter_results"]
+def _take_filter_results(result: RunResult, choice: ChoiceResult | None, part: dict[str, Any]) -> None:
+    """Azure adds content-filter results to responses and chunks."""
+    if choice is None and part.get("prompt_filter_results"):
+        result.prompt_filter_results = part["prompt_filter_results"]
+    elif choice is not None and part.get("content_filter_results"):
+        choice.content_filter_results = part["content_filter_results"]
 
 
-def _take_chunk(result: RunResult, request: TextRequest, chunk: Any) -> None:
+def _take_chunk(result: RunResult, request: TextRequest, chunk: dict[str, Any]) -> None:
+    """One streamed chunk, as the JSON it came as."""
     result.last_chunk = time.perf_counter()
     _take_filter_results(result, None, chunk)
-    if chunk.usage is not None:
-        result.usage = chunk.usage.model_dump(exclude_none=True)
-    for part in chunk.choices:
-        choice = result.choice(part.index)
+    if chunk.get("usage") is not None:
+        result.usage = _without_none(chunk["usage"])
+    for part in chunk.get("choices") or []:
+        choice = result.choice(part.get("index") or 0)
         if request.endpoint == "completions":
-            text = part.text or ""
+            text = part.get("text") or ""
         else:
-            text = (part.delta.content if part.delta is not None else None) or ""
-            if part.delta is not None and part.delta.tool_calls:
-                merge_tool_call_deltas(choice.tool_calls, part.delta.tool_calls)
+            delta = part.get("delta") or {}
+            text = delta.get("content") or ""
+            if delta.get("tool_calls"):
+                merge_tool_call_deltas(choice.tool_calls, delta["tool_calls"])
         if text and result.ttft_s is None:
             result.ttft_s = time.perf_counter() - result.started
         choice.text += text
         _take_filter_results(result, choice, part)
-        _add_logprobs(choice, request.endpoint, part.logprobs)
-        if part.finish_reason:
-            choice.finish_reason = part.finish_reason
+        _add_logprobs(choice, request.endpoint, part.get("logprobs"))
+        if part.get("finish_reason"):
+            choice.finish_reason = part["finish_reason"]
 
 
-def _take_response(result: RunResult, request: TextRequest, response: Any) -> None:
+def _take_response(result: RunResult, request: TextRequest, response: dict[str, Any]) -> None:
+    """A whole (not streamed) response, as the JSON it came as."""
     _take_filter_results(result, None, response)
-    if response.usage is not None:
-        result.usage = response.usage.model_dump(exclude_none=True)
+    if response.get("usage") is not None:
+        result.usage = _without_none(response["usage"])
     # best_of may return the choices in any order of index: keep the API's order
-    for position, part in enumerate(response.choices):
+    for position, part in enumerate(response.get("choices") or []):
         choice = result.choice(position)
-        choice.index = part.index
+        choice.index = part.get("index") or 0
         if request.endpoint == "completions":
-            choice.text = part.text or ""
+            choice.text = part.get("text") or ""
         else:
-            choice.text = part.message.content or ""
-            choice.tool_calls = [call.model_dump(exclude_none=True) for call in part.message.tool_calls or []]
+            message = part.get("message") or {}
+            choice.text = message.get("content") or ""
+            choice.tool_calls = [_without_none(call) for call in message.get("tool_calls") or []]
         _take_filter_results(result, choice, part)
-        _add_logprobs(choice, request.endpoint, part.logprobs)
-        choice.finish_reason = part.finish_reason
+        _add_logprobs(choice, request.endpoint, part.get("logprobs"))
+        choice.finish_reason = part.get("finish_reason")

@@ -243,7 +243,8 @@ def merge_tool_call_deltas(calls: list[dict[str, Any]], deltas: list[Any]) -> No
     """Fold a chunk's `delta.tool_calls` (SDK objects or dicts) into whole calls, in place."""
     for delta in deltas or []:
         d = delta.model_dump(exclude_none=True) if hasattr(delta, "model_dump") else dict(delta)
-        index = d.get("index", len(calls))
+        index = d.get("index")
+        index = len(calls) if index is None else index
         while len(calls) <= index:
             calls.append({"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
         call = calls[index]

@@ -29,8 +29,11 @@ class Wire:
 
     def add_chunk(self, data: dict[str, Any], t: float) -> None:
         self.times.append(t)
+        if self.dropped:  # past the cap: not even measured
+            self.dropped += 1
+            return
         size = len(json.dumps(data, ensure_ascii=False, default=str))
-        if self.dropped or self.chars + size > MAX_CHARS:
+        if self.chars + size > MAX_CHARS:
             self.dropped += 1
             return
         self.chars += size

@@ -98,7 +98,9 @@ def test_check_data_auto_fields_and_try_it_set_up_as_trained(page, app_url: str,
     start = page.get_by_role("tabpanel", name="Start a job")
     start.get_by_text("n_epochs: auto").first.wait_for()
     wait_idle(page)
+    start.locator("input[type=number][disabled]").nth(2).wait_for()  # drawn once the file says what auto picks
     assert start.locator("input[type=number][disabled]").count() == 3  # all three on auto
+    assert start.locator("input[type=number][disabled]").first.input_value() == "3"  # 60 examples: 3 epochs
     screenshot(page, "fine_tuning_auto_disabled")
 
     page.get_by_role("tab", name="Jobs").click()

@@ -46,3 +46,14 @@ def test_the_local_engine_drops_nothing(open_app) -> None:
     assert result.error is None and len(result.choices) == 2
     assert result.dropped == []
     assert "requested but" not in notes(at) and "no usage" not in notes(at)
+
+
+def test_compare_says_what_each_column_lost(open_app) -> None:
+    with stub_server(models=["llama-3-8b"], quirks=("no_logprobs",)) as (url, _):
+        at = open_app()
+        on_compatible_server(at, url, "app_pages/compare.py")
+        at.number_input(key="cmp_count").set_value(1)
+        at.number_input(key="cmp_max_tokens").set_value(8).run()
+        at.button(key="cmp_run").click().run(timeout=60)
+        assert not at.exception, [e.message for e in at.exception]
+        assert "Logprobs were requested but the provider returned none" in notes(at)

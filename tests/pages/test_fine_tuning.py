@@ -9,9 +9,11 @@ from typing import Any, Callable
 import openai
 from streamlit.testing.v1 import AppTest
 
+from playground.fine_tuning.validate import auto_epochs
 from tests.conftest import recorded_requests
 from tests.engine.test_fine_tuning import jsonl, sentiment_examples, upload, wait_for
 from tests.pages.conftest import on_compatible_server
+from tests.stubserver import stub_server
 from tests.unit.test_fine_tune_metrics import LEGACY
 
 PAGE = "app_pages/fine_tuning.py"
@@ -271,11 +273,22 @@ def test_try_it_in_chat_carries_the_training_system_message(open_app: Callable[.
 
 
 def test_hyperparameter_fields_are_disabled_while_auto(open_app: Callable[..., AppTest], client: openai.OpenAI) -> None:
-    upload(client, sentiment_examples())
+    train = upload(client, sentiment_examples())
     at = on_tab(open_app(PAGE), "Start a job")
-    assert at.checkbox(key="ft_auto_batch_size").value and at.number_input(key="ft_value_batch_size").disabled
-    at.checkbox(key="ft_auto_batch_size").uncheck().run()
-    assert not at.number_input(key="ft_value_batch_size").disabled
+    at.selectbox(key="ft_training_pick").set_value(train).run()
+    # While auto: a disabled field with what auto picks for this file (its 60 examples: 3 epochs, batch 1),
+    # not a number of the user's that would not be sent.
+    assert at.checkbox(key="ft_auto_n_epochs").value
+    shown = at.number_input(key="_ft_auto_n_epochs")
+    assert shown.disabled and shown.value == auto_epochs(len(sentiment_examples()))
+    assert at.number_input(key="_ft_auto_batch_size").value == 1
+    at.checkbox(key="ft_auto_n_epochs").uncheck().run()
+    field = at.number_input(key="ft_value_n_epochs")
+    assert not field.disabled
+    field.set_value(7).run()
+    at.checkbox(key="ft_auto_n_epochs").check().run()
+    at.checkbox(key="ft_auto_n_epochs").uncheck().run()
+    assert at.number_input(key="ft_value_n_epochs").value == 7  # the user's value outlives a tick of auto
 
 
 def test_a_cancelled_job_says_it_was_cancelled(open_app: Callable[..., AppTest], client: openai.OpenAI) -> None:
@@ -322,3 +335,33 @@ def test_a_control_on_check_data_sends_the_provider_nothing(open_app: Callable[.
         assert requests_left() == before - 1  # only the probe's own: no files, jobs or models listed
         on_tab(at, "Files and models")  # an open tab does ask
         assert requests_left() < before - 2
+
+
+def test_try_it_with_its_training_file_gone_says_so_on_the_page_it_opens(
+        open_app: Callable[..., AppTest], client: openai.OpenAI) -> None:
+    train = upload(client, sentiment_examples())
+    job = wait_for(client, client.fine_tuning.jobs.create(model="local-text", training_file=train, suffix="nofile",
+                                                          hyperparameters={"n_epochs": 1}).id, ("succeeded",))
+    client.files.delete(train)
+    at = on_tab(open_app(PAGE), "Jobs")
+    at.selectbox(key="ft_job").set_value(job.id).run()
+    at.button(key=f"ft_try_completions_{job.id}").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state["completions_model"] == job.fine_tuned_model
+    shown = texts(at)
+    assert "its training file could not be read" in shown and "No such File object" in shown, shown
+    at.run()  # said once, where the page opened
+    assert "its training file could not be read" not in texts(at)
+
+
+def test_another_server_is_not_priced_at_openai_training_prices(open_app: Callable[..., AppTest]) -> None:
+    rows = [{"messages": [{"role": "user", "content": r["prompt"].strip()},
+                          {"role": "assistant", "content": r["completion"].strip()}]} for r in sentiment_examples()]
+    with stub_server(models=["gpt-4.1-mini"]) as (url, _):
+        at = open_app()
+        on_compatible_server(at, url, PAGE)
+        at.selectbox(key="ft_check_model").set_value("gpt-4.1-mini").run()
+        at.file_uploader(key="ft_check_file").set_value(("data.jsonl", jsonl(rows), "application/jsonl")).run()
+        assert not at.exception, [e.message for e in at.exception]
+        cost = next(m for m in at.metric if m.label == "Cost")
+        assert cost.value == "unknown"  # OpenAI's table says $5.00 per 1M: not what this server bills
