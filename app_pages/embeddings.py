@@ -391,6 +391,12 @@ def row_filter(filterable: dict[str, list[str] | None]) -> tuple[Callable[[pd.Se
     return None, ""
 
 
+def results_table(index: dict, results: dict) -> pd.DataFrame:
+    """The last search's matches as one table, built once per search (the query box's reruns reuse it)."""
+    return memo("results_table", (index["signature"], results["serial"]), lambda: export.results_frame(
+        index["documents"], results["queries"], results["hits"], results.get("copies")))
+
+
 def run_search() -> None:
     """The Search click, run before the page: embed the queries, find their matches, then
     rerun only the parts that show them (results, map, exports), not the whole page."""
@@ -475,7 +481,7 @@ def search_section() -> None:
         show_exception(error)
     results = st.session_state.get("emb_results")
     if results:
-        table = export.results_frame(docs, results["queries"], results["hits"], results.get("copies"))
+        table = results_table(index, results)
         hidden = memo("hidden_columns", index["signature"], lambda: hidden_columns(docs))
         if results.get("filter"):
             st.caption(f"Only rows where {plain(results['filter'])}.")
@@ -532,7 +538,7 @@ def export_section() -> None:
     c2.download_button("Embeddings (Parquet)", lambda: export.to_parquet(embeddings_table()), "embeddings.parquet", "application/vnd.apache.parquet", key="emb_dl_parquet", on_click="ignore")
     results = st.session_state.get("emb_results")
     if results:
-        table = export.results_frame(index["documents"], results["queries"], results["hits"], results.get("copies"))
+        table = results_table(index, results)
         c3.download_button("Results (CSV)", lambda: export.to_csv(table), "search_results.csv", "text/csv", key="emb_dl_results_csv", on_click="ignore")
         c4.download_button("Results (Parquet)", lambda: export.to_parquet(table), "search_results.parquet", "application/vnd.apache.parquet", key="emb_dl_results_parquet", on_click="ignore")
 

@@ -19,6 +19,7 @@ share the machine's 2 cores, so absolute times move with its load; the ratios mo
   search: the Search click until its matches are on screen (search_page_done: until the
   page's last run after it finished, map included). Baseline for search: the exact numpy
   search over a matrix of the same shape, in this process.
+  Floor for both: a rerun of the Home page (nothing to do) in the same run, floor_rerun_ms.
 - cache: bytes on disk of the embedding cache per byte of the vectors it holds.
 
 Run: .venv/bin/python -m bench.bench_browser [--rows 100000] [--repeats 3] [--only switch,stream,corpus]
@@ -143,7 +144,9 @@ class ScriptRuns:
                 return
 
 
-def bench_switches(page, runs: ScriptRuns, url: str, repeats: int) -> None:  # noqa: ANN001
+def rerun_floor(page, runs: ScriptRuns, url: str) -> float:  # noqa: ANN001
+    """Median seconds of a rerun of the Home page: the app's round trip with nothing to do,
+    the floor under any interaction on this machine at this load."""
     page.goto(url)
     page.wait_for_selector("[data-testid='stSidebarNav']")
     runs.settle()
@@ -152,6 +155,11 @@ def bench_switches(page, runs: ScriptRuns, url: str, repeats: int) -> None:  # n
     for _ in range(5):
         baseline.append(runs.timed(lambda: page.keyboard.press("r")))
         runs.settle(0.3)
+    return statistics.median(baseline)
+
+
+def bench_switches(page, runs: ScriptRuns, url: str, repeats: int) -> None:  # noqa: ANN001
+    base = rerun_floor(page, runs, url)
     times = []
     by_page: dict[str, list[float]] = {}
     for round_number in range(repeats + 1):  # the first round warms imports and caches: not counted
@@ -164,7 +172,6 @@ def bench_switches(page, runs: ScriptRuns, url: str, repeats: int) -> None:  # n
                 by_page.setdefault(path or "home", []).append(took)
             runs.settle(0.3)
     print("page switch medians (ms): " + ", ".join(f"{p} {ms(statistics.median(t))}" for p, t in by_page.items()), flush=True)
-    base = statistics.median(baseline)
     median, p95 = statistics.median(times), percentile(times, 95)
     print(
         f"BENCH browser_page_switch median_ms={ms(median)} p95_ms={ms(p95)} switches={len(times)} "
@@ -255,6 +262,7 @@ def bench_corpus(page, runs: ScriptRuns, url: str, data_dir: Path, rows: int, re
     pd.read_csv(io.BytesIO(data))
     read_csv_s = time.perf_counter() - start
 
+    floor = rerun_floor(page, runs, url)
     page.goto(f"{url}/embeddings")
     page.wait_for_selector("[data-testid='stSidebarNav']")
     runs.settle()
@@ -312,7 +320,8 @@ def bench_corpus(page, runs: ScriptRuns, url: str, data_dir: Path, rows: int, re
     print(
         f"BENCH browser_corpus_interaction rows={rows} edit_query_ms={ms(edit)} search_ms={ms(found)} "
         f"search_page_done_ms={ms(statistics.median(finished))} "
-        f"baseline_numpy_search_ms={exact * 1000:.1f} search_ratio={found / exact:.0f} runs={repeats}",
+        f"baseline_numpy_search_ms={exact * 1000:.1f} search_ratio={found / exact:.0f} "
+        f"floor_rerun_ms={ms(floor)} search_over_floor={found / floor:.1f} edit_over_floor={edit / floor:.1f} runs={repeats}",
         flush=True,
     )
 
