@@ -7,7 +7,8 @@ share the machine's 2 cores, so absolute times move with its load; the ratios mo
 - page_switch: click on a sidebar link until the new page's script has finished
   (Streamlit's `script_finished` message on the websocket), cycling through every page;
   median and p95. Baseline: a rerun of the Home page (the app's round trip, nothing else).
-- stop_visible: click on Run (Completions, streamed) until the Stop button is on screen.
+- stop_visible: the press on Run (Completions, streamed; the pointer already on it) until the
+  first frame that paints the run's Stop button, both timed in the page.
 - stream: a 4,000-token streamed completion, Run until the page is fully drawn (the run's
   script finished: text, token view, counts), divided by the engine's own time for the
   same request (the body the engine recorded, sent again with the SDK in this process).
@@ -179,6 +180,23 @@ def bench_switches(page, runs: ScriptRuns, url: str, repeats: int) -> None:  # n
     )
 
 
+# In the page, on the page's clock: when Run is pressed (mousedown), and the first frame that
+# paints the run's Stop (checked in every animation frame from the press on). Playwright's
+# own wait polls at growing intervals (up to 500 ms apart) and cannot time this.
+STOP_TIMER = """() => {
+    window.__runPressed = window.__stopShown = null;
+    document.addEventListener("mousedown", () => {
+        window.__runPressed = performance.now();
+        const check = () => {
+            const stop = document.querySelector(".st-key-completions_result_stop button");
+            if (stop && stop.checkVisibility()) window.__stopShown = performance.now();
+            else requestAnimationFrame(check);
+        };
+        requestAnimationFrame(check);
+    }, {capture: true, once: true});
+}"""
+
+
 def bench_stream(page, runs: ScriptRuns, url: str, engine_url: str, repeats: int) -> None:  # noqa: ANN001
     page.goto(f"{url}/completions")
     page.wait_for_selector("[data-testid='stSidebarNav']")
@@ -197,12 +215,16 @@ def bench_stream(page, runs: ScriptRuns, url: str, engine_url: str, repeats: int
     stops, drawn, engine, tokens, in_app = [], [], [], [], []
     for _ in range(repeats):
         run_button = page.locator(".st-key-completions_run button").first  # (its name carries the shortcut)
-        stop_button = page.get_by_role("button", name="Stop").first
+        # The run's own Stop (a role-and-name match would find "Help for Stop sequences", always on screen).
+        stop_button = page.locator(".st-key-completions_result_stop button").first
+        run_button.hover()  # the pointer rests on Run before the press, as a user's does: hover effects are not the click's
+        runs.settle(0.3)
+        page.evaluate(STOP_TIMER)
         seen = len(runs.finished)
         start = time.perf_counter()
         run_button.click()
         stop_button.wait_for(state="visible", timeout=60_000)
-        stops.append(time.perf_counter() - start)
+        stops.append(page.evaluate("() => window.__stopShown - window.__runPressed") / 1000)
         while not any(s != ForwardMsg.FINISHED_EARLY_FOR_RERUN for _, s in runs.finished[seen:]):
             page.wait_for_timeout(5)
         drawn.append(next(t for t, s in runs.finished[seen:] if s != ForwardMsg.FINISHED_EARLY_FOR_RERUN) - start)

@@ -251,8 +251,16 @@ class _Built:
     tokens: list[TokenInfo]
     count: int
     html: str
-    table: pd.DataFrame
     summary: Summary
+    _table: pd.DataFrame | None = None
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """Built the first time its (closed by default) expander is opened: a long run's
+        table costs a fifth of a second that most runs never need."""
+        if self._table is None:
+            self._table = token_table(self.tokens)
+        return self._table
 
 
 def _built(tokens: list[TokenInfo], key: str) -> _Built:
@@ -261,7 +269,7 @@ def _built(tokens: list[TokenInfo], key: str) -> _Built:
     identity match cannot be a new list at a reused address."""
     memo = st.session_state.get(f"{key}:built")
     if memo is None or memo.tokens is not tokens or memo.count != len(tokens):
-        memo = _Built(tokens, len(tokens), token_html(tokens), token_table(tokens), summarize(tokens))
+        memo = _Built(tokens, len(tokens), token_html(tokens), summarize(tokens))
         st.session_state[f"{key}:built"] = memo
     return memo
 

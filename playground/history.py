@@ -319,13 +319,18 @@ def choice_tokens(run: Run) -> list[list[TokenInfo]]:
 
 
 def _strip_transport(value: Any) -> Any:
-    """A copy without header or key fields at any depth."""
+    """A copy without header or key fields at any depth. A number is kept whatever its key:
+    completions' top_logprobs maps tokens to logprobs, and "headers" can be a token."""
     if isinstance(value, dict):
         return {k: _strip_transport(v) if isinstance(v, (dict, list)) else v
-                for k, v in value.items() if str(k).lower() not in _DROPPED_KEYS}
+                for k, v in value.items() if str(k).lower() not in _DROPPED_KEYS or _is_number(v)}
     if isinstance(value, list):  # (leaves are most of a long run: no call for each)
         return [_strip_transport(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def safe_json(value: Any, secrets: Iterable[str | None] = ()) -> str:

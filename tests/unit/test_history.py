@@ -264,6 +264,18 @@ def test_no_key_and_no_header_is_ever_saved(history_target: Callable[[], str]) -
     assert b"SECRETsecret" not in raw
 
 
+def test_a_token_named_like_a_header_keeps_its_alternative(history_target: Callable[[], str]) -> None:
+    top = {"headers": -0.4, "authorization": -1.6, " the": -2.0}  # completions' top_logprobs: token -> logprob
+    history = History(history_target())
+    run_id = history.add(Run("completions", "local-text", request={"prompt": "HTTP"},
+                             response={"choices": [{"text": "headers", "logprobs": {"top_logprobs": [top]}}],
+                                       "headers": {"x-request-id": "r1"}}))
+    saved = history.get(run_id)
+    assert saved is not None
+    assert saved.response["choices"][0]["logprobs"]["top_logprobs"] == [top]
+    assert "headers" not in saved.response  # the transport's own headers still go
+
+
 def _stored(history: History) -> bytes:
     """Everything the database holds: the SQLite files' bytes, or every PostgreSQL row."""
     if history.path is not None:
