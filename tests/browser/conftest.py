@@ -118,6 +118,18 @@ def wait_idle(page, timeout: float = 60.0) -> None:  # noqa: ANN001
     raise TimeoutError("the app kept running")
 
 
+def set_up_a_long_stream(page, max_tokens: int) -> None:  # noqa: ANN001
+    """On Completions: this many max tokens, and <|endoftext|> (o200k_base id 199999) banned by
+    a logit bias, so the model writes them all and the stream runs long enough to act during it."""
+    page.get_by_role("spinbutton", name="Max tokens").fill(str(max_tokens))
+    page.keyboard.press("Tab")  # applies; Ctrl+Enter would also run
+    wait_idle(page)
+    page.get_by_text("Logit bias").click()
+    page.get_by_role("textbox", name="Words or token ids").fill("199999")
+    page.keyboard.press("Tab")
+    wait_idle(page)
+
+
 def screenshot(page, name: str) -> Path:  # noqa: ANN001
     """Save a full-page screenshot under artifacts/screenshots (CI keeps them; git does not)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@ import json
 import re
 from pathlib import Path
 
-from tests.browser.conftest import open_page, screenshot, wait_idle
+from tests.browser.conftest import open_page, screenshot, set_up_a_long_stream, wait_idle
 
 
 def test_a_run_shows_up_in_history_in_a_new_session(page, app_url):
@@ -48,13 +48,7 @@ def test_a_stream_left_for_another_page_is_saved_as_stopped(page, app_url):
     box.press("Tab")
     page.wait_for_timeout(1500)
     wait_idle(page)
-    page.get_by_role("spinbutton", name="Max tokens").fill("4000")
-    page.keyboard.press("Enter")
-    wait_idle(page)
-    page.get_by_text("Logit bias").click()
-    page.get_by_role("textbox", name="Words or token ids").fill("199999")  # <|endoftext|> banned: the stream runs long
-    page.keyboard.press("Tab")
-    wait_idle(page)
+    set_up_a_long_stream(page, 4000)
     page.locator(".st-key-completions_run button").first.click()  # "Run" and its shortcut hint
     page.locator(".st-key-completions_result_stop button").first.wait_for(timeout=10_000)  # streaming
     page.wait_for_timeout(1000)

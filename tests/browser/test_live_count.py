@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from playground.counting import count_chat, count_prompt
-from tests.browser.conftest import open_page, screenshot, wait_idle
+from tests.browser.conftest import open_page, screenshot, set_up_a_long_stream, wait_idle
 
 COUNT = re.compile(r"([\d,]+) prompt tokens")
 
@@ -19,6 +19,13 @@ def wait_for_count(page, expected: int) -> None:  # noqa: ANN001
     page.locator("[data-stale='false']").get_by_text(re.compile(rf"^{expected:,} prompt tokens")).first.wait_for()
 
 
+def type_at_the_end(page, field, text: str) -> None:  # noqa: ANN001
+    """Type into a field key by key, as a user does: no Ctrl+Enter, no leaving it."""
+    field.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(text, delay=20)
+
+
 def test_completions_counts_while_typing_and_a_stream_goes_on(page, app_url):
     open_page(page, app_url)
     open_page(page, app_url, "completions")
@@ -26,9 +33,7 @@ def test_completions_counts_while_typing_and_a_stream_goes_on(page, app_url):
     wait_idle(page)
     prompt = page.get_by_role("textbox", name="Prompt")
     before = shown_count(page)
-    prompt.click()
-    page.keyboard.press("Control+End")
-    page.keyboard.type(" and then it writes the whole file back to disk", delay=20)
+    type_at_the_end(page, prompt, " and then it writes the whole file back to disk")
     text = prompt.input_value()
     # Nothing applied the text (no Ctrl+Enter, the field kept its focus), yet the count is the typed text's.
     expected = count_prompt(text, "local-text")
@@ -40,18 +45,10 @@ def test_completions_counts_while_typing_and_a_stream_goes_on(page, app_url):
     # Typing during a long stream updates the count when the stream ends, and does not stop it.
     page.keyboard.press("Tab")
     wait_idle(page)
-    page.get_by_role("spinbutton", name="Max tokens").fill("1500")
-    page.keyboard.press("Tab")
-    wait_idle(page)
-    page.get_by_text("Logit bias").click()
-    page.get_by_role("textbox", name="Words or token ids").fill("199999")  # <|endoftext|> banned: the stream runs long
-    page.keyboard.press("Tab")
-    wait_idle(page)
+    set_up_a_long_stream(page, 1500)
     page.locator(".st-key-completions_run button").first.click()
     page.locator(".st-key-completions_result_stop button").first.wait_for()
-    prompt.click()
-    page.keyboard.press("Control+End")
-    page.keyboard.type(" twice", delay=20)
+    type_at_the_end(page, prompt, " twice")
     page.get_by_role("heading", name="Token probabilities").wait_for(timeout=120_000)
     wait_idle(page)
     assert page.get_by_text("Stopped: the text that arrived").count() == 0

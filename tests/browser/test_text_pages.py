@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.browser.conftest import open_page, screenshot, wait_idle
+from tests.browser.conftest import open_page, screenshot, set_up_a_long_stream, wait_idle
 
 
 def test_completions_runs_and_shows_token_probabilities(page, app_url):
@@ -36,13 +36,7 @@ def test_chat_sends_a_message_and_shows_the_reply_tokens(page, app_url):
 def test_stop_keeps_what_arrived(page, app_url):
     open_page(page, app_url)
     open_page(page, app_url, "completions")
-    page.get_by_role("spinbutton", name="Max tokens").fill("4000")
-    page.keyboard.press("Enter")
-    wait_idle(page)
-    page.get_by_text("Logit bias").click()
-    page.get_by_role("textbox", name="Words or token ids").fill("199999")  # <|endoftext|> banned: the stream runs long
-    page.keyboard.press("Tab")  # applies; Ctrl+Enter would also run
-    wait_idle(page)
+    set_up_a_long_stream(page, 4000)
     page.locator(".st-key-completions_run button").first.click()
     page.locator(".st-key-completions_result_stop button").first.click(timeout=10_000)  # ours, not the toolbar's
     page.get_by_text("Stopped: the text that arrived before Stop is kept below.").wait_for()
