@@ -1,9 +1,10 @@
 """Embeddings: load a corpus, embed it (batched, cached, cancellable), search it, map it, export it.
 
 Built for 100k-row corpora: each step is kept per session under a key made of its inputs
-(no hashing of the corpus on every run), so a rerun that changes nothing recomputes nothing;
-the search and the map are fragments, so editing a query reruns only the search. An embed
-runs on its own thread: it goes on while the user is on another page.
+(no hashing of the corpus on every run), so a rerun that changes nothing recomputes nothing.
+The queries, the matches, the map and the exports are fragments: editing a query reruns only
+the queries; a search reruns only its matches, then the map and exports once the browser has
+painted them. An embed runs on its own thread: it goes on while the user is on another page.
 """
 
 from pathlib import Path
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from components.after_paint import after_paint
 from components.connection import current_connection, get_client
 from components.embedding_map import corpus_map
 from components.errors import show_exception
@@ -363,7 +365,8 @@ def hidden_columns(docs: pd.DataFrame) -> list[str]:
     return hidden
 
 
-SEARCH_PARTS = ["emb_part_search", "emb_part_map", "emb_part_export"]  # what a search changes: rerun alone
+MATCHES = "emb_part_matches"  # what a search reruns at once
+AFTER_MATCHES = ["emb_part_map", "emb_part_export"]  # rerun once its matches are painted
 
 
 def filterable_columns(index: dict) -> dict[str, list[str] | None]:
@@ -392,14 +395,15 @@ def row_filter(filterable: dict[str, list[str] | None]) -> tuple[Callable[[pd.Se
 
 
 def results_table(index: dict, results: dict) -> pd.DataFrame:
-    """The last search's matches as one table, built once per search (the query box's reruns reuse it)."""
+    """The last search's matches as one table, built once per search (the matches and the export share it)."""
     return memo("results_table", (index["signature"], results["serial"]), lambda: export.results_frame(
         index["documents"], results["queries"], results["hits"], results.get("copies")))
 
 
 def run_search() -> None:
-    """The Search click, run before the page: embed the queries, find their matches, then
-    rerun only the parts that show them (results, map, exports), not the whole page."""
+    """The Search click: embed the queries and find their matches, then rerun only the part
+    that shows them (few elements: the browser paints them sooner); the history, the map and
+    the exports come after."""
     index = st.session_state["emb_index"]
     docs = index["documents"]
     queries = [q.strip() for q in KEYS.get("queries").splitlines() if q.strip()]
@@ -409,7 +413,7 @@ def run_search() -> None:
     model = index["model"]
     try:
         if not queries:
-            return
+            raise ValueError("Type a query first (one per line), then search.")
         if not model:
             raise ValueError("This embeddings file does not say which model made it, so queries cannot be embedded to match. Export embeddings again from this page.")
         q_inputs = batching.prepare_inputs(queries, get_encoding(encoding_name_for_model(model)))
@@ -432,7 +436,7 @@ def run_search() -> None:
                 found = search.top_k(subset, q_matrix, n, least)
                 return [[search.Hit(int(kept[h.position]), h.similarity) for h in hs] for hs in found]
 
-        texts = docs[TEXT].to_numpy()
+        texts = docs[TEXT].array  # read by position, a few per search (to_numpy copies 100k strings)
         hits = search.top_k_distinct(find, texts, k, available)
         counts = memo("text_counts", index["signature"], lambda: docs[TEXT].value_counts())
         copies = [[int(counts[texts[h.position]]) for h in hs] for hs in hits]
@@ -441,26 +445,34 @@ def run_search() -> None:
         st.session_state["emb_results"] = {
             "queries": queries, "vectors": q_matrix, "hits": hits, "copies": copies, "serial": serial, "filter": about_filter,
         }
-        record_run(
-            endpoint="embeddings", model=model, request={"model": model, "input": queries, "k": k, "threshold": threshold},
-            response={"hits": [[{"row": int(h.position), "similarity": float(h.similarity), "text": str(texts[h.position])[:500]} for h in hs] for hs in hits]},
-        )
-    except Exception as exc:  # shown by the search part on its rerun
+        st.session_state["_emb_unsaved_search"] = {  # saved once the matches are drawn
+            "model": model, "request": {"model": model, "input": queries, "k": k, "threshold": threshold},
+            "response": {"hits": [[{"row": int(h.position), "similarity": float(h.similarity), "text": str(texts[h.position])[:500]} for h in hs] for hs in hits]},
+        }
+    except Exception as exc:  # shown by the matches' part on its rerun
         st.session_state["_emb_search_error"] = exc
-    st.rerun(SEARCH_PARTS)
+    st.rerun(MATCHES)  # not the click's own part: its widgets show what they hold already
 
 
-@st.fragment(key="emb_part_search")
-def search_section() -> None:
-    """Queries, matches, results: editing a query reruns this part only."""
+def show_the_rest() -> None:
+    """The matches are on screen: now redraw the map and the exports with them (unless the
+    map has drawn this search already, in a rerun of the whole page)."""
+    results = st.session_state.get("emb_results")
+    if results and st.session_state.get("_emb_map_serial") != results["serial"]:
+        st.rerun(AFTER_MATCHES)
+
+
+@st.fragment(key="emb_part_query")
+def query_section() -> None:
+    """Queries, how many matches, filters and Search: editing them reruns this part only.
+    The Search button is here, with the box: a click that also applies the box's text (typed,
+    then Search) is sent for the box's part."""
     index = st.session_state["emb_index"]
-    query_text = KEYS.widget(st.text_area, "Queries, one per line", "queries", height=90, placeholder="parse a JSON document")
+    KEYS.widget(st.text_area, "Queries, one per line", "queries", height=90, placeholder="parse a JSON document")
     c1, c2 = st.columns(2)
     KEYS.widget(c1.slider, "Matches per query", "k", min_value=1, max_value=50)
     KEYS.widget(c2.slider, "Minimum similarity", "threshold", min_value=0.0, max_value=1.0, step=0.01,
                 help="0 shows the top matches whatever their similarity.")
-    queries = [q.strip() for q in query_text.splitlines() if q.strip()]
-    docs = index["documents"]
     filterable = filterable_columns(index)
     if KEYS.get("filter_column") not in [NO_FILTER, *filterable]:
         KEYS.put("filter_column", NO_FILTER)  # a column of another corpus
@@ -473,30 +485,43 @@ def search_section() -> None:
         KEYS.widget(f2.multiselect, f"{filter_column} is one of", "filter_values", options=values)
     elif filter_column != NO_FILTER:
         KEYS.widget(f2.text_input, f"{filter_column} contains", "filter_contains")
-    st.button("Search", type="primary", key="emb_search", disabled=not queries, icon=":material/search:", on_click=run_search)
+    st.button("Search", type="primary", key="emb_search", icon=":material/search:", on_click=run_search)
+
+
+@st.fragment(key=MATCHES)
+def matches_section() -> None:
+    """The last search's matches, then (once the browser has painted them) the map and the
+    exports rerun with them (show_the_rest)."""
+    index = st.session_state["emb_index"]
     error = st.session_state.pop("_emb_search_error", None)
     if isinstance(error, ValueError):
         st.error(inert(error), icon=":material/block:")
     elif error is not None:
         show_exception(error)
     results = st.session_state.get("emb_results")
-    if results:
-        table = results_table(index, results)
-        hidden = memo("hidden_columns", index["signature"], lambda: hidden_columns(docs))
-        if results.get("filter"):
-            st.caption(f"Only rows where {plain(results['filter'])}.")
-        if any(c > 1 for cs in results.get("copies", []) for c in cs):
-            st.caption("A text found in several rows is shown once, with its number of copies under “duplicates”.")
-        for query, hits in zip(results["queries"], results["hits"]):
-            st.markdown(f"**{plain(query)}** — {len(hits)} match{'es' if len(hits) != 1 else ''}")
-            if not hits:
-                st.caption("No row reaches the minimum similarity. Lower it, or rephrase the query.")
-                continue
-            rows = table[table["query"] == query].drop(columns=["query", *hidden])
-            st.dataframe(
-                rows, hide_index=True,
-                column_config={"similarity": st.column_config.ProgressColumn("similarity", min_value=0.0, max_value=1.0, format="%.3f")},
-            )
+    if not results:
+        return
+    table = results_table(index, results)
+    hidden = memo("hidden_columns", index["signature"], lambda: hidden_columns(index["documents"]))
+    if results.get("filter"):
+        st.caption(f"Only rows where {plain(results['filter'])}.")
+    if any(c > 1 for cs in results.get("copies", []) for c in cs):
+        st.caption("A text found in several rows is shown once, with its number of copies under “duplicates”.")
+    for query, hits in zip(results["queries"], results["hits"]):
+        st.markdown(f"**{plain(query)}** — {len(hits)} match{'es' if len(hits) != 1 else ''}")
+        if not hits:
+            st.caption("No row reaches the minimum similarity. Lower it, or rephrase the query.")
+            continue
+        rows = table[table["query"] == query].drop(columns=["query", *hidden])
+        st.dataframe(
+            rows, hide_index=True,
+            column_config={"similarity": st.column_config.ProgressColumn("similarity", min_value=0.0, max_value=1.0, format="%.3f")},
+        )
+    drawn = st.session_state.get("_emb_map_serial") == results["serial"]
+    after_paint(None if drawn else results["serial"], show_the_rest, key="emb_after_matches")
+    unsaved = st.session_state.pop("_emb_unsaved_search", None)
+    if unsaved:
+        record_run(endpoint="embeddings", **unsaved)
 
 
 @st.fragment(key="emb_part_map")
@@ -518,9 +543,10 @@ def map_section() -> None:
         KEYS.put("colour_by", "k-means cluster")  # a column of another corpus
     colour_by = KEYS.widget(c2.selectbox, "Colour by", "colour_by", options=["k-means cluster", *colourable])
     clusters = KEYS.widget(c3.slider, "Clusters", "clusters", min_value=2, max_value=20, disabled=colour_by != "k-means cluster")
+    results = st.session_state.get("emb_results")
     with st.spinner(f"Projecting with {method}…"):
-        shown = corpus_map(index, st.session_state.get("emb_results"), method=method, colour_by=colour_by,
-                           clusters=int(clusters), key="emb_map_chart")
+        shown = corpus_map(index, results, method=method, colour_by=colour_by, clusters=int(clusters), key="emb_map_chart")
+    st.session_state["_emb_map_serial"] = results["serial"] if results else None
     if shown < len(index["matrix"]):
         st.caption(f"{shown:,} of {len(index['matrix']):,} points shown (evenly sampled, matches always included).")
 
@@ -552,7 +578,8 @@ if index is not None and len(index["matrix"]):
                    "cells of the corpus; `python -m bench.bench_ann` measures its recall against exact search.")
     if index.get("partial"):
         st.info(f"Searching the {len(index['matrix']):,} texts embedded so far. Embed to add the rest.")
-    search_section()
+    query_section()
+    matches_section()
 
     st.subheader("4. Map")
     map_section()

@@ -101,3 +101,29 @@ def test_an_embed_goes_on_while_the_user_is_on_another_page(page, app_url):  # n
     assert page.get_by_text("Still embedding: it goes on").count() + page.get_by_text("while this page was not showing it").count() == 1
     page.get_by_text("12,000 texts embedded with").wait_for()
     screenshot(page, "embeddings-after-page-switch")
+
+
+def test_a_search_draws_its_matches_then_the_map_and_a_new_search_replaces_both(page, app_url):  # noqa: ANN001
+    """The matches come first, the map follows on its own: after each search both show that
+    search (not the one before), and the query box keeps what was typed."""
+    open_page(page, app_url, "embeddings")
+    page.get_by_role("button", name="Embed", exact=True).click()
+    page.get_by_text("came from the cache").wait_for()
+    wait_idle(page)
+
+    box = page.get_by_label("Queries, one per line")
+    search = page.get_by_test_id("stBaseButton-primary").filter(has_text="Search")
+    chart = page.locator("[data-testid='stPlotlyChart']")
+    for query in ["decode a JSON document", "connect a socket"]:
+        box.fill(query)
+        search.click()  # straight from typing: the box's text is applied by the same click
+        page.get_by_text(f"{query} — 5 matches").first.wait_for()
+        chart.filter(has_text=f"query 1: {query}").first.wait_for()
+        wait_idle(page)
+        assert page.get_by_text(f"{query} — 5 matches").count() == 1
+        assert chart.filter(has_text="query 1: ").count() == 1  # one map, of this search only
+        assert box.input_value() == query
+    assert page.get_by_text("decode a JSON document — ").count() == 0
+    assert page.get_by_role("button", name="Results (CSV)").count() == 1
+    page.get_by_text("connect a socket — 5 matches").scroll_into_view_if_needed()
+    screenshot(page, "embeddings-second-search")

@@ -46,8 +46,10 @@ def test_sample_corpus_embed_then_search_shows_rows(open_app: Callable[..., AppT
     assert tables[0]["title"].str.startswith("json.").any()
     assert tables[1]["category"].iloc[0] == "networking"
     assert (tables[0]["similarity"].diff().dropna() <= 0).all()
-    # The map is drawn with the queries on it.
-    assert at.get("plotly_chart")
+    # The map follows once the browser has painted the matches (a signal AppTest cannot send):
+    # the page's next run draws it with the queries on it.
+    at.run()
+    assert any("query 2: connect a socket" in chart.proto.spec for chart in at.get("plotly_chart"))
 
     # Running again costs nothing: everything is cached.
     at.run()
@@ -150,3 +152,13 @@ def test_inputs_and_the_index_survive_a_page_switch(open_app: Callable[..., AppT
     assert at.text_area(key="emb_queries").value == "a cat on a mat" and at.slider(key="emb_k").value == 2
     table = next(d.value for d in at.dataframe if "similarity" in d.value.columns)
     assert len(table) == 2 and table.iloc[0]["text"] == "The cat sat on the mat."
+
+
+def test_search_without_a_query_says_what_to_do(open_app: Callable[..., AppTest], engine_url: str) -> None:
+    at = open_app(PAGE)
+    at.button(key="emb_embed").click().run()
+    before = len(recorded_requests(engine_url, "/embeddings"))
+    at.button(key="emb_search").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("Type a query first" in e for e in texts_of(at, "error"))
+    assert len(recorded_requests(engine_url, "/embeddings")) == before  # nothing sent

@@ -71,7 +71,7 @@ def test_map_colours_are_distinct_queries_in_the_legend_and_hover_names_the_row(
     at.multiselect(key="emb_columns").set_value(["text"]).run()
     at.button(key="emb_embed").click().run()
     at.selectbox(key="emb_colour_by").set_value("group").run()
-    search(at, "topic 3\ntopic 4\ntopic 5")
+    search(at, "topic 3\ntopic 4\ntopic 5").run()  # the map follows the matches: in a browser once they are painted
     data = plotly_spec(at)["data"]
     groups = [t for t in data if str(t.get("name", "")).startswith("group")]
     assert len(groups) == 13
