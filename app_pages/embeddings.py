@@ -42,6 +42,7 @@ KEYS = owned(
     colour_by="k-means cluster", clusters=8, filter_column=None, filter_values=[], filter_contains="",
 )
 NO_FILTER = "(no filter)"
+MATCH_CHARS = 400  # of a cell in the matches' tables
 CATEGORIES_UP_TO = 200  # a column with at most this many values is filtered by picking them, else by "contains"
 
 
@@ -369,6 +370,30 @@ MATCHES = "emb_part_matches"  # what a search reruns at once
 AFTER_MATCHES = ["emb_part_map", "emb_part_export"]  # rerun once its matches are painted
 
 
+def shown_matches(rows: pd.DataFrame) -> pd.DataFrame:
+    """A query's matches as st.table shows them: a static HTML table, painted in the frame its
+    data arrives (st.dataframe's grid drew new rows hundreds of ms later, after the map). Its
+    cells render Markdown, so each is plain text; long texts are cut (the Results export keeps
+    them whole)."""
+    def cell(value: Any) -> str:
+        if pd.isna(value):
+            return ""
+        text = f"{value:.3f}" if isinstance(value, float) else str(value)
+        return plain(text if len(text) <= MATCH_CHARS else text[: MATCH_CHARS - 1] + "…")
+
+    return rows.map(cell)
+
+
+def repeated_texts(index: dict) -> dict[str, int]:
+    """Texts found in more than one row, with their number of rows: counted once per corpus,
+    before its first search (100k texts take tens of ms)."""
+    def count() -> dict[str, int]:
+        counts = index["documents"][TEXT].value_counts()
+        return {str(text): int(n) for text, n in counts[counts > 1].items()}
+
+    return memo("repeated_texts", index["signature"], count)
+
+
 def filterable_columns(index: dict) -> dict[str, list[str] | None]:
     """Columns to filter by: their values when few, None when filtered by "contains"."""
     docs = index["documents"]
@@ -438,8 +463,8 @@ def run_search() -> None:
 
         texts = docs[TEXT].array  # read by position, a few per search (to_numpy copies 100k strings)
         hits = search.top_k_distinct(find, texts, k, available)
-        counts = memo("text_counts", index["signature"], lambda: docs[TEXT].value_counts())
-        copies = [[int(counts[texts[h.position]]) for h in hs] for hs in hits]
+        repeated = repeated_texts(index)
+        copies = [[repeated.get(texts[h.position], 1) for h in hs] for hs in hits]
         serial = st.session_state.get("emb_search_serial", 0) + 1
         st.session_state["emb_search_serial"] = serial
         st.session_state["emb_results"] = {
@@ -512,11 +537,7 @@ def matches_section() -> None:
         if not hits:
             st.caption("No row reaches the minimum similarity. Lower it, or rephrase the query.")
             continue
-        rows = table[table["query"] == query].drop(columns=["query", *hidden])
-        st.dataframe(
-            rows, hide_index=True,
-            column_config={"similarity": st.column_config.ProgressColumn("similarity", min_value=0.0, max_value=1.0, format="%.3f")},
-        )
+        st.table(shown_matches(table[table["query"] == query].drop(columns=["query", *hidden])), hide_index=True)
     drawn = st.session_state.get("_emb_map_serial") == results["serial"]
     after_paint(None if drawn else results["serial"], show_the_rest, key="emb_after_matches")
     unsaved = st.session_state.pop("_emb_unsaved_search", None)
@@ -578,6 +599,7 @@ if index is not None and len(index["matrix"]):
                    "cells of the corpus; `python -m bench.bench_ann` measures its recall against exact search.")
     if index.get("partial"):
         st.info(f"Searching the {len(index['matrix']):,} texts embedded so far. Embed to add the rest.")
+    repeated_texts(index)  # now, not in the first search
     query_section()
     matches_section()
 

@@ -257,11 +257,11 @@ def bench_stream(page, runs: ScriptRuns, url: str, engine_url: str, repeats: int
 
 # In the page, on the page's clock: the press on Search (mousedown) until the first frame that
 # paints its matches: the query's heading ("{query} — N matches") with, under it, a table that
-# was not on screen at the press (its rows are in the grid's DOM, drawn on its canvas in that
-# frame). Checked in every animation frame. The bench awaits the page's promise: Playwright's
+# was not on screen at the press (an HTML table, or the a11y table a st.dataframe grid keeps in
+# its DOM). Checked in every animation frame. The bench awaits the page's promise: Playwright's
 # polling of a selector would take the page's main thread, and cannot time 100 ms.
 SEARCH_TIMER = """(query) => {
-    const tables = () => new Set([...document.querySelectorAll("[data-testid='stDataFrame'] table")].map((t) => t.textContent));
+    const tables = () => new Set([...document.querySelectorAll("table")].map((t) => t.textContent));
     window.__searchShown = new Promise((shown, failed) => {
         document.addEventListener("mousedown", () => {
             const pressed = performance.now();
@@ -270,8 +270,7 @@ SEARCH_TIMER = """(query) => {
             const check = () => {
                 const heading = [...document.querySelectorAll("[data-testid='stMarkdownContainer']")]
                     .find((el) => el.textContent.startsWith(query + " — "));
-                const table = heading?.closest("[data-testid='stElementContainer']")?.nextElementSibling
-                    ?.querySelector("[data-testid='stDataFrame'] table");
+                const table = heading?.closest("[data-testid='stElementContainer']")?.nextElementSibling?.querySelector("table");
                 if (table && !before.has(table.textContent)) {
                     clearTimeout(late);
                     shown(performance.now() - pressed);

@@ -15,7 +15,7 @@ def test_embed_the_sample_corpus_search_and_see_the_map(page, app_url):  # noqa:
     page.get_by_test_id("stBaseButton-primary").filter(has_text="Search").click()
     wait_idle(page)
     page.get_by_text("decode a JSON document — 5 matches").first.wait_for()  # a rerun may show a stale copy too
-    page.locator("[data-testid='stDataFrame']").nth(2).wait_for()  # the corpus preview and one table a query
+    page.locator("[data-testid='stTable']").nth(1).wait_for()  # one table a query
 
     # The map: the chart whose legend marks the queries (a rerun may briefly show a stale one too).
     chart = page.locator("[data-testid='stPlotlyChart']").filter(has_text="query 1").last

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tests.conftest import recorded_requests
 from tests.pages.azure import use_azure
+from tests.pages.test_embeddings import results_tables
 
 
 def test_completions_on_an_azure_deployment_with_content_filter_results(open_app, engine_url):
@@ -59,7 +60,7 @@ def test_embeddings_search_on_an_azure_deployment(open_app, engine_url):
     assert recorded_requests(engine_url)[-1]["path"] == "/openai/deployments/text-embedding-3-small/embeddings"
     at.text_area(key="emb_queries").input("a cat on a mat").run()
     at.button(key="emb_search").click().run()
-    tables = [d.value for d in at.dataframe if "similarity" in d.value.columns]
+    tables = results_tables(at)
     assert tables and tables[0]["text"].iloc[0] == "The cat sat on the mat."
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 import numpy as np
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from playground.embeddings import corpus, export, search
@@ -20,6 +22,17 @@ def texts_of(at: AppTest, kind: str) -> list[str]:
 
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
+
+
+def results_tables(at: AppTest) -> list[pd.DataFrame]:
+    """The matches' tables as a user reads them (their cells are Markdown escaped to plain
+    text), similarity as numbers."""
+    tables = []
+    for element in at.table:
+        if "similarity" in element.value.columns:
+            table = element.value.map(lambda cell: re.sub(r"\\(.)", r"\1", str(cell)))
+            tables.append(table.assign(similarity=table["similarity"].astype(float)))
+    return tables
 
 
 def test_sample_corpus_embed_then_search_shows_rows(open_app: Callable[..., AppTest], engine_url: str) -> None:
@@ -41,7 +54,7 @@ def test_sample_corpus_embed_then_search_shows_rows(open_app: Callable[..., AppT
     assert recorded_requests(engine_url, "/embeddings")[-1]["body"]["input"] == [
         "decode a JSON document", "connect a socket to an address"
     ]
-    tables = [d.value for d in at.dataframe if "similarity" in d.value.columns]
+    tables = results_tables(at)
     assert len(tables) == 2 and all(len(t) == 5 for t in tables)
     assert tables[0]["title"].str.startswith("json.").any()
     assert tables[1]["category"].iloc[0] == "networking"
@@ -81,7 +94,7 @@ def test_pasted_text_with_dimensions(open_app: Callable[..., AppTest], engine_ur
     assert body["dimensions"] == 64 and len(body["input"]) == 3
     at.text_area(key="emb_queries").input("a cat on a mat").run()
     at.button(key="emb_search").click().run()
-    table = next(d.value for d in at.dataframe if "similarity" in d.value.columns)
+    table = results_tables(at)[0]
     assert "Stocks fell sharply today." not in table.iloc[:2]["text"].tolist()
 
 
@@ -114,8 +127,6 @@ def test_saved_embeddings_load_and_search_without_embedding_the_corpus(open_app:
     client = openai.OpenAI(base_url=engine_url, api_key=TEST_KEY, max_retries=0)
     texts = ["Open a file for reading.", "Sort a list in place.", "Send an email with SMTP."]
     vectors = np.array([d.embedding for d in client.embeddings.create(model="local-embedding", input=texts).data])
-    import pandas as pd
-
     frame = export.embeddings_frame(pd.DataFrame({TEXT: texts, "id": [1, 2, 3]}), search.normalize(vectors), "local-embedding")
     at = open_app(PAGE)
     at.segmented_control(key="emb_source").set_value("Saved embeddings").run()
@@ -126,7 +137,7 @@ def test_saved_embeddings_load_and_search_without_embedding_the_corpus(open_app:
     at.button(key="emb_search").click().run()
     sent = recorded_requests(engine_url, "/embeddings")[before:]
     assert [r["body"]["input"] for r in sent] == [["read a file"]]
-    table = next(d.value for d in at.dataframe if "similarity" in d.value.columns)
+    table = results_tables(at)[0]
     assert table.iloc[0][TEXT] == "Open a file for reading."
 
     at.run()  # the search reran only its parts; AppTest's tree then holds just those, the browser keeps the rest
@@ -150,7 +161,7 @@ def test_inputs_and_the_index_survive_a_page_switch(open_app: Callable[..., AppT
     assert at.multiselect(key="emb_columns").value == ["text", "title"]
     assert metrics(at)["Texts"] == "3" and metrics(at)["Already cached"] == "3"
     assert at.text_area(key="emb_queries").value == "a cat on a mat" and at.slider(key="emb_k").value == 2
-    table = next(d.value for d in at.dataframe if "similarity" in d.value.columns)
+    table = results_tables(at)[0]
     assert len(table) == 2 and table.iloc[0]["text"] == "The cat sat on the mat."
 
 

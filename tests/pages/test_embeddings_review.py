@@ -7,11 +7,7 @@ from typing import Callable
 
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.test_embeddings import PAGE, metrics, texts_of, upload
-
-
-def results_tables(at: AppTest) -> list:
-    return [d.value for d in at.dataframe if "similarity" in d.value.columns]
+from tests.pages.test_embeddings import PAGE, metrics, results_tables, texts_of, upload
 
 
 def search(at: AppTest, query: str) -> AppTest:
