@@ -13,6 +13,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from components.after_paint import after_paint
 from components.connection import current_connection, get_client
@@ -484,7 +485,10 @@ def show_the_rest() -> None:
     map has drawn this search already, in a rerun of the whole page)."""
     results = st.session_state.get("emb_results")
     if results and st.session_state.get("_emb_map_serial") != results["serial"]:
-        st.rerun(AFTER_MATCHES)
+        try:
+            st.rerun(AFTER_MATCHES)
+        except StreamlitAPIException:  # their parts are gone: the user left the page before the signal came
+            pass
 
 
 @st.fragment(key="emb_part_query")
