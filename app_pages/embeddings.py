@@ -7,6 +7,7 @@ the queries; a search reruns only its matches, then the map and exports once the
 painted them. An embed runs on its own thread: it goes on while the user is on another page.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
@@ -426,36 +427,41 @@ def results_table(index: dict, results: dict) -> pd.DataFrame:
         index["documents"], results["queries"], results["hits"], results.get("copies")))
 
 
-def run_search() -> None:
-    """The Search click: embed the queries and find their matches, then rerun only the part
-    that shows them (few elements: the browser paints them sooner); the history, the map and
-    the exports come after."""
-    index = st.session_state["emb_index"]
-    docs = index["documents"]
+def search_request(index: dict) -> tuple | None:
+    """What Search would ask, from the query part's widgets (None without a query): two equal
+    requests find the same matches."""
+    queries = tuple(q.strip() for q in KEYS.get("queries").splitlines() if q.strip())
+    if not queries:
+        return None
+    column = KEYS.get("filter_column")
+    return (index["signature"], provider, index["model"], index["dimensions"], queries, int(KEYS.get("k")),
+            float(KEYS.get("threshold")), column, tuple(KEYS.get("filter_values") or ()), KEYS.get("filter_contains"))
+
+
+def matcher(index: dict) -> Callable[[], dict]:
+    """The search of the widgets' current request, as a function that touches no session state:
+    it runs on the prefetch thread as well as in the click."""
+    docs, model = index["documents"], index["model"]
     queries = [q.strip() for q in KEYS.get("queries").splitlines() if q.strip()]
     k, threshold = int(KEYS.get("k")), float(KEYS.get("threshold"))
     keep, about_filter = row_filter(filterable_columns(index))
-    st.session_state.pop("_emb_search_error", None)
-    model = index["model"]
-    try:
-        if not queries:
-            raise ValueError("Type a query first (one per line), then search.")
-        if not model:
-            raise ValueError("This embeddings file does not say which model made it, so queries cannot be embedded to match. Export embeddings again from this page.")
+    column = KEYS.get("filter_column")
+    searcher = memo("searcher", index["signature"], lambda: search.Searcher(index["matrix"]))
+    repeated = repeated_texts(index)
+    client, cache = get_client(), _embedding_cache()
+
+    def find_matches() -> dict:
         q_inputs = batching.prepare_inputs(queries, get_encoding(encoding_name_for_model(model)))
-        q_result = batching.embed_texts(
-            get_client(), model, q_inputs, dimensions=index["dimensions"], cache=_embedding_cache(), provider=provider,
-        )
+        q_result = batching.embed_texts(client, model, q_inputs, dimensions=index["dimensions"], cache=cache, provider=provider)
         q_matrix = search.normalize(q_result.matrix()[0])
         least = threshold if threshold > 0 else None
         if keep is None:
-            searcher = memo("searcher", index["signature"], lambda: search.Searcher(index["matrix"]))
             available = len(index["matrix"])
 
             def find(n: int) -> list[list[search.Hit]]:
                 return searcher.top_k(q_matrix, n, least)
         else:  # exact search among the rows the filter keeps
-            kept = np.flatnonzero(keep(docs[KEYS.get("filter_column")]).to_numpy())
+            kept = np.flatnonzero(keep(docs[column]).to_numpy())
             subset, available = index["matrix"][kept], len(kept)
 
             def find(n: int) -> list[list[search.Hit]]:
@@ -464,17 +470,53 @@ def run_search() -> None:
 
         texts = docs[TEXT].array  # read by position, a few per search (to_numpy copies 100k strings)
         hits = search.top_k_distinct(find, texts, k, available)
-        repeated = repeated_texts(index)
-        copies = [[repeated.get(texts[h.position], 1) for h in hs] for hs in hits]
+        return {
+            "queries": queries, "vectors": q_matrix, "hits": hits, "filter": about_filter,
+            "copies": [[repeated.get(texts[h.position], 1) for h in hs] for hs in hits],
+            "history": {  # saved once the matches are drawn
+                "model": model, "request": {"model": model, "input": queries, "k": k, "threshold": threshold},
+                "response": {"hits": [[{"row": int(h.position), "similarity": float(h.similarity), "text": str(texts[h.position])[:500]} for h in hs] for hs in hits]},
+            },
+        }
+
+    return find_matches
+
+
+@st.cache_resource(show_spinner=False)
+def _prefetcher() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="embeddings-prefetch")
+
+
+def prefetch(index: dict) -> None:
+    """Once a query is applied (Ctrl+Enter, or leaving the box), find its matches on a thread,
+    so that Search only has to show them. Only an applied query is sent, as Search would."""
+    request = search_request(index)
+    held = st.session_state.get("_emb_prefetch")
+    if request is not None and index["model"] and (held is None or held[0] != request):
+        st.session_state["_emb_prefetch"] = (request, _prefetcher().submit(matcher(index)))
+
+
+def run_search() -> None:
+    """The Search click: the matches (found already if the query was applied before the
+    click), then a rerun of only the part that shows them (few elements: the browser paints
+    them sooner); the history, the map and the exports come after."""
+    index = st.session_state["emb_index"]
+    st.session_state.pop("_emb_search_error", None)
+    try:
+        request = search_request(index)
+        if request is None:
+            raise ValueError("Type a query first (one per line), then search.")
+        if not index["model"]:
+            raise ValueError("This embeddings file does not say which model made it, so queries cannot be embedded to match. Export embeddings again from this page.")
+        held = st.session_state.get("_emb_prefetch")
+        if held is not None and held[0] == request and not (held[1].done() and held[1].exception()):
+            found = held[1].result()
+        else:  # typed and clicked at once, or the prefetch failed: search now
+            found = matcher(index)()
         serial = st.session_state.get("emb_search_serial", 0) + 1
         st.session_state["emb_search_serial"] = serial
-        st.session_state["emb_results"] = {
-            "queries": queries, "vectors": q_matrix, "hits": hits, "copies": copies, "serial": serial, "filter": about_filter,
-        }
-        st.session_state["_emb_unsaved_search"] = {  # saved once the matches are drawn
-            "model": model, "request": {"model": model, "input": queries, "k": k, "threshold": threshold},
-            "response": {"hits": [[{"row": int(h.position), "similarity": float(h.similarity), "text": str(texts[h.position])[:500]} for h in hs] for hs in hits]},
-        }
+        st.session_state["_emb_unsaved_search"] = found["history"]
+        st.session_state["emb_results"] = {key: value for key, value in found.items() if key != "history"} | {"serial": serial}
     except Exception as exc:  # shown by the matches' part on its rerun
         st.session_state["_emb_search_error"] = exc
     st.rerun(MATCHES)  # not the click's own part: its widgets show what they hold already
@@ -515,6 +557,7 @@ def query_section() -> None:
     elif filter_column != NO_FILTER:
         KEYS.widget(f2.text_input, f"{filter_column} contains", "filter_contains")
     st.button("Search", type="primary", key="emb_search", icon=":material/search:", on_click=run_search)
+    prefetch(index)
 
 
 @st.fragment(key=MATCHES)
