@@ -9,9 +9,10 @@ from components.counts import live_prompt_count
 from components.history import record_run
 from components.plain import inert
 from components.presets import share_link
-from components.run_view import render_code, render_result, run_live, settle, text_page
+from components.run_view import render_code, render_result, run_live, settle, stop_control, text_page
 from components.sampling_controls import wire_message
 from components.state import owned, owns_pattern, persistent
+from components.stop_button import RunTriggers
 from components.structured_controls import tool_call_cards, tool_message, verdict_box
 from playground.requests import build_request, check_request, one_per_param
 
@@ -224,7 +225,10 @@ with main:
     clear_col.button("Clear", icon=":material/delete_sweep:", key="chat_clear", on_click=_clear, disabled=len(messages) == first)
 
     pending = state.pop("chat_pending_run", False)
-    if (clicked or pending) and not problems:
+    running = (clicked or pending) and not problems
+    stop_control(RESULT_KEY, request, running=running, triggers=RunTriggers(
+        buttons=["chat_run", "chat_regenerate", "chat_msg:*:run", "chat_tools:*:send"], chat_inputs=["chat_input"]))
+    if running:
         state["chat_reply_pending"] = True
         with st.chat_message("assistant", avatar=AVATARS["assistant"]):
             result = run_live(RESULT_KEY, request, prompt_tokens=prompt_tokens)

@@ -14,6 +14,7 @@ from components.history import get_history, record_run, run_labels
 from components.plain import inert
 from components.sampling_controls import draw_control
 from components.state import owned
+from components.stop_button import RunTriggers, stop_button
 from components.token_diff_view import render_token_diff
 from components.token_view import render_token_view
 from playground import compare
@@ -145,16 +146,17 @@ for i, found in enumerate(problems):
 clicked = st.button("Run all", type="primary", icon=":material/play_arrow:", key="cmp_run", disabled=any(problems))
 
 batch: compare.Batch | None = st.session_state.get(BATCH_KEY)
-if clicked:
+streaming = clicked or (batch is not None and not batch.done)
+stopped = stop_button("cmp_stop", running=streaming, triggers=RunTriggers(buttons=["cmp_run"]))
+if stopped and batch is not None:
+    batch.cancel.set()  # keep what arrived in every column
+if clicked and not stopped:  # (a Stop that came with Run all starts nothing)
     sidebar_client = get_client()
     batch = compare.start([sidebar_client if c.connection is None else make_client(c.connection) for c in configs],
                           requests, [c.label() for c in configs])
     batch.connections = [c.connection for c in configs]
     st.session_state[BATCH_KEY] = batch
 if batch is not None and not batch.done:
-    stop_holder = st.empty()
-    if stop_holder.button("Stop", key="cmp_stop", icon=":material/stop_circle:", help="Keep what arrived in every column."):
-        batch.cancel.set()
     live = st.columns(len(batch.results))
     holders = [column.empty() for column in live]
     while True:
@@ -164,7 +166,7 @@ if batch is not None and not batch.done:
         if finished:
             break
         time.sleep(REDRAW_EVERY_S)
-    for holder in [stop_holder, *holders]:
+    for holder in holders:
         holder.empty()
 if batch is not None and batch.done:
     for result, connection in zip(batch.results, batch.connections or [None] * len(batch.results)):

@@ -6,8 +6,9 @@ from components.counts import live_prompt_count
 from components.history import record_run
 from components.plain import inert
 from components.presets import share_link
-from components.run_view import render_code, render_result, run_live, settle, text_page
+from components.run_view import render_code, render_result, run_live, settle, stop_control, text_page
 from components.sampling_controls import draw_control
+from components.stop_button import RunTriggers
 from playground.params import params_for
 from playground.requests import build_request, check_request, one_per_param
 
@@ -30,6 +31,8 @@ with main:
         st.warning(inert(problem), icon=":material/tune:")
     clicked = st.button("Run", type="primary", icon=":material/play_arrow:", key="completions_run", disabled=bool(problems),
                         shortcut="Mod+Enter", help="Ctrl+Enter (⌘+Enter on a Mac), also while typing the prompt.")
+    stop_control(RESULT_KEY, request, running=clicked,
+                             triggers=RunTriggers(buttons=["completions_run"], mod_enter="completions_run"))
 
     result = settle(RESULT_KEY)
     if clicked:

@@ -20,6 +20,7 @@ from components.history import stopped_run_saver
 from components.plain import inert
 from components.presets import presets_bar
 from components.sampling_controls import Controls, sampling_controls
+from components.stop_button import RunTriggers, stop_button
 from components.token_view import render_choices
 from components.whatif import render_whatif
 from components.wire_view import render_wire
@@ -55,23 +56,30 @@ def settle(result_key: str) -> RunResult | None:
     return result
 
 
-def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> RunResult:
-    """Send the request, showing each choice's text as it arrives and a Stop button.
+def stop_control(result_key: str, request: TextRequest, *, running: bool, triggers: RunTriggers) -> None:
+    """The page's Stop, mounted just below its Run in every run: on screen from the press of
+    a trigger when the request streams, until the run ends."""
+    pressed = stop_button(f"{result_key}_stop", running=running and request.streamed,
+                          triggers=triggers if request.streamed else RunTriggers())
+    if pressed and running:  # Stop came with Run, before this run began: start nothing
+        st.rerun()
 
-    The Stop button is the first thing drawn; the text goes into one placeholder per
-    choice, redrawn at most every REDRAW_EVERY_S (more rarely as it grows), never the page;
-    the token view is built once, by the caller, when the run has ended."""
-    stop_slot = st.empty()
-    if request.streamed:
-        stop_slot.button("Stop", key=f"{result_key}_stop", icon=":material/stop_circle:",
-                         help="Keep what arrived and stop generating.")
+
+def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> RunResult:
+    """Send the request, showing each choice's text as it arrives, with the page's Stop on screen.
+
+    The text goes into one placeholder per choice, redrawn at most every REDRAW_EVERY_S (more
+    rarely as it grows), never the page; the token view is built once, by the caller, when the
+    run has ended."""
     result = RunResult(request, prompt_tokens_local=prompt_tokens)
     st.session_state[result_key] = result
     n = int(request.params.get("n", 1))
+    live_slot = st.empty()  # the text as it streams (its key: for tests and the bench)
     placeholders = []
-    for row in range(0, n, PER_ROW):
-        columns = st.columns(min(PER_ROW, n - row)) if n > 1 else [st.container()]
-        placeholders += [column.empty() for column in columns]
+    with live_slot.container(key=f"{result_key}_live"):
+        for row in range(0, n, PER_ROW):
+            columns = st.columns(min(PER_ROW, n - row)) if n > 1 else [st.container()]
+            placeholders += [column.empty() for column in columns]
     placeholders[0].caption("Waiting for the first token…")
     last_draw = 0.0
 
@@ -93,8 +101,7 @@ def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> Ru
     finally:
         if not result.done:  # Stop, another page or a reload stopped this script mid-stream: keep what came
             save_stopped(result)
-    for placeholder in [stop_slot, *placeholders]:
-        placeholder.empty()
+    live_slot.empty()
     return result
 
 

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.browser.conftest import open_page, screenshot, set_up_a_long_stream, wait_idle
+from tests.conftest import recorded_requests
+
+# Presses Run (a click, or Ctrl+Enter in the prompt) and, in the same task, reads whether
+# the run's Stop is on screen: the press itself shows it, before any word from the server.
+# With `stopToo`, presses that Stop at once too, before the run can begin.
+PRESS_AND_LOOK = """([how, stopToo]) => {
+    const stop = () => document.querySelector(".st-key-completions_result_stop button");
+    const before = Boolean(stop()?.checkVisibility());
+    if (how === "click") document.querySelector(".st-key-completions_run button").click();
+    else document.querySelector(".st-key-completions_prompt textarea").dispatchEvent(
+        new KeyboardEvent("keydown", {key: "Enter", ctrlKey: true, bubbles: true}));
+    const after = Boolean(stop()?.checkVisibility());
+    if (stopToo) stop().click();
+    return [before, after];
+}"""
 
 
 def test_completions_runs_and_shows_token_probabilities(page, app_url):
@@ -38,8 +55,47 @@ def test_stop_keeps_what_arrived(page, app_url):
     open_page(page, app_url, "completions")
     set_up_a_long_stream(page, 4000)
     page.locator(".st-key-completions_run button").first.click()
+    page.locator(".st-key-completions_result_live code").filter(has_text=re.compile(r"\S")).first.wait_for()  # text arrives
     page.locator(".st-key-completions_result_stop button").first.click(timeout=10_000)  # ours, not the toolbar's
     page.get_by_text("Stopped: the text that arrived before Stop is kept below.").wait_for()
     wait_idle(page)
     page.locator(".tv span.t").nth(1).wait_for()
     screenshot(page, "completions-stopped")
+
+
+def test_stop_is_on_screen_at_the_press_and_stop_before_the_request_sends_nothing(page, app_url, engine_url):
+    open_page(page, app_url)
+    open_page(page, app_url, "completions")
+    set_up_a_long_stream(page, 1500)
+    page.locator(".st-key-completions_result_stop .playground-stop").first.wait_for(state="attached")  # its JS is live
+    sent = len(recorded_requests(engine_url, "/completions"))
+
+    # Run: Stop shows at the press, stays while the text streams, and stops it.
+    assert page.evaluate(PRESS_AND_LOOK, ["click", False]) == [False, True]
+    page.locator(".st-key-completions_result_live code").filter(has_text=re.compile(r"\S")).first.wait_for()
+    assert page.locator(".st-key-completions_result_stop button").first.is_visible()
+    page.locator(".st-key-completions_result_stop button").first.click()
+    page.get_by_text("Stopped: the text that arrived before Stop is kept below.").wait_for()
+    wait_idle(page)
+    assert not page.locator(".st-key-completions_result_stop button").first.is_visible()
+    assert len(recorded_requests(engine_url, "/completions")) == sent + 1
+
+    # Ctrl+Enter in the prompt and, at once, Stop: the run is called off before its request is sent.
+    assert page.evaluate(PRESS_AND_LOOK, ["keys", True]) == [False, True]
+    wait_idle(page)
+    assert not page.locator(".st-key-completions_result_stop button").first.is_visible()
+    assert len(recorded_requests(engine_url, "/completions")) == sent + 1  # nothing sent
+    assert page.locator(".st-key-completions_run button").first.is_enabled()
+    assert page.get_by_text("Stopped: the text that arrived before Stop is kept below.").count() == 1  # the first run's, kept
+
+    # A run that ends by itself takes its Stop away, and the next press shows it again.
+    page.get_by_role("spinbutton", name="Max tokens").fill("40")
+    page.keyboard.press("Tab")
+    wait_idle(page)
+    assert page.evaluate(PRESS_AND_LOOK, ["click", False]) == [False, True]
+    page.get_by_text("finish reason").first.wait_for()
+    wait_idle(page)
+    assert not page.locator(".st-key-completions_result_stop button").first.is_visible()
+    assert len(recorded_requests(engine_url, "/completions")) == sent + 2
+    assert page.evaluate(PRESS_AND_LOOK, ["click", True]) == [False, True]  # the Stop is still mounted, ready
+    wait_idle(page)
