@@ -147,6 +147,12 @@ def record_run(result: RunResult | None = None, *, tags: Iterable[str] = (), con
     provider = _provider_of(connection)
     if result is not None:
         if (saved_as := getattr(result, "history_id", None)) is not None:
+            kept_by = getattr(result, "history_of", None)
+            if kept_by is not None:
+                kept_by.caught_up()  # its writer's first try
+            if kept_by is not None and saved_as in kept_by.pending():  # which found the history locked
+                st.info("The run history is locked by another process: this run waits and is saved as soon as it is free.",
+                        icon=ICON)
             return saved_as
         if not result.done or result.error is not None and not any(c.text for c in result.choices):
             return None  # still arriving, or a failed call with nothing to come back to
@@ -159,14 +165,13 @@ def record_run(result: RunResult | None = None, *, tags: Iterable[str] = (), con
         _unsaved(run, connection.secrets, problem or "the history is not available.")
         return None
     try:
-        saved_now = history.save(run, secrets=connection.secrets)
+        history.save_soon(run, secrets=connection.secrets)  # written while the page draws; readers wait for it
     except StorageError as exc:
         _unsaved(run, connection.secrets, str(exc))
         return None
-    if not saved_now:
-        st.info("The run history is locked by another process: this run waits and is saved as soon as it is free.", icon=ICON)
     if result is not None:
         result.history_id = run.id  # type: ignore[attr-defined]
+        result.history_of = history  # type: ignore[attr-defined]  # asked on later runs whether it still waits
     return run.id
 
 

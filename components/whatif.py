@@ -12,6 +12,7 @@ import streamlit as st
 
 from components.connection import get_client
 from components.errors import show_problem
+from components.lazy import lazy_expander
 from components.plain import inert
 from components.token_view import render_token_view, token_html, token_label
 from playground.catalog import ModelInfo
@@ -29,6 +30,7 @@ from playground.whatif import (
 )
 
 MARK_ABOVE = 0.5  # positions whose chance of a different token may exceed this are marked
+OPEN_UP_TO = 1000  # tokens: a longer run's "other settings" view waits until opened
 
 
 def render_whatif(result: RunResult, info: ModelInfo, *, key: str) -> None:
@@ -38,8 +40,12 @@ def render_whatif(result: RunResult, info: ModelInfo, *, key: str) -> None:
         return
     st.subheader("What if", divider="gray")
     # Expanders, not tabs: a branch run reruns the page, and tabs would fall back to the first.
-    with st.expander("Under other settings: where a sample would branch", expanded=True):
-        _other_settings(tokens, key=key)
+    # A long run's second view of its text is drawn when opened: it doubles what the page sends.
+    box, is_open = lazy_expander("Under other settings: where a sample would branch", key=f"{key}:wi_open",
+                                 expanded=len(tokens) <= OPEN_UP_TO)
+    if is_open:
+        with box:
+            _other_settings(tokens, key=key)
     with st.expander("Continue from an alternative", expanded=True):
         _continue(result, info, key=key)
 
@@ -48,18 +54,14 @@ def _other_settings(tokens: list, *, key: str) -> None:
     left, right = st.columns(2)
     temperature = left.slider("Temperature", 0.0, 2.0, 0.2, 0.05, key=f"{key}:wi_t")
     top_p = right.slider("Top P", 0.0, 1.0, 1.0, 0.01, key=f"{key}:wi_p")
-    points = branch_points(tokens, temperature=temperature, top_p=top_p)
-    marks = {b.index: f"a sample at T={temperature:g}, top_p={top_p:g} differs here with p "
-             + (f"{b.p_different.low:.1%}" if b.p_different.exact else f"{b.p_different.low:.1%}–{b.p_different.high:.1%}")
-             for b in points if b.p_different.high > MARK_ABOVE or b.nucleus == "outside"}
+    points, marks, likely = _branches(tokens, temperature, top_p, key=key)
     st.caption(
         f"Marked: {len(marks)} of {len(points)} positions where a sample at these settings would more likely than not "
         "pick another token (or where the chosen token falls outside the new nucleus). Only the returned alternatives "
         "are known: where they do not settle it, the probability is a range that holds for any rest of the vocabulary. "
         "Penalties and logit bias are not modelled."
     )
-    st.html(token_html(tokens, marks=marks, alternatives=False))  # the view above has them
-    likely = most_likely_branches(points)
+    st.html(_marked_html(tokens, marks, key=key))  # the view above has the alternatives
     if likely:
         st.dataframe(
             pd.DataFrame({
@@ -76,6 +78,31 @@ def _other_settings(tokens: list, *, key: str) -> None:
                 "to": st.column_config.NumberColumn(format="percent"),
             },
         )
+
+
+def _branches(tokens: list, temperature: float, top_p: float, *, key: str) -> tuple[list, dict[int, str], list]:
+    """(branch points, marks by token index, the most likely branches), kept for this token
+    list and these settings: any rerun of the page would otherwise redo them."""
+    memo_key, settings = f"{key}:wi_memo", (temperature, top_p)
+    memo = st.session_state.get(memo_key)
+    if memo is not None and memo[0] is tokens and memo[1] == settings:
+        return memo[2]
+    points = branch_points(tokens, temperature=temperature, top_p=top_p)
+    marks = {b.index: f"a sample at T={temperature:g}, top_p={top_p:g} differs here with p "
+             + (f"{b.p_different.low:.1%}" if b.p_different.exact else f"{b.p_different.low:.1%}–{b.p_different.high:.1%}")
+             for b in points if b.p_different.high > MARK_ABOVE or b.nucleus == "outside"}
+    found = (points, marks, most_likely_branches(points))
+    st.session_state[memo_key] = (tokens, settings, found)  # holds the list: an identity match is this list
+    return found
+
+
+def _marked_html(tokens: list, marks: dict[int, str], *, key: str) -> str:
+    memo_key = f"{key}:wi_html"
+    memo = st.session_state.get(memo_key)
+    if memo is None or memo[0] is not tokens or memo[1] is not marks:
+        memo = (tokens, marks, token_html(tokens, marks=marks, alternatives=False))
+        st.session_state[memo_key] = memo
+    return memo[2]
 
 
 def _tree(key: str, original: list, prompt: str) -> list[Branch]:

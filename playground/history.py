@@ -10,7 +10,8 @@ quietly:
 - a file written by a newer app, or one that cannot be written, is used read-only and
   left as it is; `read_only` says why;
 - a file locked by another process is waited for: `add` retries for a minute; `save`
-  queues the run and a background thread saves it as soon as the lock is gone;
+  queues the run and a background thread saves it as soon as the lock is gone (the
+  thread that also saves the runs `save_soon` hands over);
 - anything else raises a StorageError whose message says what happened.
 """
 
@@ -62,6 +63,7 @@ BUSY_TIMEOUT_MS = 15_000
 OPEN_WAIT_MS = 2_000  # opening (and its one-time migration) waits this long for a lock, then says "busy"
 QUICK_WAIT_MS = 1_000  # save(): a lock held longer than this queues the run instead of holding up the page
 LOCK_WAIT_S = 60.0  # add(): retries on a lock for this long before it gives up
+READ_WAIT_S = 10.0  # readers wait this long at most for runs handed to save_soon()
 FULL_CHECK_MAX_BYTES = 32_000_000  # larger files get only the cheap checks when opened
 ENDPOINTS = ("completions", "chat", "embeddings", "image_variations", "evals")
 # The sampling controls a run's label names, so runs of one prompt (Compare's columns) differ.
@@ -420,11 +422,29 @@ def _run_of_row(row: dict[str, Any]) -> Run | None:
 
 @dataclass
 class _Outbox:
-    """Runs waiting for another process's lock to go, saved in order by one thread."""
+    """Runs saved in order by one thread: those handed over by save_soon() and not tried
+    yet (`handed`; `trying`: taken and being written), then those waiting for another
+    process's lock to go (`rows`)."""
 
     rows: list[Row] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    handed: list[tuple[Run, list[str | None], str]] = field(default_factory=list)
+    trying: int = 0
+    lock: threading.Condition = field(default_factory=threading.Condition)  # `with lock` holds it
     flusher: threading.Thread | None = None
+
+    def idle(self) -> bool:
+        return not self.rows and not self.handed and not self.trying
+
+
+_OUTBOXES: dict[str, _Outbox] = {}
+_OUTBOXES_LOCK = threading.Lock()
+
+
+def _outbox_for(database: str) -> _Outbox:
+    """The outbox of a database, shared by every History of it in this process (and every
+    workspace's view): a run handed to one is waited for by the readers of all."""
+    with _OUTBOXES_LOCK:
+        return _OUTBOXES.setdefault(database, _Outbox())
 
 
 class History:
@@ -456,7 +476,7 @@ class History:
         self._version = 0
         self._reopen = threading.RLock()
         self.workspace = LOCAL_WORKSPACE
-        self._queue = _Outbox()  # shared by every workspace's view
+        self._queue = _outbox_for(self.url or str(self.path.resolve()))  # one per database in this process
         self._open()
 
     def where(self) -> str:
@@ -668,7 +688,7 @@ class History:
         prepared = _row(run, list(secrets), self.workspace)
         queue = self._queue
         with queue.lock:
-            if not queue.rows:  # runs already waiting go first: the order is kept
+            if queue.idle():  # runs already waiting go first: the order is kept
                 try:
                     with self._write(busy_ms=QUICK_WAIT_MS) as db:
                         _insert(db, *prepared, if_absent=True)
@@ -676,42 +696,71 @@ class History:
                 except Locked:
                     pass
             queue.rows.append(prepared)
-            if queue.flusher is None:
-                queue.flusher = threading.Thread(target=self._flush_loop, name="history-outbox", daemon=True)
-                queue.flusher.start()
-                atexit.register(self.flush, LOCK_WAIT_S)
+            self._start_flusher()
         return False
 
+    def save_soon(self, run: Run, *, secrets: Iterable[str | None] = ()) -> None:
+        """Hand `run` to the writer thread, which saves it (after any run before it) while
+        the page goes on drawing: a long run's JSON and its insert take half a second.
+        This history's readers wait for it, so a run is never missing from a list made
+        after it was handed over; a lock held by another process queues it as save() does.
+        Raises ReadOnly at once when the history is read-only."""
+        if self.read_only:
+            raise ReadOnly(f"The run history at {self.where()} is read-only: {self.read_only}.")
+        with self._queue.lock:
+            self._queue.handed.append((run, list(secrets), self.workspace))
+            self._start_flusher()
+
+    def _start_flusher(self) -> None:  # with the queue's lock held
+        queue = self._queue
+        if queue.flusher is None:
+            queue.flusher = threading.Thread(target=self._flush_loop, name="history-outbox", daemon=True)
+            queue.flusher.start()
+            atexit.register(self.flush, LOCK_WAIT_S)
+
     def pending(self) -> list[str]:
-        """Ids of runs queued by save() and not written yet."""
+        """Ids of runs queued for another process's lock and not written yet (runs handed
+        to save_soon() count once tried: call caught_up() first)."""
         with self._queue.lock:
             return [row[0] for row, _ in self._queue.rows]
 
     def flush(self, timeout: float = LOCK_WAIT_S) -> bool:
-        """Wait until every queued run is written (True) or `timeout` passes (False)."""
-        deadline = time.monotonic() + timeout
-        while self.pending():
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.05)
-        return True
+        """Wait until every queued or handed-over run is written (True) or `timeout` passes (False)."""
+        with self._queue.lock:
+            return self._queue.lock.wait_for(self._queue.idle, timeout)
+
+    def caught_up(self) -> None:
+        """Wait (a little) for runs handed over and not tried yet: readers do, first."""
+        with self._queue.lock:
+            self._queue.lock.wait_for(lambda: not self._queue.handed and not self._queue.trying, READ_WAIT_S)
 
     def _flush_loop(self) -> None:
+        queue = self._queue
         while True:
-            with self._queue.lock:
-                batch = list(self._queue.rows)
-                if not batch:
-                    self._queue.flusher = None
+            with queue.lock:
+                handed, queue.handed = queue.handed, []
+                queue.trying = len(handed)
+                if not handed and not queue.rows:
+                    queue.flusher = None
+                    queue.lock.notify_all()
                     return
-            try:
-                with self._write(busy_ms=5_000) as db:
-                    for row, tags in batch:
+                waiting = list(queue.rows)
+            fresh = [_row(run, secrets, workspace) for run, secrets, workspace in handed]  # outside the lock
+            try:  # a run just handed over is tried as save() tries: readers wait for that try
+                with self._write(busy_ms=QUICK_WAIT_MS if fresh else 5_000) as db:
+                    for row, tags in waiting + fresh:
                         _insert(db, row, tags, if_absent=True)
             except StorageError:
-                time.sleep(0.5)  # still locked (or worse): the runs stay queued and are tried again
+                with queue.lock:  # still locked (or worse): kept in order and tried again
+                    queue.rows.extend(fresh)
+                    queue.trying = 0
+                    queue.lock.notify_all()
+                time.sleep(0.5)
                 continue
-            with self._queue.lock:
-                del self._queue.rows[: len(batch)]  # runs queued meanwhile stay
+            with queue.lock:
+                del queue.rows[: len(waiting)]  # runs queued meanwhile stay
+                queue.trying = 0
+                queue.lock.notify_all()
 
     def add_many(self, runs: Iterable[Run], *, secrets: Iterable[str | None] = ()) -> tuple[int, int]:
         """Save runs in one transaction, skipping ids already here: (added, skipped)."""
@@ -745,6 +794,7 @@ class History:
     # reading ---------------------------------------------------------------------------
 
     def get(self, run_id: str) -> Run | None:
+        self.caught_up()
         with self.db.connect() as db:
             row = db.execute(
                 "SELECT seq, id, created, endpoint, model, provider, request, response, usage, latency, ttft, cost, title, shared "
@@ -773,16 +823,19 @@ class History:
         )
 
     def count(self) -> int:
+        self.caught_up()
         visible, args = self._visible()
         with self.db.connect() as db:
             return db.execute(f"SELECT count(*) FROM runs r WHERE {visible}", args).fetchone()[0]
 
     def models(self) -> list[str]:
+        self.caught_up()
         visible, args = self._visible()
         with self.db.connect() as db:
             return sorted(m for (m,) in db.execute(f"SELECT DISTINCT model FROM runs r WHERE {visible}", args))
 
     def tags(self) -> list[str]:
+        self.caught_up()
         visible, args = self._visible()
         with self.db.connect() as db:
             return sorted(t for (t,) in db.execute(
@@ -790,6 +843,7 @@ class History:
 
     def search(self, where: RunFilter = RunFilter(), *, limit: int = 50, offset: int = 0) -> SearchPage:
         """Matching runs, newest first, one page of them, and how many match in all."""
+        self.caught_up()
         clauses, args = self._conditions(where)
         sql_where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         dialect = self.db.dialect

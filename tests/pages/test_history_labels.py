@@ -54,7 +54,8 @@ def test_open_a_run_starts_at_the_newest_run_even_after_an_eval(open_app: Callab
 def test_a_stopped_run_keeps_its_counted_tokens_and_cost(open_app: Callable[..., AppTest], client: openai.OpenAI) -> None:
     at = open_app()
     info = model_info("local-text")
-    request = build_request("completions", info, {"max_tokens": 40, "stream": True, "logprobs": 2, "temperature": 0.5},
+    request = build_request("completions", info, {"max_tokens": 40, "stream": True, "logprobs": 2, "temperature": 0.5,
+                                                  "logit_bias": {"199999": -100}},  # no <|endoftext|>: it cannot end before Stop
                             prompt="def flatten(nested):\n    \"\"\"")
     arrived = []
     result = run(client, request, should_stop=lambda: len(arrived.append(1) or arrived) >= 3, prompt_tokens=7)

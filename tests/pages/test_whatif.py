@@ -56,3 +56,19 @@ def test_compare_shows_where_two_configurations_part_token_by_token(open_app):
     assert not at.exception, [e.message for e in at.exception]
     notes = " ".join(c.value for c in at.caption)
     assert "tokens shared" in notes and ("they part at token #" in notes or "identical" in notes)
+
+
+def test_a_long_runs_other_settings_view_is_drawn_when_opened(open_app):
+    at = open_app("app_pages/completions.py")
+    at.number_input(key="completions_max_tokens").set_value(1100)
+    at.text_area(key="completions_logit_bias:input").input("199999")  # no <|endoftext|>: all 1,100 tokens
+    at.toggle(key="completions_stream").set_value(False).run()
+    at.button(key="completions_run").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any(e.label.startswith("Under other settings") for e in at.expander)
+    assert not any(c.value.startswith("Marked:") for c in at.caption)  # not built: the expander is closed
+
+    at.session_state["completions:whatif:wi_open"] = True  # the user opens it
+    at.run()
+    assert any(c.value.startswith("Marked:") for c in at.caption)
+    assert at.slider(key="completions:whatif:wi_t").value == 0.2
