@@ -386,6 +386,13 @@ def shown_matches(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.map(cell)
 
 
+def matches_tables(index: dict, results: dict) -> list[pd.DataFrame]:
+    """Each query's matches as shown, in the order of the queries."""
+    table = results_table(index, results)
+    hidden = memo("hidden_columns", index["signature"], lambda: hidden_columns(index["documents"]))
+    return [shown_matches(table[table["query"] == query].drop(columns=["query", *hidden])) for query in results["queries"]]
+
+
 def repeated_texts(index: dict) -> dict[str, int]:
     """Texts found in more than one row, with their number of rows: counted once per corpus,
     before its first search (100k texts take tens of ms)."""
@@ -573,18 +580,19 @@ def matches_section() -> None:
     results = st.session_state.get("emb_results")
     if not results:
         return
-    table = results_table(index, results)
-    hidden = memo("hidden_columns", index["signature"], lambda: hidden_columns(index["documents"]))
+    # Every table is made before anything is drawn: a heading and its table then reach the
+    # browser together and are painted in one frame (apart, the table came a frame later).
+    tables = memo("shown_matches", (index["signature"], results["serial"]), lambda: matches_tables(index, results))
     if results.get("filter"):
         st.caption(f"Only rows where {plain(results['filter'])}.")
     if any(c > 1 for cs in results.get("copies", []) for c in cs):
         st.caption("A text found in several rows is shown once, with its number of copies under “duplicates”.")
-    for query, hits in zip(results["queries"], results["hits"]):
+    for query, hits, rows in zip(results["queries"], results["hits"], tables):
         st.markdown(f"**{plain(query)}** — {len(hits)} match{'es' if len(hits) != 1 else ''}")
-        if not hits:
+        if hits:
+            st.table(rows, hide_index=True)
+        else:
             st.caption("No row reaches the minimum similarity. Lower it, or rephrase the query.")
-            continue
-        st.table(shown_matches(table[table["query"] == query].drop(columns=["query", *hidden])), hide_index=True)
     drawn = st.session_state.get("_emb_map_serial") == results["serial"]
     after_paint(None if drawn else results["serial"], show_the_rest, key="emb_after_matches")
     unsaved = st.session_state.pop("_emb_unsaved_search", None)
