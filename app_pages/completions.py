@@ -32,7 +32,7 @@ with main:
     clicked = st.button("Run", type="primary", icon=":material/play_arrow:", key="completions_run", disabled=bool(problems),
                         shortcut="Mod+Enter", help="Ctrl+Enter (⌘+Enter on a Mac), also while typing the prompt.")
     stop_control(RESULT_KEY, request, running=clicked,
-                             triggers=RunTriggers(buttons=["completions_run"], mod_enter="completions_run"))
+                 triggers=RunTriggers(buttons=["completions_run"], mod_enter="completions_run"))
 
     result = settle(RESULT_KEY)
     if clicked:

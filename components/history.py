@@ -147,10 +147,7 @@ def record_run(result: RunResult | None = None, *, tags: Iterable[str] = (), con
     provider = _provider_of(connection)
     if result is not None:
         if (saved_as := getattr(result, "history_id", None)) is not None:
-            kept_by = getattr(result, "history_of", None)
-            if kept_by is not None:
-                kept_by.caught_up()  # its writer's first try
-            if kept_by is not None and saved_as in kept_by.pending():  # which found the history locked
+            if (kept_by := getattr(result, "history_of", None)) is not None and kept_by.waits_for(saved_as):
                 st.info("The run history is locked by another process: this run waits and is saved as soon as it is free.",
                         icon=ICON)
             return saved_as

@@ -30,6 +30,8 @@ _CSS = """
   cursor: pointer;
 }
 .playground-stop button:hover { border-color: var(--st-primary-color); color: var(--st-primary-color); }
+/* Hidden, it takes no room: its element (and the gap after it) goes too. */
+[data-testid="stElementContainer"]:has(> * .playground-stop[hidden]) { display: none; }
 .playground-stop .icon {
   font-family: "Material Symbols Rounded"; font-size: 1.25rem; line-height: 1;
   font-feature-settings: "liga"; -webkit-font-feature-settings: "liga";

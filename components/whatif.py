@@ -14,6 +14,7 @@ from components.connection import get_client
 from components.errors import show_problem
 from components.lazy import lazy_expander
 from components.plain import inert
+from components.state import kept_until
 from components.token_view import render_token_view, token_html, token_label
 from playground.catalog import ModelInfo
 from playground.params import controls_from_request, params_for
@@ -54,14 +55,14 @@ def _other_settings(tokens: list, *, key: str) -> None:
     left, right = st.columns(2)
     temperature = left.slider("Temperature", 0.0, 2.0, 0.2, 0.05, key=f"{key}:wi_t")
     top_p = right.slider("Top P", 0.0, 1.0, 1.0, 0.01, key=f"{key}:wi_p")
-    points, marks, likely = _branches(tokens, temperature, top_p, key=key)
+    points, marks, likely, marked_html = _branches(tokens, temperature, top_p, key=key)
     st.caption(
         f"Marked: {len(marks)} of {len(points)} positions where a sample at these settings would more likely than not "
         "pick another token (or where the chosen token falls outside the new nucleus). Only the returned alternatives "
         "are known: where they do not settle it, the probability is a range that holds for any rest of the vocabulary. "
         "Penalties and logit bias are not modelled."
     )
-    st.html(_marked_html(tokens, marks, key=key))  # the view above has the alternatives
+    st.html(marked_html)  # the view above has the alternatives
     if likely:
         st.dataframe(
             pd.DataFrame({
@@ -80,29 +81,18 @@ def _other_settings(tokens: list, *, key: str) -> None:
         )
 
 
-def _branches(tokens: list, temperature: float, top_p: float, *, key: str) -> tuple[list, dict[int, str], list]:
-    """(branch points, marks by token index, the most likely branches), kept for this token
-    list and these settings: any rerun of the page would otherwise redo them."""
-    memo_key, settings = f"{key}:wi_memo", (temperature, top_p)
-    memo = st.session_state.get(memo_key)
-    if memo is not None and memo[0] is tokens and memo[1] == settings:
-        return memo[2]
-    points = branch_points(tokens, temperature=temperature, top_p=top_p)
-    marks = {b.index: f"a sample at T={temperature:g}, top_p={top_p:g} differs here with p "
-             + (f"{b.p_different.low:.1%}" if b.p_different.exact else f"{b.p_different.low:.1%}–{b.p_different.high:.1%}")
-             for b in points if b.p_different.high > MARK_ABOVE or b.nucleus == "outside"}
-    found = (points, marks, most_likely_branches(points))
-    st.session_state[memo_key] = (tokens, settings, found)  # holds the list: an identity match is this list
-    return found
+def _branches(tokens: list, temperature: float, top_p: float, *, key: str) -> tuple[list, dict[int, str], list, str]:
+    """(branch points, marks by token index, the most likely branches, the marked text's HTML),
+    kept for this token list and these settings: any rerun of the page would redo them."""
 
+    def compute() -> tuple[list, dict[int, str], list, str]:
+        points = branch_points(tokens, temperature=temperature, top_p=top_p)
+        marks = {b.index: f"a sample at T={temperature:g}, top_p={top_p:g} differs here with p "
+                 + (f"{b.p_different.low:.1%}" if b.p_different.exact else f"{b.p_different.low:.1%}–{b.p_different.high:.1%}")
+                 for b in points if b.p_different.high > MARK_ABOVE or b.nucleus == "outside"}
+        return points, marks, most_likely_branches(points), token_html(tokens, marks=marks, alternatives=False)
 
-def _marked_html(tokens: list, marks: dict[int, str], *, key: str) -> str:
-    memo_key = f"{key}:wi_html"
-    memo = st.session_state.get(memo_key)
-    if memo is None or memo[0] is not tokens or memo[1] is not marks:
-        memo = (tokens, marks, token_html(tokens, marks=marks, alternatives=False))
-        st.session_state[memo_key] = memo
-    return memo[2]
+    return kept_until(f"{key}:wi_memo", (tokens, temperature, top_p), compute)  # the list itself: compared by identity first
 
 
 def _tree(key: str, original: list, prompt: str) -> list[Branch]:

@@ -427,10 +427,11 @@ class _Outbox:
     process's lock to go (`rows`)."""
 
     rows: list[Row] = field(default_factory=list)
-    handed: list[tuple[Run, list[str | None], str]] = field(default_factory=list)
+    handed: list[Row] = field(default_factory=list)
     trying: int = 0
     lock: threading.Condition = field(default_factory=threading.Condition)  # `with lock` holds it
     flusher: threading.Thread | None = None
+    flushed_at_exit: bool = False
 
     def idle(self) -> bool:
         return not self.rows and not self.handed and not self.trying
@@ -701,14 +702,16 @@ class History:
 
     def save_soon(self, run: Run, *, secrets: Iterable[str | None] = ()) -> None:
         """Hand `run` to the writer thread, which saves it (after any run before it) while
-        the page goes on drawing: a long run's JSON and its insert take half a second.
-        This history's readers wait for it, so a run is never missing from a list made
-        after it was handed over; a lock held by another process queues it as save() does.
+        the page goes on drawing: a long run's insert takes most of half a second. Its row
+        is made here, so a run that cannot be made into one fails as save() does. Readers of
+        this database wait for it, so a run is never missing from a list made after it was
+        handed over; a lock held by another process queues it as save() does.
         Raises ReadOnly at once when the history is read-only."""
         if self.read_only:
             raise ReadOnly(f"The run history at {self.where()} is read-only: {self.read_only}.")
+        prepared = _row(run, list(secrets), self.workspace)
         with self._queue.lock:
-            self._queue.handed.append((run, list(secrets), self.workspace))
+            self._queue.handed.append(prepared)
             self._start_flusher()
 
     def _start_flusher(self) -> None:  # with the queue's lock held
@@ -716,13 +719,20 @@ class History:
         if queue.flusher is None:
             queue.flusher = threading.Thread(target=self._flush_loop, name="history-outbox", daemon=True)
             queue.flusher.start()
-            atexit.register(self.flush, LOCK_WAIT_S)
+            if not queue.flushed_at_exit:
+                queue.flushed_at_exit = True
+                atexit.register(self.flush, LOCK_WAIT_S)
 
     def pending(self) -> list[str]:
         """Ids of runs queued for another process's lock and not written yet (runs handed
         to save_soon() count once tried: call caught_up() first)."""
         with self._queue.lock:
             return [row[0] for row, _ in self._queue.rows]
+
+    def waits_for(self, run_id: str) -> bool:
+        """Whether this run, handed to save_soon(), found another process's lock on its first try."""
+        self.caught_up()
+        return run_id in self.pending()
 
     def flush(self, timeout: float = LOCK_WAIT_S) -> bool:
         """Wait until every queued or handed-over run is written (True) or `timeout` passes (False)."""
@@ -738,14 +748,13 @@ class History:
         queue = self._queue
         while True:
             with queue.lock:
-                handed, queue.handed = queue.handed, []
-                queue.trying = len(handed)
-                if not handed and not queue.rows:
+                fresh, queue.handed = queue.handed, []
+                queue.trying = len(fresh)
+                if not fresh and not queue.rows:
                     queue.flusher = None
                     queue.lock.notify_all()
                     return
                 waiting = list(queue.rows)
-            fresh = [_row(run, secrets, workspace) for run, secrets, workspace in handed]  # outside the lock
             try:  # a run just handed over is tried as save() tries: readers wait for that try
                 with self._write(busy_ms=QUICK_WAIT_MS if fresh else 5_000) as db:
                     for row, tags in waiting + fresh:
