@@ -8,6 +8,7 @@ painted them. An embed runs on its own thread: it goes on while the user is on a
 """
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -21,6 +22,7 @@ from components.connection import current_connection, get_client
 from components.embedding_map import corpus_map
 from components.errors import show_exception
 from components.history import record_run
+from components.match_table import text_table
 from components.models import model_picker
 from components.plain import inert, plain
 from components.state import kept_until, owned
@@ -372,21 +374,30 @@ MATCHES = "emb_part_matches"  # what a search reruns at once
 AFTER_MATCHES = ["emb_part_map", "emb_part_export"]  # rerun once its matches are painted
 
 
-def shown_matches(rows: pd.DataFrame) -> pd.DataFrame:
-    """A query's matches as st.table shows them: a static HTML table, painted in the frame its
-    data arrives (st.dataframe's grid drew new rows hundreds of ms later, after the map). Its
-    cells render Markdown, so each is plain text; long texts are cut (the Results export keeps
-    them whole)."""
+@dataclass(frozen=True)
+class ShownMatches:
+    """A query's matches as the page shows them: cells as text, long texts cut (the Results
+    export keeps them whole); `numbers[i]`: column i holds numbers."""
+
+    columns: list[str]
+    rows: list[list[str]]
+    numbers: list[bool]
+
+
+def shown_matches(rows: pd.DataFrame) -> ShownMatches:
     def cell(value: Any) -> str:
         if pd.isna(value):
             return ""
         text = f"{value:.3f}" if isinstance(value, float) else str(value)
-        return plain(text if len(text) <= MATCH_CHARS else text[: MATCH_CHARS - 1] + "…")
+        return text if len(text) <= MATCH_CHARS else text[: MATCH_CHARS - 1] + "…"
 
-    return rows.map(cell)
+    return ShownMatches(
+        [str(c) for c in rows.columns], rows.map(cell).to_numpy().tolist(),
+        [pd.api.types.is_numeric_dtype(rows[c]) for c in rows.columns],
+    )
 
 
-def matches_tables(index: dict, results: dict) -> list[pd.DataFrame]:
+def matches_tables(index: dict, results: dict) -> list[ShownMatches]:
     """Each query's matches as shown, in the order of the queries."""
     table = results_table(index, results)
     hidden = memo("hidden_columns", index["signature"], lambda: hidden_columns(index["documents"]))
@@ -587,10 +598,10 @@ def matches_section() -> None:
         st.caption(f"Only rows where {plain(results['filter'])}.")
     if any(c > 1 for cs in results.get("copies", []) for c in cs):
         st.caption("A text found in several rows is shown once, with its number of copies under “duplicates”.")
-    for query, hits, rows in zip(results["queries"], results["hits"], tables):
+    for n, (query, hits, shown) in enumerate(zip(results["queries"], results["hits"], tables)):
         st.markdown(f"**{plain(query)}** — {len(hits)} match{'es' if len(hits) != 1 else ''}")
-        if hits:
-            st.table(rows, hide_index=True)
+        if hits:  # keyed by position: the next search updates these tables in place
+            text_table(shown.columns, shown.rows, shown.numbers, key=f"emb_matches_{n}")
         else:
             st.caption("No row reaches the minimum similarity. Lower it, or rephrase the query.")
     drawn = st.session_state.get("_emb_map_serial") == results["serial"]
