@@ -8,7 +8,6 @@ painted them. An embed runs on its own thread: it goes on while the user is on a
 """
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,7 +21,7 @@ from components.connection import current_connection, get_client
 from components.embedding_map import corpus_map
 from components.errors import show_exception
 from components.history import record_run
-from components.match_table import text_table
+from components.match_table import MatchSection, TextTable, matches_html, show_matches
 from components.models import model_picker
 from components.plain import inert, plain
 from components.state import kept_until, owned
@@ -374,34 +373,33 @@ MATCHES = "emb_part_matches"  # what a search reruns at once
 AFTER_MATCHES = ["emb_part_map", "emb_part_export"]  # rerun once its matches are painted
 
 
-@dataclass(frozen=True)
-class ShownMatches:
+def shown_matches(rows: pd.DataFrame) -> TextTable:
     """A query's matches as the page shows them: cells as text, long texts cut (the Results
-    export keeps them whole); `numbers[i]`: column i holds numbers."""
-
-    columns: list[str]
-    rows: list[list[str]]
-    numbers: list[bool]
-
-
-def shown_matches(rows: pd.DataFrame) -> ShownMatches:
+    export keeps them whole)."""
     def cell(value: Any) -> str:
         if pd.isna(value):
             return ""
         text = f"{value:.3f}" if isinstance(value, float) else str(value)
         return text if len(text) <= MATCH_CHARS else text[: MATCH_CHARS - 1] + "…"
 
-    return ShownMatches(
+    return TextTable(
         [str(c) for c in rows.columns], rows.map(cell).to_numpy().tolist(),
         [pd.api.types.is_numeric_dtype(rows[c]) for c in rows.columns],
     )
 
 
-def matches_tables(index: dict, results: dict) -> list[ShownMatches]:
-    """Each query's matches as shown, in the order of the queries."""
+def matches_listing(index: dict, results: dict) -> str:
+    """Every query's heading and matches, in the order of the queries, as one HTML element."""
     table = results_table(index, results)
     hidden = memo("hidden_columns", index["signature"], lambda: hidden_columns(index["documents"]))
-    return [shown_matches(table[table["query"] == query].drop(columns=["query", *hidden])) for query in results["queries"]]
+    return matches_html([
+        MatchSection(
+            query, f"{len(hits)} match{'es' if len(hits) != 1 else ''}",
+            shown_matches(table[table["query"] == query].drop(columns=["query", *hidden])) if hits else None,
+            "No row reaches the minimum similarity. Lower it, or rephrase the query.",
+        )
+        for query, hits in zip(results["queries"], results["hits"])
+    ])
 
 
 def repeated_texts(index: dict) -> dict[str, int]:
@@ -591,19 +589,12 @@ def matches_section() -> None:
     results = st.session_state.get("emb_results")
     if not results:
         return
-    # Every table is made before anything is drawn: a heading and its table then reach the
-    # browser together and are painted in one frame (apart, the table came a frame later).
-    tables = memo("shown_matches", (index["signature"], results["serial"]), lambda: matches_tables(index, results))
+    listing = memo("shown_matches", (index["signature"], results["serial"]), lambda: matches_listing(index, results))
     if results.get("filter"):
         st.caption(f"Only rows where {plain(results['filter'])}.")
     if any(c > 1 for cs in results.get("copies", []) for c in cs):
         st.caption("A text found in several rows is shown once, with its number of copies under “duplicates”.")
-    for n, (query, hits, shown) in enumerate(zip(results["queries"], results["hits"], tables)):
-        st.markdown(f"**{plain(query)}** — {len(hits)} match{'es' if len(hits) != 1 else ''}")
-        if hits:  # keyed by position: the next search updates these tables in place
-            text_table(shown.columns, shown.rows, shown.numbers, key=f"emb_matches_{n}")
-        else:
-            st.caption("No row reaches the minimum similarity. Lower it, or rephrase the query.")
+    show_matches(listing)  # one element: the headings and their tables are painted in one frame
     drawn = st.session_state.get("_emb_map_serial") == results["serial"]
     after_paint(None if drawn else results["serial"], show_the_rest, key="emb_after_matches")
     unsaved = st.session_state.pop("_emb_unsaved_search", None)

@@ -1,65 +1,75 @@
-"""A small table of text, drawn by a few lines of JS: a search's matches.
+"""A search's matches, every query's heading and table, as one static HTML element.
 
 st.table renders each cell as Markdown through React (a parser and styled elements per
-cell): for a search's few tables that was most of the browser's work between the press on
-Search and the frame that shows the matches. This builds a plain <table> with the cells set
-as text (textContent: corpus text is never read as markup), updated in place by each search.
+cell), and a heading and its table were two elements, often painted a frame apart. Here the
+whole listing is one st.html element: one delta, set as HTML in the commit that brings it,
+so the headings and tables are painted together. Every text is escaped: corpus text is
+shown as text, never read as markup.
 """
 
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass
 from typing import Sequence
 
 import streamlit as st
 
-# Looks like st.table; theme colours come in as --st-* properties.
+# Looks like st.table and a Markdown heading; theme colours come in as --st-* properties.
 _CSS = """
-.playground-match-table { overflow-x: auto; }
-.playground-match-table table {
-  width: 100%; border-collapse: collapse; font-family: var(--st-font); font-size: 0.875rem;
-  line-height: 1.5; color: var(--st-text-color);
+.playground-matches { font-family: var(--st-font); color: var(--st-text-color); }
+.playground-matches p { margin: 0 0 0.5rem; line-height: 1.6; }
+.playground-matches p.empty { font-size: 0.875rem; color: var(--st-secondary-text-color, inherit); }
+.playground-matches .table { overflow-x: auto; margin-bottom: 1rem; }
+.playground-matches table { width: 100%; border-collapse: collapse; font-size: 0.875rem; line-height: 1.5; }
+.playground-matches th, .playground-matches td {
+  border: 1px solid var(--st-dataframe-border-color, rgba(49, 51, 63, 0.1));
+  padding: 0.25rem 0.375rem; text-align: left; vertical-align: top; overflow-wrap: break-word;
 }
-.playground-match-table th, .playground-match-table td {
-  border: 1px solid var(--st-dataframe-border-color, var(--st-border-color-light, rgba(49, 51, 63, 0.1)));
-  padding: 0.25rem 0.375rem; text-align: left; vertical-align: top; overflow-wrap: anywhere;
-}
-.playground-match-table th { font-weight: 400; color: var(--st-secondary-text-color, inherit); white-space: nowrap; }
-.playground-match-table td.number { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.playground-matches th { font-weight: 400; color: var(--st-secondary-text-color, inherit); white-space: nowrap; }
+.playground-matches td.number { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 """
 
-# Called again with each run's data: the table is rebuilt in place (no listeners to clean up).
-_JS = """
-export default function ({ parentElement, data }) {
-  let box = parentElement.querySelector(".playground-match-table");
-  if (!box) {
-    box = document.createElement("div");
-    box.className = "playground-match-table";
-    box.appendChild(document.createElement("table"));
-    parentElement.appendChild(box);
-  }
-  const row = (cells, tag, numbers) => {
-    const tr = document.createElement("tr");
-    cells.forEach((text, i) => {
-      const cell = document.createElement(tag);
-      if (tag === "th") cell.scope = "col";
-      else if (numbers[i]) cell.className = "number";
-      cell.textContent = text;
-      tr.appendChild(cell);
-    });
-    return tr;
-  };
-  const head = document.createElement("thead");
-  head.appendChild(row(data.columns, "th", []));
-  const body = document.createElement("tbody");
-  for (const cells of data.rows) body.appendChild(row(cells, "td", data.numbers));
-  box.firstChild.replaceChildren(head, body);
-}
-"""
 
-_table = st.components.v2.component("playground_match_table", css=_CSS, js=_JS, isolate_styles=False)
+@dataclass(frozen=True)
+class TextTable:
+    """Cells as the user reads them (strings); `numbers[i]`: column i holds numbers (right-aligned)."""
+
+    columns: list[str]
+    rows: list[list[str]]
+    numbers: list[bool]
 
 
-def text_table(columns: Sequence[str], rows: Sequence[Sequence[str]], numbers: Sequence[bool], *, key: str) -> None:
-    """A table of `rows` (each cell a string, shown as text), `numbers[i]`: column i is
-    right-aligned. `key` keeps the same element across runs, so a new search updates it."""
-    _table(key=key, data={"columns": list(columns), "rows": [list(r) for r in rows], "numbers": list(numbers)})
+@dataclass(frozen=True)
+class MatchSection:
+    """One query's part: "**title** — note", then its table, or `empty` when it has no rows."""
+
+    title: str
+    note: str
+    table: TextTable | None
+    empty: str = ""
+
+
+def _cell(text: str, tag: str, number: bool) -> str:
+    attributes = ' class="number"' if number else ' scope="col"' if tag == "th" else ""
+    return f"<{tag}{attributes}>{html.escape(text)}</{tag}>"
+
+
+def _table(table: TextTable) -> str:
+    head = "".join(_cell(c, "th", False) for c in table.columns)
+    body = "".join("<tr>" + "".join(_cell(v, "td", n) for v, n in zip(row, table.numbers)) + "</tr>" for row in table.rows)
+    return f'<div class="table"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def matches_html(sections: Sequence[MatchSection]) -> str:
+    """The listing's HTML (built once per search; shown by show_matches)."""
+    parts = [f"<style>{_CSS}</style><div class=\"playground-matches\">"]
+    for section in sections:
+        parts.append(f"<p><strong>{html.escape(section.title)}</strong> — {html.escape(section.note)}</p>")
+        parts.append(_table(section.table) if section.table else f'<p class="empty">{html.escape(section.empty)}</p>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def show_matches(listing: str) -> None:
+    st.html(listing)

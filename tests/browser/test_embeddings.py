@@ -15,7 +15,10 @@ def test_embed_the_sample_corpus_search_and_see_the_map(page, app_url):  # noqa:
     page.get_by_test_id("stBaseButton-primary").filter(has_text="Search").click()
     wait_idle(page)
     page.get_by_text("decode a JSON document — 5 matches").first.wait_for()  # a rerun may show a stale copy too
-    page.locator("[data-testid='stTable']").nth(1).wait_for()  # one table a query
+    tables = page.locator(".playground-matches table")
+    tables.nth(1).wait_for()  # one table a query
+    assert tables.count() == 2 and tables.nth(0).locator("tbody tr").count() == 5
+    assert tables.nth(0).get_by_role("columnheader", name="similarity").count() == 1
 
     # The map: the chart whose legend marks the queries (a rerun may briefly show a stale one too).
     chart = page.locator("[data-testid='stPlotlyChart']").filter(has_text="query 1").last

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from html.parser import HTMLParser
 from typing import Callable
 
 import numpy as np
@@ -24,14 +24,52 @@ def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+class _Listing(HTMLParser):
+    """The text a browser shows of the matches' HTML: its paragraphs, and its tables' cells
+    (entities decoded, tags gone: what a user reads)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paragraphs: list[str] = []
+        self.tables: list[list[list[str]]] = []
+        self._text: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("p", "th", "td"):
+            self._text = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("th", "td"):
+            self.tables[-1][-1].append("".join(self._text))
+        elif tag == "p":
+            self.paragraphs.append("".join(self._text))
+        if tag in ("p", "th", "td"):
+            self._text = None
+
+    def handle_data(self, data: str) -> None:
+        if self._text is not None:
+            self._text.append(data)
+
+
+def matches_listing(at: AppTest) -> _Listing:
+    """The matches as drawn (one HTML element: every query's heading, then its table)."""
+    listings = [h.proto.body for h in at.get("html") if 'class="playground-matches"' in h.proto.body]
+    assert len(listings) <= 1
+    parsed = _Listing()
+    parsed.feed(listings[0] if listings else "")
+    return parsed
+
+
 def results_tables(at: AppTest) -> list[pd.DataFrame]:
-    """The matches' tables as a user reads them (their cells are Markdown escaped to plain
-    text), similarity as numbers."""
+    """The matches' tables as a user reads them, similarity as numbers."""
     tables = []
-    for element in at.table:
-        if "similarity" in element.value.columns:
-            table = element.value.map(lambda cell: re.sub(r"\\(.)", r"\1", str(cell)))
-            tables.append(table.assign(similarity=table["similarity"].astype(float)))
+    for header, *rows in matches_listing(at).tables:
+        table = pd.DataFrame(rows, columns=header)
+        tables.append(table.assign(similarity=table["similarity"].astype(float)))
     return tables
 
 
@@ -79,8 +117,9 @@ def test_threshold_hides_weak_matches(open_app: Callable[..., AppTest]) -> None:
     at.text_area(key="emb_queries").input("zebra giraffe savanna").run()
     at.slider(key="emb_threshold").set_value(0.9).run()
     at.button(key="emb_search").click().run()
-    assert any("0 matches" in m for m in texts_of(at, "markdown"))
-    assert any("No row reaches the minimum similarity" in c for c in texts_of(at, "caption"))
+    shown = matches_listing(at).paragraphs
+    assert shown[0] == "zebra giraffe savanna — 0 matches" and not results_tables(at)
+    assert "No row reaches the minimum similarity" in shown[1]
 
 
 def test_pasted_text_with_dimensions(open_app: Callable[..., AppTest], engine_url: str) -> None:
@@ -173,3 +212,22 @@ def test_search_without_a_query_says_what_to_do(open_app: Callable[..., AppTest]
     assert not at.exception, [e.message for e in at.exception]
     assert any("Type a query first" in e for e in texts_of(at, "error"))
     assert len(recorded_requests(engine_url, "/embeddings")) == before  # nothing sent
+
+
+def test_matches_show_corpus_text_as_text(open_app: Callable[..., AppTest]) -> None:
+    """Markup and Markdown in a corpus are shown as the characters they are, never drawn."""
+    texts = ["<b>bold</b> & <script>alert(1)</script> tags", "**stars** and `ticks` and [a link](http://x)", "plain words"]
+    at = open_app(PAGE)
+    at.segmented_control(key="emb_source").set_value("Paste").run()
+    at.text_area(key="emb_paste").input("\n".join(texts)).run()
+    at.button(key="emb_embed").click().run()
+    at.text_area(key="emb_queries").input("tags <i>\n**stars**").run()
+    at.slider(key="emb_k").set_value(3).run()
+    at.button(key="emb_search").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    listing = matches_listing(at)
+    assert listing.paragraphs == ["tags <i> — 3 matches", "**stars** — 3 matches"]
+    tables = results_tables(at)
+    assert all(sorted(t["text"]) == sorted(texts) for t in tables)
+    body = next(h.proto.body for h in at.get("html") if 'class="playground-matches"' in h.proto.body)
+    assert "<script>" not in body and "<b>" not in body and "<i>" not in body
