@@ -62,6 +62,32 @@ def test_stop_keeps_what_arrived(page, app_url):
     page.locator(".tv span.t").nth(1).wait_for()
     screenshot(page, "completions-stopped")
 
+def test_a_new_run_takes_the_place_of_the_last_ones_view_at_once(page, app_url):
+    open_page(page, app_url)
+    open_page(page, app_url, "completions")
+    set_up_a_long_stream(page, 20)
+    page.locator(".st-key-completions_run button").first.click()
+    page.get_by_role("heading", name="Token probabilities").wait_for()
+    wait_idle(page)
+    old_status = page.get_by_text("time to first token").first
+    assert old_status.is_visible()
+
+    page.get_by_role("spinbutton", name="Max tokens").fill("1500")
+    page.keyboard.press("Tab")
+    wait_idle(page)
+    page.locator(".st-key-completions_run button").first.click()
+    page.locator(".st-key-completions_result_live code").filter(has_text=re.compile(r"\S")).first.wait_for()
+    # While the new text streams, the last run's view (status, token view, code) is gone, not faded below it.
+    assert not old_status.is_visible()
+    assert not page.get_by_role("heading", name="Token probabilities").first.is_visible()
+    assert not page.get_by_text("View code").first.is_visible()
+    assert page.locator(".st-key-completions_result_stop button").first.is_visible()
+    page.get_by_role("heading", name="Token probabilities").wait_for()  # the new run's, when it ends
+    wait_idle(page)
+    assert page.get_by_text("time to first token").first.is_visible()
+    assert page.get_by_text("View code").first.is_visible()
+
+
 
 def test_stop_is_on_screen_at_the_press_and_stop_before_the_request_sends_nothing(page, app_url, engine_url):
     open_page(page, app_url)
