@@ -50,6 +50,25 @@ def test_chat_sends_a_message_and_shows_the_reply_tokens(page, app_url):
     screenshot(page, "chat")
 
 
+def test_a_long_runs_tokens_are_shaded_with_their_alternatives_on_hover(page, app_url):
+    open_page(page, app_url)
+    open_page(page, app_url, "completions")
+    set_up_a_long_stream(page, 1200)  # past RICH_TOOLTIPS_UP_TO units: drawn in the browser from the units' data
+    page.locator(".st-key-completions_run button").first.click()
+    page.get_by_role("heading", name="Token probabilities").wait_for()
+    wait_idle(page)
+    units = page.locator(".tv span.t")
+    units.nth(1000).wait_for()
+    assert re.fullmatch(r"p\d", units.nth(600).get_attribute("class").split()[1])  # shaded by probability
+    tip = units.nth(600).get_attribute("data-tip")
+    assert re.match(r"#\d+ .+  \d+\.\d\d%", tip) and "✓" in tip  # its probability and alternatives
+    units.nth(600).hover()
+    shown = units.nth(600).evaluate("unit => getComputedStyle(unit, '::after').content")
+    assert tip.splitlines()[0] in shown  # the tooltip on hover
+    assert len(page.locator(".tv").first.inner_text()) > 1000
+    screenshot(page, "completions-long-run")
+
+
 def test_stop_keeps_what_arrived(page, app_url):
     open_page(page, app_url)
     open_page(page, app_url, "completions")
