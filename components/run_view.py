@@ -29,8 +29,12 @@ from playground.code_export import curl_command, json_body, python_code
 from playground.requests import Endpoint, TextRequest
 from playground.runner import RunResult, completion_tokens, finish, run
 
-REDRAW_EVERY_S = 0.05  # live text redraw interval: redrawing per token is quadratic
-REDRAW_CHARS_PER_S = 100_000  # and longer as the text grows: each redraw sends it whole
+# The live text's redraw interval. Each redraw costs the browser tens of milliseconds (React
+# redraws the page's tree), taken from the engine and the app on a small machine: 10 a second
+# at first, then fewer as the text grows (each sends it whole), down to 4.
+REDRAW_EVERY_S = 0.1
+REDRAW_CHARS_PER_S = 50_000
+REDRAW_AT_MOST_EVERY_S = 0.25
 PER_ROW = 4
 
 
@@ -87,7 +91,7 @@ def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> Ru
         nonlocal last_draw
         now = time.perf_counter()
         longest = max((len(c.text) for c in current.choices), default=0)
-        if not force and now - last_draw < max(REDRAW_EVERY_S, longest / REDRAW_CHARS_PER_S):
+        if not force and now - last_draw < min(max(REDRAW_EVERY_S, longest / REDRAW_CHARS_PER_S), REDRAW_AT_MOST_EVERY_S):
             return
         last_draw = now
         for choice in current.choices:

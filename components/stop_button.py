@@ -32,6 +32,12 @@ _CSS = """
 .playground-stop button:hover { border-color: var(--st-primary-color); color: var(--st-primary-color); }
 /* Hidden, it takes no room: its element (and the gap after it) goes too. */
 [data-testid="stElementContainer"]:has(> * .playground-stop[hidden]) { display: none; }
+/* While it is on screen, what the last run drew below it (stale: not sent again yet) is gone,
+   not faded: the new run replaces it, and a long run's token view kept under a growing stream
+   costs the browser layout, paint and hit tests on every frame. */
+[data-testid="stElementContainer"]:has(> * .playground-stop:not([hidden])) ~ [data-stale="true"],
+[data-testid="stElementContainer"]:has(> * .playground-stop:not([hidden]))
+  ~ [data-testid="stLayoutWrapper"]:not(:has([data-stale="false"])) { display: none; }
 .playground-stop .icon {
   font-family: "Material Symbols Rounded"; font-size: 1.25rem; line-height: 1;
   font-feature-settings: "liga"; -webkit-font-feature-settings: "liga";

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import pandas as pd
@@ -30,8 +30,7 @@ _WHITESPACE = str.maketrans({" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"})
 
 # Red (unlikely) to green (likely), translucent so text stays readable on light and dark themes.
 _BIN_COLOURS = [f"hsla({round(120 * i / (BINS - 1))}, 85%, 45%, 0.38)" for i in range(BINS)]
-_CSS = (
-    "<style>"
+_CSS_RULES = (
     ".tv{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:0.9rem;line-height:1.9;"
     "white-space:pre-wrap;word-break:break-word}"
     ".tv .t{position:relative;border-radius:3px;padding:1px 0;cursor:help}"
@@ -56,8 +55,8 @@ _CSS = (
     ".tv .tip .c{font-weight:700;color:#7defa1}"
     ".tvl{display:flex;gap:2px;align-items:center;font-size:0.75rem;margin:0 0 6px 0;flex-wrap:wrap}"
     ".tvl span{padding:0 5px;border-radius:3px}"
-    "</style>"
 )
+_CSS = f"<style>{_CSS_RULES}</style>"
 
 
 def visible(token: str) -> str:
@@ -144,16 +143,29 @@ def _tooltip_text(t: TokenInfo) -> str:
     return "\n".join(text for _, text, _ in _tooltip_lines(t))
 
 
-def token_html(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = None, *, alternatives: bool = True) -> str:
+@dataclass(frozen=True)
+class ShadedText:
+    """The shaded text as drawn. Up to RICH_TOOLTIPS_UP_TO units: HTML with rich tooltips.
+    Beyond: the legend, and each unit as [text, classes, first token index, tooltip text],
+    which the browser makes into the same elements (parsing and sanitizing the HTML of a
+    4,000-token run, most of a megabyte, held the browser for a third of a second)."""
+
+    html: str = ""
+    legend: str = ""
+    units: list[list] = field(default_factory=list)
+
+
+def shaded_text(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = None, *, alternatives: bool = True) -> ShadedText:
     """The shaded text: one element per display unit (tokens that split a character are
     one unit), coloured by probability (the lowest of the unit's tokens). `marks` outlines
     the units of these token indexes, with the note shown first in their tooltip. Without
     `alternatives`, only marked units have a tooltip (their note): a second view of the
-    same text stays a tenth of the size (hidden tooltips are most of the HTML)."""
+    same text stays a tenth of the size (hidden tooltips are most of it)."""
     by_index = {t.index: t for t in tokens}
     units = spans(tokens)
     rich = len(units) <= RICH_TOOLTIPS_UP_TO
-    parts = [_CSS, legend_html(any(t.is_prompt for t in tokens), not all(t.returned for t in tokens)), '<div class="tv">']
+    legend = legend_html(any(t.is_prompt for t in tokens), not all(t.returned for t in tokens))
+    parts, rows = [_CSS, legend, '<div class="tv">'], []
     for text, indexes in units:
         members = [by_index[i] for i in indexes]
         lps = [m.logprob for m in members if m.logprob is not None]
@@ -165,18 +177,57 @@ def token_html(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = No
         notes = [marks[i] for i in indexes if marks and i in marks]
         if notes:
             cls += " mk"
-        label = f'<span class="t {cls}" data-i="{indexes[0]}"'
         if rich:
             tip = "".join(_tooltip(m) for m in members) if alternatives else ""
             if notes:
                 tip = f'<span class="g"><span class="h">{html.escape(" · ".join(notes), quote=False)}</span></span>' + tip
-            parts.append(f'{label}>{html.escape(text, quote=False)}' + (f'<span class="tip">{tip}</span>' if tip else "") + "</span>")
-        else:  # the same words as plain text in an attribute: one element per unit, not a dozen
+            parts.append(f'<span class="t {cls}" data-i="{indexes[0]}">{html.escape(text, quote=False)}'
+                         + (f'<span class="tip">{tip}</span>' if tip else "") + "</span>")
+        else:  # the same words as plain text, one attribute per unit: not a dozen elements
             tip = "\n\n".join([" · ".join(notes)] * bool(notes) + ([_tooltip_text(m) for m in members] if alternatives else []))
-            attribute = f' data-tip="{html.escape(tip)}"' if tip else ""
-            parts.append(f"{label}{attribute}>{html.escape(text, quote=False)}</span>")
+            rows.append([text, cls, indexes[0], tip])
+    if not rich:
+        return ShadedText(legend=legend, units=rows)
     parts.append("</div>")
-    return "".join(parts)
+    return ShadedText(html="".join(parts))
+
+
+# Makes a long run's units into the elements shaded_text's HTML has (the CSS is the same):
+# text as text, the tooltip as the data-tip attribute the CSS shows on hover.
+_UNITS_JS = """
+export default function ({ parentElement, data }) {
+  const view = document.createElement("div");
+  view.className = "tv";
+  for (const [text, classes, index, tip] of data.units) {
+    const unit = document.createElement("span");
+    unit.className = "t " + classes;
+    unit.dataset.i = index;
+    if (tip) unit.dataset.tip = tip;
+    unit.textContent = text;
+    view.appendChild(unit);
+  }
+  const legend = document.createElement("template");
+  legend.innerHTML = data.legend;  // ours: percentages and labels, no model text
+  // A box of its own: the parent also holds the component's stylesheet.
+  let box = parentElement.querySelector(":scope > .playground-shaded");
+  if (!box) {
+    box = document.createElement("div");
+    box.className = "playground-shaded";
+    parentElement.appendChild(box);
+  }
+  box.replaceChildren(legend.content, view);
+}
+"""
+# (The comment's line break: one line holding "[" would be taken for a file's path.)
+_long_text = st.components.v2.component("playground_shaded_text", css="/* the token view */\n" + _CSS_RULES,
+                                        js=_UNITS_JS, isolate_styles=False)
+
+
+def draw_shaded_text(text: ShadedText, *, key: str) -> None:
+    if text.html:
+        st.html(text.html)
+    else:
+        _long_text(key=key, data={"legend": text.legend, "units": text.units})
 
 
 def token_table(tokens: Sequence[TokenInfo]) -> pd.DataFrame:
@@ -250,7 +301,7 @@ def _pick_row(table_key: str, chooser_key: str, positions: list[int]) -> None:
 class _Built:
     tokens: list[TokenInfo]
     count: int
-    html: str
+    text: ShadedText
     summary: Summary
     _table: pd.DataFrame | None = None
 
@@ -269,7 +320,7 @@ def _built(tokens: list[TokenInfo], key: str) -> _Built:
     identity match cannot be a new list at a reused address."""
     memo = st.session_state.get(f"{key}:built")
     if memo is None or memo.tokens is not tokens or memo.count != len(tokens):
-        memo = _Built(tokens, len(tokens), token_html(tokens), summarize(tokens))
+        memo = _Built(tokens, len(tokens), shaded_text(tokens), summarize(tokens))
         st.session_state[f"{key}:built"] = memo
     return memo
 
@@ -283,7 +334,7 @@ def render_token_view(tokens: list[TokenInfo], *, key: str, title: str | None = 
         st.info("No token probabilities in this response. Turn on logprobs and run again.")
         return
     built = _built(tokens, key)
-    st.html(built.html)
+    draw_shaded_text(built.text, key=f"{key}:text")
 
     summary = built.summary
     row = st.container(horizontal=True, wrap=True, gap="medium")  # wraps, never cuts a label, in a narrow column

@@ -15,7 +15,7 @@ from components.errors import show_problem
 from components.lazy import lazy_expander
 from components.plain import inert
 from components.state import kept_until
-from components.token_view import render_token_view, token_html, token_label
+from components.token_view import ShadedText, draw_shaded_text, render_token_view, shaded_text, token_label
 from playground.catalog import ModelInfo
 from playground.params import controls_from_request, params_for
 from playground.requests import build_request
@@ -55,14 +55,14 @@ def _other_settings(tokens: list, *, key: str) -> None:
     left, right = st.columns(2)
     temperature = left.slider("Temperature", 0.0, 2.0, 0.2, 0.05, key=f"{key}:wi_t")
     top_p = right.slider("Top P", 0.0, 1.0, 1.0, 0.01, key=f"{key}:wi_p")
-    points, marks, likely, marked_html = _branches(tokens, temperature, top_p, key=key)
+    points, marks, likely, marked = _branches(tokens, temperature, top_p, key=key)
     st.caption(
         f"Marked: {len(marks)} of {len(points)} positions where a sample at these settings would more likely than not "
         "pick another token (or where the chosen token falls outside the new nucleus). Only the returned alternatives "
         "are known: where they do not settle it, the probability is a range that holds for any rest of the vocabulary. "
         "Penalties and logit bias are not modelled."
     )
-    st.html(marked_html)  # the view above has the alternatives
+    draw_shaded_text(marked, key=f"{key}:wi_text")  # the view above has the alternatives
     if likely:
         st.dataframe(
             pd.DataFrame({
@@ -81,16 +81,16 @@ def _other_settings(tokens: list, *, key: str) -> None:
         )
 
 
-def _branches(tokens: list, temperature: float, top_p: float, *, key: str) -> tuple[list, dict[int, str], list, str]:
-    """(branch points, marks by token index, the most likely branches, the marked text's HTML),
+def _branches(tokens: list, temperature: float, top_p: float, *, key: str) -> tuple[list, dict[int, str], list, ShadedText]:
+    """(branch points, marks by token index, the most likely branches, the marked text),
     kept for this token list and these settings: any rerun of the page would redo them."""
 
-    def compute() -> tuple[list, dict[int, str], list, str]:
+    def compute() -> tuple[list, dict[int, str], list, ShadedText]:
         points = branch_points(tokens, temperature=temperature, top_p=top_p)
         marks = {b.index: f"a sample at T={temperature:g}, top_p={top_p:g} differs here with p "
                  + (f"{b.p_different.low:.1%}" if b.p_different.exact else f"{b.p_different.low:.1%}–{b.p_different.high:.1%}")
                  for b in points if b.p_different.high > MARK_ABOVE or b.nucleus == "outside"}
-        return points, marks, most_likely_branches(points), token_html(tokens, marks=marks, alternatives=False)
+        return points, marks, most_likely_branches(points), shaded_text(tokens, marks=marks, alternatives=False)
 
     return kept_until(f"{key}:wi_memo", (tokens, temperature, top_p), compute)  # the list itself: compared by identity first
 

@@ -70,6 +70,9 @@ ENDPOINTS = ("completions", "chat", "embeddings", "image_variations", "evals")
 SETTINGS_SHOWN = ("temperature", "top_p", "seed", "frequency_penalty", "presence_penalty")
 # Keys that may hold credentials or transport details: dropped from anything saved.
 _DROPPED_KEYS = frozenset({"headers", "extra_headers", "api_key", "authorization", "api-key", "rate_limit", "ratelimit"})
+# A dropped key as written in JSON text (lowercased), with a value that is not a number: numbers are
+# kept (a long run's top_logprobs holds tokens such as "headers"), so their keys need no walk.
+_DROPPED_KEY_IN_JSON = re.compile('"(?:' + "|".join(re.escape(key) for key in sorted(_DROPPED_KEYS)) + r')":(?![-\d])')
 
 
 class HistoryUnavailable(StorageError):
@@ -347,7 +350,7 @@ def _saved_json(value: Any, secrets: Iterable[str | None] = ()) -> tuple[str, An
     secrets = [s for s in secrets if s]
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     lowered = text.lower()
-    if any(f'"{key}":' in lowered for key in _DROPPED_KEYS):  # every key is written so: exact
+    if _DROPPED_KEY_IN_JSON.search(lowered):  # every key is written so: exact
         value = _strip_transport(value)
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     cleaned = scrub(text, secrets)

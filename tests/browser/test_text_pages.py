@@ -50,6 +50,25 @@ def test_chat_sends_a_message_and_shows_the_reply_tokens(page, app_url):
     screenshot(page, "chat")
 
 
+def test_a_long_runs_tokens_are_shaded_with_their_alternatives_on_hover(page, app_url):
+    open_page(page, app_url)
+    open_page(page, app_url, "completions")
+    set_up_a_long_stream(page, 1200)  # past RICH_TOOLTIPS_UP_TO units: drawn in the browser from the units' data
+    page.locator(".st-key-completions_run button").first.click()
+    page.get_by_role("heading", name="Token probabilities").wait_for()
+    wait_idle(page)
+    units = page.locator(".tv span.t")
+    units.nth(1000).wait_for()
+    assert re.fullmatch(r"p\d", units.nth(600).get_attribute("class").split()[1])  # shaded by probability
+    tip = units.nth(600).get_attribute("data-tip")
+    assert re.match(r"#\d+ .+  \d+\.\d\d%", tip) and "✓" in tip  # its probability and alternatives
+    units.nth(600).hover()
+    shown = units.nth(600).evaluate("unit => getComputedStyle(unit, '::after').content")
+    assert tip.splitlines()[0] in shown  # the tooltip on hover
+    assert len(page.locator(".tv").first.inner_text()) > 1000
+    screenshot(page, "completions-long-run")
+
+
 def test_stop_keeps_what_arrived(page, app_url):
     open_page(page, app_url)
     open_page(page, app_url, "completions")
@@ -61,6 +80,32 @@ def test_stop_keeps_what_arrived(page, app_url):
     wait_idle(page)
     page.locator(".tv span.t").nth(1).wait_for()
     screenshot(page, "completions-stopped")
+
+def test_a_new_run_takes_the_place_of_the_last_ones_view_at_once(page, app_url):
+    open_page(page, app_url)
+    open_page(page, app_url, "completions")
+    set_up_a_long_stream(page, 20)
+    page.locator(".st-key-completions_run button").first.click()
+    page.get_by_role("heading", name="Token probabilities").wait_for()
+    wait_idle(page)
+    old_status = page.get_by_text("time to first token").first
+    assert old_status.is_visible()
+
+    page.get_by_role("spinbutton", name="Max tokens").fill("1500")
+    page.keyboard.press("Tab")
+    wait_idle(page)
+    page.locator(".st-key-completions_run button").first.click()
+    page.locator(".st-key-completions_result_live code").filter(has_text=re.compile(r"\S")).first.wait_for()
+    # While the new text streams, the last run's view (status, token view, code) is gone, not faded below it.
+    assert not old_status.is_visible()
+    assert not page.get_by_role("heading", name="Token probabilities").first.is_visible()
+    assert not page.get_by_text("View code").first.is_visible()
+    assert page.locator(".st-key-completions_result_stop button").first.is_visible()
+    page.get_by_role("heading", name="Token probabilities").wait_for()  # the new run's, when it ends
+    wait_idle(page)
+    assert page.get_by_text("time to first token").first.is_visible()
+    assert page.get_by_text("View code").first.is_visible()
+
 
 
 def test_stop_is_on_screen_at_the_press_and_stop_before_the_request_sends_nothing(page, app_url, engine_url):

@@ -1,12 +1,10 @@
-"""The token view's HTML: rich tooltips on ordinary runs; on long ones the same words as
-plain text in one attribute per unit, so the browser is not handed a dozen hidden elements
-per token."""
+"""The token view's shaded text: HTML with rich tooltips on ordinary runs; on long ones each
+unit's text and the same words as plain text, made into one element per unit in the browser,
+so it is not handed a dozen hidden elements per token, nor a megabyte of HTML."""
 
-import html
 import math
-import re
 
-from components.token_view import RICH_TOOLTIPS_UP_TO, token_html
+from components.token_view import RICH_TOOLTIPS_UP_TO, shaded_text
 from playground.logprobs import Alternative, TokenInfo
 
 
@@ -20,16 +18,23 @@ def tokens(count: int) -> list[TokenInfo]:
 
 
 def test_a_short_run_keeps_the_rich_tooltips() -> None:
-    body = token_html(tokens(10))
-    assert body.count('<span class="tip">') == 10 and 'data-tip="' not in body
+    text = shaded_text(tokens(10))
+    assert text.html.count('<span class="tip">') == 10 and not text.units
+    assert "<b>x</b>" not in text.html and "&lt;b&gt;x&lt;/b&gt;" in text.html  # model text is escaped
 
 
 def test_a_long_run_says_the_same_in_plain_text_tooltips() -> None:
     count = RICH_TOOLTIPS_UP_TO + 1
-    body = token_html(tokens(count), marks={5: "a sample differs here"})
-    assert '<span class="tip">' not in body
-    tips = [html.unescape(t) for t in re.findall(r'data-tip="([^"]*)"', body)]
+    text = shaded_text(tokens(count), marks={5: "a sample differs here"})
+    assert not text.html and "probability:" in text.legend
+    assert [unit[:3] for unit in text.units[6:8]] == [[" w6", "p6", 6], [" w7", "p6", 7]]  # text as text, shade, first index
+    tips = [unit[3] for unit in text.units]
     assert len(tips) == count
     assert tips[7].splitlines() == ["#7 ␣w7  60.00%  id 1007", "✓  60.0%  ␣w7", "   30.0%  ␣<b>x</b>"]
     assert tips[5].startswith("a sample differs here\n\n#5 ")  # the mark's note first, as in the rich view
-    assert "<b>" not in body  # model text is escaped in the attribute too
+    assert text.units[5][1] == "p6 mk" and "mk" not in text.units[6][1]
+
+
+def test_a_long_marked_view_without_alternatives_has_tips_on_marked_units_only() -> None:
+    text = shaded_text(tokens(RICH_TOOLTIPS_UP_TO + 1), marks={5: "a sample differs here"}, alternatives=False)
+    assert [i for i, unit in enumerate(text.units) if unit[3]] == [5]
