@@ -165,9 +165,11 @@ documents: pd.DataFrame | None = None
 documents_key: Any = None
 if loaded is not None:
     st.dataframe(loaded.frame.head(200), height=200, hide_index=True)
-    candidates, defaults = memo(
-        "columns", corpus_key, lambda: (corpus.text_columns(loaded.frame), corpus.default_text_columns(loaded.frame))
-    )
+    def text_columns() -> tuple[list[str], list[str]]:
+        found = corpus.text_columns(loaded.frame)
+        return found, corpus.default_text_columns(loaded.frame, found)
+
+    candidates, defaults = memo("columns", corpus_key, text_columns)
     if not candidates:
         st.error("No column of this corpus holds text. Upload a file with a column of text (a header row, then one text per row).")
     else:

@@ -167,9 +167,10 @@ def text_columns(frame: pd.DataFrame) -> list[str]:
     return sorted(lengths, key=lambda c: -lengths[c])
 
 
-def default_text_columns(frame: pd.DataFrame) -> list[str]:
-    """A column named like text if there is one, else the column with the most text."""
-    candidates = text_columns(frame)
+def default_text_columns(frame: pd.DataFrame, candidates: list[str] | None = None) -> list[str]:
+    """A column named like text if there is one, else the column with the most text
+    (`candidates`: text_columns(frame), when known: 100k rows take a fifth of a second)."""
+    candidates = text_columns(frame) if candidates is None else candidates
     for name in ("text", "content", "body", "document", "abstract", "description"):
         for column in candidates:
             if column.lower() == name:
