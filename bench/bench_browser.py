@@ -9,9 +9,11 @@ share the machine's 2 cores, so absolute times move with its load; the ratios mo
   median and p95. Baseline: a rerun of the Home page (the app's round trip, nothing else).
 - stop_visible: the press on Run (Completions, streamed; the pointer already on it) until the
   first frame that paints the run's Stop button, both timed in the page.
-- stream: a 4,000-token streamed completion, Run until the page is fully drawn (the run's
-  script finished: text, token view, counts), divided by the engine's own time for the
-  same request (the body the engine recorded, sent again with the SDK in this process).
+- stream: a 4,000-token streamed completion, Run until the page is fully drawn (the first
+  frame after the run's script finished and its last messages were applied: text, token
+  view, counts), timed in the page, divided by the engine's own time for the same request
+  (the body the engine recorded, sent again with the SDK in this process). Split: the press
+  until the live text's box is on screen, and the stream's end (that box gone) until drawn.
 - upload: a 100,000-row CSV (made here, deterministically) from choosing the file until
   the cost estimate is on screen. Baseline: pandas.read_csv of the same bytes here.
 - embed: the same corpus embedded through the page (the local engine's time included).
@@ -181,56 +183,75 @@ def bench_switches(page, runs: ScriptRuns, url: str, repeats: int) -> None:  # n
     )
 
 
-# In the page, on the page's clock: when Run is pressed (mousedown), and the first frame that
-# paints the run's Stop (checked in every animation frame from the press on). Playwright's
-# own wait polls at growing intervals (up to 500 ms apart) and cannot time this.
-STOP_TIMER = """() => {
-    window.__runPressed = window.__stopShown = null;
-    document.addEventListener("mousedown", () => {
-        window.__runPressed = performance.now();
-        const check = () => {
-            const stop = document.querySelector(".st-key-completions_result_stop button");
-            if (stop && stop.checkVisibility()) window.__stopShown = performance.now();
-            else requestAnimationFrame(check);
-        };
-        requestAnimationFrame(check);
-    }, {capture: true, once: true});
+# In the page, on the page's clock, from the press on Run (mousedown), checked in every animation
+# frame: the first frame that paints the run's Stop; the first frame with the live text's box
+# and the first without it (the stream over); and the first frame after the app's script has
+# finished (stApp's script state back to "notRunning", its last messages applied): the page
+# fully drawn. Playwright's own waits poll at growing intervals (up to 500 ms apart), and
+# reading the websocket through the DevTools protocol costs the browser and this process CPU
+# that a user's browser does not spend.
+STREAM_TIMER = """() => {
+    const t = window.__run = {};
+    const app = document.querySelector("[data-testid='stApp']");
+    window.__runDrawn = new Promise((drawn) => {
+        document.addEventListener("mousedown", () => {
+            t.press = performance.now();
+            let ran = false;
+            const check = () => {
+                const now = performance.now();
+                const stop = document.querySelector(".st-key-completions_result_stop button");
+                if (t.stop === undefined && stop?.checkVisibility()) t.stop = now;
+                const live = document.querySelector(".st-key-completions_result_live");
+                if (live && t.liveOn === undefined) t.liveOn = now;
+                if (!live && t.liveOn !== undefined && t.liveOff === undefined) t.liveOff = now;
+                const state = app.dataset.testScriptState;
+                if (state === "running") ran = true;
+                if (ran && state === "notRunning") { t.end = now; drawn(t); } else requestAnimationFrame(check);
+            };
+            requestAnimationFrame(check);
+        }, {capture: true, once: true});
+    });
 }"""
 
 
-def bench_stream(page, runs: ScriptRuns, url: str, engine_url: str, repeats: int) -> None:  # noqa: ANN001
+def wait_idle(page) -> None:  # noqa: ANN001
+    """Until the app's script has stopped running and stayed so for a moment."""
+    page.wait_for_timeout(600)
+    page.wait_for_function("() => document.querySelector(\"[data-testid='stApp']\")?.dataset.testScriptState === 'notRunning'")
+
+
+def bench_stream(browser, url: str, engine_url: str, repeats: int) -> None:  # noqa: ANN001
+    """On a page of its own, with no websocket listener (see STREAM_TIMER)."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.set_default_timeout(60_000)
     page.goto(f"{url}/completions")
     page.wait_for_selector("[data-testid='stSidebarNav']")
-    runs.settle()
+    wait_idle(page)
     box = page.get_by_role("spinbutton", name="Max tokens")
     box.fill(str(STREAM_TOKENS))
-    runs.timed(lambda: box.press("Enter"))
-    runs.settle()
+    box.press("Enter")
+    wait_idle(page)
     # Ban <|endoftext|> (o200k_base id 199999) so the model writes all 4,000 tokens.
     page.get_by_text("Logit bias", exact=True).click()
     bias = page.get_by_role("textbox", name="Words or token ids")
     bias.fill("199999")
-    runs.timed(lambda: bias.press("Control+Enter"))
-    runs.settle()
+    bias.press("Control+Enter")
+    wait_idle(page)
     client = openai.OpenAI(base_url=engine_url, api_key=TEST_KEY, max_retries=0)
-    stops, drawn, engine, tokens, in_app = [], [], [], [], []
+    stops, drawn, engine, tokens, in_app, before, after = [], [], [], [], [], [], []
     for _ in range(repeats):
         run_button = page.locator(".st-key-completions_run button").first  # (its name carries the shortcut)
-        # The run's own Stop (a role-and-name match would find "Help for Stop sequences", always on screen).
-        stop_button = page.locator(".st-key-completions_result_stop button").first
         run_button.hover()  # the pointer rests on Run before the press, as a user's does: hover effects are not the click's
-        runs.settle(0.3)
-        page.evaluate(STOP_TIMER)
-        seen = len(runs.finished)
-        start = time.perf_counter()
+        wait_idle(page)
+        page.evaluate(STREAM_TIMER)
         run_button.click()
-        stop_button.wait_for(state="visible", timeout=60_000)
-        stops.append(page.evaluate("() => window.__stopShown - window.__runPressed") / 1000)
-        while not any(s != ForwardMsg.FINISHED_EARLY_FOR_RERUN for _, s in runs.finished[seen:]):
-            page.wait_for_timeout(5)
-        drawn.append(next(t for t, s in runs.finished[seen:] if s != ForwardMsg.FINISHED_EARLY_FOR_RERUN) - start)
+        t = page.evaluate("() => window.__runDrawn")  # the page's promise: no polling from here
+        stops.append((t["stop"] - t["press"]) / 1000)
+        drawn.append((t["end"] - t["press"]) / 1000)
+        before.append((t["liveOn"] - t["press"]) / 1000)
+        after.append((t["end"] - t["liveOff"]) / 1000)
         page.get_by_text("Token probabilities").first.wait_for()
-        runs.settle()
+        wait_idle(page)
         # The stream's own time in the app (its status line), to split the rest: the final render.
         status = page.get_by_text(re.compile(r"latency [\d,]+ ms")).first.inner_text()
         in_app.append(int(re.search(r"latency ([\d,]+) ms", status).group(1).replace(",", "")) / 1000)
@@ -241,6 +262,7 @@ def bench_stream(page, runs: ScriptRuns, url: str, engine_url: str, repeats: int
             count += sum(1 for c in chunk.choices if c.text)
         engine.append(time.perf_counter() - start)
         tokens.append(count)
+    page.context.close()
     stop, draw, own = statistics.median(stops), statistics.median(drawn), statistics.median(engine)
     streamed = statistics.median(in_app)
     print(
@@ -250,6 +272,7 @@ def bench_stream(page, runs: ScriptRuns, url: str, engine_url: str, repeats: int
     print(
         f"BENCH browser_stream drawn_s={draw:.2f} engine_s={own:.2f} ratio={draw / own:.2f} "
         f"stream_in_app_s={streamed:.2f} stream_ratio={streamed / own:.2f} "
+        f"press_to_live_text_s={statistics.median(before):.2f} stream_end_to_drawn_s={statistics.median(after):.2f} "
         f"chunks={statistics.median(tokens):.0f} max_tokens={STREAM_TOKENS} runs={repeats}",
         flush=True,
     )
@@ -404,7 +427,7 @@ def main() -> None:
                 if "switch" in parts:
                     bench_switches(page, runs, url, args.repeats)
                 if "stream" in parts:
-                    bench_stream(page, runs, url, engine_url, args.repeats)
+                    bench_stream(browser, url, engine_url, args.repeats)
                 if "corpus" in parts:
                     bench_corpus(page, runs, url, root, args.rows, args.repeats)
             finally:
