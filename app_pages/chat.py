@@ -236,8 +236,8 @@ with main:
             st.rerun()  # draw the conversation with the reply in it
 
     if result is not None:
-        record_run(result)
         render_result(result, info, key="chat", show_text=False)
+        record_run(result)  # after: the browser draws the result while the run's row is made
         if len(result.choices) > 1 and state.get("chat_reply_id"):
             st.caption("The conversation continues with choice 0. Pick another:")
             for column, choice in zip(st.columns(len(result.choices)), result.choices):

@@ -38,6 +38,6 @@ with main:
     if clicked:
         result = run_live(RESULT_KEY, request, prompt_tokens=prompt_tokens)
     if result is not None:
-        record_run(result)
         render_result(result, info, key="completions")
+        record_run(result)  # after: the browser draws the result while the run's row is made
     render_code(request, key="completions")
