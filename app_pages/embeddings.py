@@ -21,7 +21,7 @@ from components.connection import current_connection, get_client
 from components.embedding_map import corpus_map
 from components.errors import show_exception
 from components.history import record_run
-from components.match_table import MatchSection, TextTable, matches_html, show_matches
+from components.match_table import MatchSection, TextTable, load_matches_style, matches_html, show_matches
 from components.models import model_picker
 from components.plain import inert, plain
 from components.state import kept_until, owned
@@ -659,6 +659,7 @@ if index is not None and len(index["matrix"]):
     if index.get("partial"):
         st.info(f"Searching the {len(index['matrix']):,} texts embedded so far. Embed to add the rest.")
     repeated_texts(index)  # now, not in the first search
+    load_matches_style()
     query_section()
     matches_section()
 

@@ -73,3 +73,10 @@ def matches_html(sections: Sequence[MatchSection]) -> str:
 
 def show_matches(listing: str) -> None:
     st.html(listing)
+
+
+def load_matches_style() -> None:
+    """The listing's CSS, drawn with the page before any search: the browser then loads its
+    code for HTML elements with the page, not in the first search (which waited ~100 ms for
+    it). The listing keeps its own copy: a search reruns only its part of the page."""
+    st.html(f"<style>{_CSS}</style>")
