@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Iterable
@@ -70,6 +71,19 @@ def parse_duration(text: str) -> float | None:
         found = True
         total += float(number) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
     return total if found else None
+
+
+def unreadable_chunk(chunk: object, *, secrets: Iterable[str | None] = (), where: str | None = None) -> Problem:
+    """A streamed chunk that is JSON but not the object a chunk is (say a bare string, or a
+    choice that is a number): the stream stops there, what arrived before it is kept."""
+    host = safe_host(where) if where else "the server"
+    shown = json.dumps(chunk, ensure_ascii=False)
+    return Problem(
+        f"{host} sent a stream chunk this app cannot read: the answer stops there.",
+        scrub(shown[:300] + ("…" if len(shown) > 300 else ""), secrets),
+        "What arrived before it is kept. The server may not be OpenAI-compatible for streaming: "
+        "try again with Stream off.",
+    )
 
 
 def explain(exc: BaseException, *, secrets: Iterable[str | None] = (), where: str | None = None,

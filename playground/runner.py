@@ -15,7 +15,7 @@ import httpx
 import openai
 
 from playground.counting import count_completion
-from playground.errors import Problem, explain
+from playground.errors import Problem, explain, unreadable_chunk
 from playground.logprobs import (
     TokenInfo,
     echo_prompt_token_count,
@@ -116,7 +116,11 @@ def run(
             try:
                 for chunk in stream:
                     result.wire.add_chunk(chunk, time.perf_counter() - result.started)
-                    _take_chunk(result, request, chunk)
+                    try:
+                        _take_chunk(result, request, chunk)
+                    except (AttributeError, TypeError, ValueError):  # JSON, but not a chunk's shape
+                        result.error = unreadable_chunk(chunk, secrets=[client.api_key], where=str(client.base_url))
+                        break
                     if on_update is not None:
                         on_update(result)
                     if should_stop is not None and should_stop():

@@ -10,7 +10,8 @@ A prompt containing FAIL gets a 400 whose message and param carry the payload.
 It also drops what a request asks for, as some real servers do: it always returns one
 choice (whatever n asks: llama.cpp), ignores echo, and with `quirks` it can leave out
 logprobs ("no_logprobs": a LiteLLM proxy's streamed completions) and a stream's usage
-("no_stream_usage"). With "tokenize" it serves llama.cpp's POST /tokenize and /detokenize
+("no_stream_usage"); with "non_object_chunk" a stream's second event is a bare JSON string
+(`data: "keep-alive"`), not a chunk. With "tokenize" it serves llama.cpp's POST /tokenize and /detokenize
 at its root, with a toy vocabulary of its own: one token per character, id TOY_VOCAB_BASE +
 its code point (ids that mean something else in o200k_base, or nothing).
 """
@@ -87,8 +88,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Connection", "close")
         self.end_headers()
-        for chunk in chunks:
+        for i, chunk in enumerate(chunks):
             self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+            if i == 0 and "non_object_chunk" in self.server.quirks:
+                self.wfile.write(b'data: "keep-alive"\n\n')  # JSON, but not a chunk
         self.wfile.write(b"data: [DONE]\n\n")
         self.close_connection = True
 

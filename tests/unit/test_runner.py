@@ -124,3 +124,21 @@ def test_rate_limit_headers_are_read(start_engine):
         result = run(client, completion(max_tokens=4))
         assert result.rate_limit_headers["x-ratelimit-limit-requests"] == "5"
         assert result.rate_limit_headers["x-ratelimit-remaining-requests"] == "4"
+
+
+def test_a_chunk_that_is_not_an_object_stops_the_stream_with_a_message_and_keeps_what_came():
+    import openai
+
+    from tests.stubserver import stub_server
+
+    key = "sk-" + "streamkey" * 4
+    with stub_server(quirks=("non_object_chunk",)) as (url, _):
+        client = openai.OpenAI(base_url=url, api_key=key, max_retries=0)
+        for endpoint, prompt in (("completions", PROMPT), ("chat", None)):
+            request = build_request(endpoint, model_info("gpt-4o-mini"), {"stream": True, "max_tokens": 8},
+                                    prompt=prompt, messages=[{"role": "user", "content": "hi"}] if prompt is None else None)
+            result = run(client, request)
+            assert result.done and result.error is not None, endpoint
+            assert "cannot read" in result.error.title and "keep-alive" in result.error.detail
+            assert key not in result.error.detail
+            assert result.choices and result.choices[0].text  # the first chunk's text is kept
