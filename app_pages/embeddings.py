@@ -21,7 +21,7 @@ from components.connection import current_connection, get_client
 from components.embedding_map import corpus_map
 from components.errors import show_exception
 from components.history import record_run
-from components.match_table import MatchSection, TextTable, load_matches_style, matches_html, show_matches
+from components.match_table import MatchSection, TextTable, load_matches_style, matches_html
 from components.models import model_picker
 from components.plain import inert, plain
 from components.state import kept_until, owned
@@ -596,7 +596,7 @@ def matches_section() -> None:
         st.caption(f"Only rows where {plain(results['filter'])}.")
     if any(c > 1 for cs in results.get("copies", []) for c in cs):
         st.caption("A text found in several rows is shown once, with its number of copies under “duplicates”.")
-    show_matches(listing)  # one element: the headings and their tables are painted in one frame
+    st.html(listing)  # one element: the headings and their tables are painted in one frame
     drawn = st.session_state.get("_emb_map_serial") == results["serial"]
     after_paint(None if drawn else results["serial"], show_the_rest, key="emb_after_matches")
     unsaved = st.session_state.pop("_emb_unsaved_search", None)

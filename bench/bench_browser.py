@@ -214,8 +214,9 @@ STREAM_TIMER = """() => {
 }"""
 
 
-def wait_idle(page) -> None:  # noqa: ANN001
-    """Until the app's script has stopped running and stayed so for a moment."""
+def wait_script_idle(page) -> None:  # noqa: ANN001
+    """Until the app's script has stopped running (stApp's script state: no websocket listener
+    needed, and unlike the status widget it cannot miss a run that has just started)."""
     page.wait_for_timeout(600)
     page.wait_for_function("() => document.querySelector(\"[data-testid='stApp']\")?.dataset.testScriptState === 'notRunning'")
 
@@ -226,23 +227,23 @@ def bench_stream(browser, url: str, engine_url: str, repeats: int) -> None:  # n
     page.set_default_timeout(60_000)
     page.goto(f"{url}/completions")
     page.wait_for_selector("[data-testid='stSidebarNav']")
-    wait_idle(page)
+    wait_script_idle(page)
     box = page.get_by_role("spinbutton", name="Max tokens")
     box.fill(str(STREAM_TOKENS))
     box.press("Enter")
-    wait_idle(page)
+    wait_script_idle(page)
     # Ban <|endoftext|> (o200k_base id 199999) so the model writes all 4,000 tokens.
     page.get_by_text("Logit bias", exact=True).click()
     bias = page.get_by_role("textbox", name="Words or token ids")
     bias.fill("199999")
     bias.press("Control+Enter")
-    wait_idle(page)
+    wait_script_idle(page)
     client = openai.OpenAI(base_url=engine_url, api_key=TEST_KEY, max_retries=0)
     stops, drawn, engine, tokens, in_app, before, after = [], [], [], [], [], [], []
     for _ in range(repeats):
         run_button = page.locator(".st-key-completions_run button").first  # (its name carries the shortcut)
         run_button.hover()  # the pointer rests on Run before the press, as a user's does: hover effects are not the click's
-        wait_idle(page)
+        wait_script_idle(page)
         page.evaluate(STREAM_TIMER)
         run_button.click()
         t = page.evaluate("() => window.__runDrawn")  # the page's promise: no polling from here
@@ -251,7 +252,7 @@ def bench_stream(browser, url: str, engine_url: str, repeats: int) -> None:  # n
         before.append((t["liveOn"] - t["press"]) / 1000)
         after.append((t["end"] - t["liveOff"]) / 1000)
         page.get_by_text("Token probabilities").first.wait_for()
-        wait_idle(page)
+        wait_script_idle(page)
         # The stream's own time in the app (its status line), to split the rest: the final render.
         status = page.get_by_text(re.compile(r"latency [\d,]+ ms")).first.inner_text()
         in_app.append(int(re.search(r"latency ([\d,]+) ms", status).group(1).replace(",", "")) / 1000)

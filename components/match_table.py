@@ -62,17 +62,13 @@ def _table(table: TextTable) -> str:
 
 
 def matches_html(sections: Sequence[MatchSection]) -> str:
-    """The listing's HTML (built once per search; shown by show_matches)."""
+    """The listing's HTML (built once per search; the page shows it with st.html)."""
     parts = [f"<style>{_CSS}</style><div class=\"playground-matches\">"]
     for section in sections:
         parts.append(f"<p><strong>{html.escape(section.title)}</strong> — {html.escape(section.note)}</p>")
         parts.append(_table(section.table) if section.table else f'<p class="empty">{html.escape(section.empty)}</p>')
     parts.append("</div>")
     return "".join(parts)
-
-
-def show_matches(listing: str) -> None:
-    st.html(listing)
 
 
 def load_matches_style() -> None:

@@ -2,7 +2,8 @@
 alternatives on hover and as a chart for a chosen token, a per-token table and a summary.
 
 Model output is untrusted: every token string is escaped before it enters HTML (st.html
-sanitizes too, but we do not rely on it) and in plotly labels (which read tags).
+sanitizes too, but we do not rely on it) and in plotly labels (which read tags); a long
+run's units are set as text by the browser, never as HTML.
 """
 
 from __future__ import annotations
@@ -165,7 +166,7 @@ def shaded_text(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = N
     units = spans(tokens)
     rich = len(units) <= RICH_TOOLTIPS_UP_TO
     legend = legend_html(any(t.is_prompt for t in tokens), not all(t.returned for t in tokens))
-    parts, rows = [_CSS, legend, '<div class="tv">'], []
+    parts, rows = ([_CSS, legend, '<div class="tv">'] if rich else []), []
     for text, indexes in units:
         members = [by_index[i] for i in indexes]
         lps = [m.logprob for m in members if m.logprob is not None]
