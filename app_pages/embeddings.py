@@ -2,9 +2,9 @@
 
 Built for 100k-row corpora: each step is kept per session under a key made of its inputs
 (no hashing of the corpus on every run), so a rerun that changes nothing recomputes nothing.
-The queries, the matches, the map and the exports are fragments: editing a query reruns only
-the queries; a search reruns only its matches, then the map and exports once the browser has
-painted them. An embed runs on its own thread: it goes on while the user is on another page.
+The search (queries and matches), the map and the exports are fragments: editing a query or
+clicking Search reruns only the search part, then the map and exports rerun once the browser
+has painted the matches. An embed runs on its own thread: it goes on while the user is on another page.
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -371,7 +371,6 @@ def hidden_columns(docs: pd.DataFrame) -> list[str]:
     return hidden
 
 
-MATCHES = "emb_part_matches"  # what a search reruns at once
 AFTER_MATCHES = ["emb_part_map", "emb_part_export"]  # rerun once its matches are painted
 
 
@@ -516,8 +515,9 @@ def prefetch(index: dict) -> None:
 
 def run_search() -> None:
     """The Search click: the matches (found already if the query was applied before the
-    click), then a rerun of only the part that shows them (few elements: the browser paints
-    them sooner); the history, the map and the exports come after."""
+    click). The click's own run, of the search part, then shows them: one run, so the
+    browser redraws the page once before painting them; the history, the map and the
+    exports come after."""
     index = st.session_state["emb_index"]
     st.session_state.pop("_emb_search_error", None)
     try:
@@ -535,9 +535,8 @@ def run_search() -> None:
         st.session_state["emb_search_serial"] = serial
         st.session_state["_emb_unsaved_search"] = found["history"]
         st.session_state["emb_results"] = {key: value for key, value in found.items() if key != "history"} | {"serial": serial}
-    except Exception as exc:  # shown by the matches' part on its rerun
+    except Exception as exc:  # shown by the search part in the click's run
         st.session_state["_emb_search_error"] = exc
-    st.rerun(MATCHES)  # not the click's own part: its widgets show what they hold already
 
 
 def show_the_rest() -> None:
@@ -551,11 +550,13 @@ def show_the_rest() -> None:
             pass
 
 
-@st.fragment(key="emb_part_query")
-def query_section() -> None:
-    """Queries, how many matches, filters and Search: editing them reruns this part only.
-    The Search button is here, with the box: a click that also applies the box's text (typed,
-    then Search) is sent for the box's part."""
+@st.fragment(key="emb_part_search")
+def search_section() -> None:
+    """Queries, how many matches, filters, Search and the last search's matches: editing
+    the queries or clicking Search reruns this part only. One part for both: a Search
+    click is one run (a click in a part of its own that reran the matches' part was two
+    runs, each redrawn by the browser before the matches were painted), and a click that
+    also applies the box's text (typed, then Search) searches that text."""
     index = st.session_state["emb_index"]
     KEYS.widget(st.text_area, "Queries, one per line", "queries", height=90, placeholder="parse a JSON document")
     c1, c2 = st.columns(2)
@@ -576,13 +577,12 @@ def query_section() -> None:
         KEYS.widget(f2.text_input, f"{filter_column} contains", "filter_contains")
     st.button("Search", type="primary", key="emb_search", icon=":material/search:", on_click=run_search)
     prefetch(index)
+    show_matches(index)
 
 
-@st.fragment(key=MATCHES)
-def matches_section() -> None:
+def show_matches(index: dict) -> None:
     """The last search's matches, then (once the browser has painted them) the map and the
     exports rerun with them (show_the_rest)."""
-    index = st.session_state["emb_index"]
     error = st.session_state.pop("_emb_search_error", None)
     if isinstance(error, ValueError):
         st.error(inert(error), icon=":material/block:")
@@ -660,8 +660,7 @@ if index is not None and len(index["matrix"]):
         st.info(f"Searching the {len(index['matrix']):,} texts embedded so far. Embed to add the rest.")
     repeated_texts(index)  # now, not in the first search
     load_matches_style()
-    query_section()
-    matches_section()
+    search_section()
 
     st.subheader("4. Map")
     map_section()
