@@ -389,18 +389,23 @@ def shown_matches(rows: pd.DataFrame) -> TextTable:
     )
 
 
-def matches_listing(index: dict, results: dict) -> str:
-    """Every query's heading and matches, in the order of the queries, as one HTML element."""
-    table = results_table(index, results)
-    hidden = memo("hidden_columns", index["signature"], lambda: hidden_columns(index["documents"]))
+def matches_listing(table: pd.DataFrame, queries: list[str], hits: list[list[search.Hit]], hidden: list[str]) -> str:
+    """Every query's heading and matches, in the order of the queries, as one HTML element;
+    `table` is the search's results table, without the `hidden` columns here."""
     return matches_html([
         MatchSection(
             query, f"{len(hits)} match{'es' if len(hits) != 1 else ''}",
             shown_matches(table[table["query"] == query].drop(columns=["query", *hidden])) if hits else None,
             "No row reaches the minimum similarity. Lower it, or rephrase the query.",
         )
-        for query, hits in zip(results["queries"], results["hits"])
+        for query, hits in zip(queries, hits)
     ])
+
+
+def shown_columns_hidden(index: dict) -> list[str]:
+    """hidden_columns of the corpus, found once per corpus, before its first search (100k rows
+    take tens of ms)."""
+    return memo("hidden_columns", index["signature"], lambda: hidden_columns(index["documents"]))
 
 
 def repeated_texts(index: dict) -> dict[str, int]:
@@ -438,12 +443,6 @@ def row_filter(filterable: dict[str, list[str] | None]) -> tuple[Callable[[pd.Se
     return None, ""
 
 
-def results_table(index: dict, results: dict) -> pd.DataFrame:
-    """The last search's matches as one table, built once per search (the matches and the export share it)."""
-    return memo("results_table", (index["signature"], results["serial"]), lambda: export.results_frame(
-        index["documents"], results["queries"], results["hits"], results.get("copies")))
-
-
 def search_request(index: dict) -> tuple | None:
     """What Search would ask, from the query part's widgets (None without a query): two equal
     requests find the same matches."""
@@ -464,7 +463,7 @@ def matcher(index: dict) -> Callable[[], dict]:
     keep, about_filter = row_filter(filterable_columns(index))
     column = KEYS.get("filter_column")
     searcher = memo("searcher", index["signature"], lambda: search.Searcher(index["matrix"]))
-    repeated = repeated_texts(index)
+    repeated, hidden = repeated_texts(index), shown_columns_hidden(index)
     client, cache = get_client(), _embedding_cache()
 
     def find_matches() -> dict:
@@ -487,9 +486,11 @@ def matcher(index: dict) -> Callable[[], dict]:
 
         texts = docs[TEXT].array  # read by position, a few per search (to_numpy copies 100k strings)
         hits = search.top_k_distinct(find, texts, k, available)
+        copies = [[repeated.get(texts[h.position], 1) for h in hs] for hs in hits]
+        table = export.results_frame(docs, queries, hits, copies)  # shown, and exported as is
         return {
-            "queries": queries, "vectors": q_matrix, "hits": hits, "filter": about_filter,
-            "copies": [[repeated.get(texts[h.position], 1) for h in hs] for hs in hits],
+            "queries": queries, "vectors": q_matrix, "hits": hits, "filter": about_filter, "copies": copies,
+            "table": table, "listing": matches_listing(table, queries, hits, hidden),  # made here: Search only sends them
             "history": {  # saved once the matches are drawn
                 "model": model, "request": {"model": model, "input": queries, "k": k, "threshold": threshold},
                 "response": {"hits": [[{"row": int(h.position), "similarity": float(h.similarity), "text": str(texts[h.position])[:500]} for h in hs] for hs in hits]},
@@ -577,10 +578,10 @@ def search_section() -> None:
         KEYS.widget(f2.text_input, f"{filter_column} contains", "filter_contains")
     st.button("Search", type="primary", key="emb_search", icon=":material/search:", on_click=run_search)
     prefetch(index)
-    show_matches(index)
+    show_matches()
 
 
-def show_matches(index: dict) -> None:
+def show_matches() -> None:
     """The last search's matches, then (once the browser has painted them) the map and the
     exports rerun with them (show_the_rest)."""
     error = st.session_state.pop("_emb_search_error", None)
@@ -591,12 +592,11 @@ def show_matches(index: dict) -> None:
     results = st.session_state.get("emb_results")
     if not results:
         return
-    listing = memo("shown_matches", (index["signature"], results["serial"]), lambda: matches_listing(index, results))
     if results.get("filter"):
         st.caption(f"Only rows where {plain(results['filter'])}.")
     if any(c > 1 for cs in results.get("copies", []) for c in cs):
         st.caption("A text found in several rows is shown once, with its number of copies under “duplicates”.")
-    st.html(listing)  # one element: the headings and their tables are painted in one frame
+    st.html(results["listing"])  # one element: the headings and their tables are painted in one frame
     drawn = st.session_state.get("_emb_map_serial") == results["serial"]
     after_paint(None if drawn else results["serial"], show_the_rest, key="emb_after_matches")
     unsaved = st.session_state.pop("_emb_unsaved_search", None)
@@ -644,7 +644,7 @@ def export_section() -> None:
     c2.download_button("Embeddings (Parquet)", lambda: export.to_parquet(embeddings_table()), "embeddings.parquet", "application/vnd.apache.parquet", key="emb_dl_parquet", on_click="ignore")
     results = st.session_state.get("emb_results")
     if results:
-        table = results_table(index, results)
+        table = results["table"]
         c3.download_button("Results (CSV)", lambda: export.to_csv(table), "search_results.csv", "text/csv", key="emb_dl_results_csv", on_click="ignore")
         c4.download_button("Results (Parquet)", lambda: export.to_parquet(table), "search_results.parquet", "application/vnd.apache.parquet", key="emb_dl_results_parquet", on_click="ignore")
 
@@ -659,6 +659,7 @@ if index is not None and len(index["matrix"]):
     if index.get("partial"):
         st.info(f"Searching the {len(index['matrix']):,} texts embedded so far. Embed to add the rest.")
     repeated_texts(index)  # now, not in the first search
+    shown_columns_hidden(index)
     load_matches_style()
     search_section()
 
