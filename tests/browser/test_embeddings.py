@@ -108,7 +108,8 @@ def test_an_embed_goes_on_while_the_user_is_on_another_page(page, app_url):  # n
 
 def test_a_search_draws_its_matches_then_the_map_and_a_new_search_replaces_both(page, app_url):  # noqa: ANN001
     """The matches come first, the map follows on its own: after each search both show that
-    search (not the one before), and the query box keeps what was typed."""
+    search (not the one before), and the query box keeps what was typed. Search without a
+    query says what to do; applying a query takes that message away."""
     open_page(page, app_url, "embeddings")
     page.get_by_role("button", name="Embed", exact=True).click()
     page.get_by_text("came from the cache").wait_for()
@@ -117,6 +118,11 @@ def test_a_search_draws_its_matches_then_the_map_and_a_new_search_replaces_both(
     box = page.get_by_label("Queries, one per line")
     search = page.get_by_test_id("stBaseButton-primary").filter(has_text="Search")
     chart = page.locator("[data-testid='stPlotlyChart']")
+    search.click()  # no query yet: the search part says what to do, until the query is applied
+    page.get_by_text("Type a query first").wait_for()
+    box.fill("decode a JSON document")
+    box.press("Control+Enter")
+    page.get_by_text("Type a query first").wait_for(state="detached")
     for query in ["decode a JSON document", "connect a socket"]:
         box.fill(query)
         search.click()  # straight from typing: the box's text is applied by the same click
