@@ -49,6 +49,8 @@ _CSS_RULES = (
     "line-height:1.35;white-space:pre;font-style:normal;box-shadow:0 2px 8px rgba(0,0,0,.35)}"
     ".tv .tip{display:none}.tv .t:hover>.tip{display:block}"
     ".tv .t[data-tip]:hover::after{content:attr(data-tip)}"
+    # (Skipped off screen; the hovered one not, as that would also clip its tooltip.)
+    ".tv .tvb{content-visibility:auto}.tv .tvb:hover{content-visibility:visible}"
     ".tv .tip .g,.tv .tip .h,.tv .tip .m,.tv .tip .a{display:block}"
     ".tv .tip .g+.g{margin-top:6px;padding-top:4px;border-top:1px solid #555}"
     ".tv .tip .h{margin-bottom:2px;font-weight:600}.tv .tip .m{opacity:.75;margin-top:2px}"
@@ -196,19 +198,39 @@ def shaded_text(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = N
 
 
 # Makes a long run's units into the elements shaded_text's HTML has (the CSS is the same):
-# text as text, the tooltip as the data-tip attribute the CSS shows on hover.
+# text as text, the tooltip as the data-tip attribute the CSS shows on hover. The units go
+# in blocks that end where the text breaks a line (so the text flows as one), which the
+# browser skips drawing while they are off screen (content-visibility): most of a 4,000-token
+# view is, and styling and laying it all out held the browser for a third of a second.
 _UNITS_JS = """
+const UNITS_PER_BLOCK = 150, CHARS_PER_LINE = 80;
 export default function ({ parentElement, data }) {
   const view = document.createElement("div");
   view.className = "tv";
+  let block = null, units = 0, lines = 0, lineBreakLast = false;
+  const sizeBlock = () => {  // until first drawn: a guess at its height, then its own
+    if (block) block.style.containIntrinsicBlockSize = `auto ${(Math.ceil(lines) * 1.9).toFixed(1)}em`;
+  };
   for (const [text, classes, index, tip] of data.units) {
+    if (!block || (units >= UNITS_PER_BLOCK && lineBreakLast)) {
+      sizeBlock();
+      block = view.appendChild(document.createElement("div"));
+      block.className = "tvb";
+      units = 0;
+      lines = 0;
+    }
     const unit = document.createElement("span");
     unit.className = "t " + classes;
     unit.dataset.i = index;
     if (tip) unit.dataset.tip = tip;
     unit.textContent = text;
-    view.appendChild(unit);
+    block.appendChild(unit);
+    units += 1;
+    const pieces = text.split("\\n");
+    lines += pieces.length - 1 + pieces.reduce((wrapped, piece) => wrapped + piece.length / CHARS_PER_LINE, 0);
+    lineBreakLast = text.endsWith("\\n");
   }
+  sizeBlock();
   const legend = document.createElement("template");
   legend.innerHTML = data.legend;  // ours: percentages and labels, no model text
   // A box of its own: the parent also holds the component's stylesheet.
