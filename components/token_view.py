@@ -2,8 +2,8 @@
 alternatives on hover and as a chart for a chosen token, a per-token table and a summary.
 
 Model output is untrusted: every token string is escaped before it enters HTML (st.html
-sanitizes too, but we do not rely on it) and in plotly labels (which read tags); a long
-run's units are set as text by the browser, never as HTML.
+sanitizes too, but we do not rely on it); a long run's units are set as text by the
+browser, never as HTML.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from components.lazy import lazy_expander
@@ -49,6 +48,8 @@ _CSS_RULES = (
     "line-height:1.35;white-space:pre;font-style:normal;box-shadow:0 2px 8px rgba(0,0,0,.35)}"
     ".tv .tip{display:none}.tv .t:hover>.tip{display:block}"
     ".tv .t[data-tip]:hover::after{content:attr(data-tip)}"
+    # (Skipped off screen; the hovered one not, as that would also clip its tooltip.)
+    ".tv .tvb{content-visibility:auto}.tv .tvb:hover{content-visibility:visible}"
     ".tv .tip .g,.tv .tip .h,.tv .tip .m,.tv .tip .a{display:block}"
     ".tv .tip .g+.g{margin-top:6px;padding-top:4px;border-top:1px solid #555}"
     ".tv .tip .h{margin-bottom:2px;font-weight:600}.tv .tip .m{opacity:.75;margin-top:2px}"
@@ -196,19 +197,39 @@ def shaded_text(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = N
 
 
 # Makes a long run's units into the elements shaded_text's HTML has (the CSS is the same):
-# text as text, the tooltip as the data-tip attribute the CSS shows on hover.
+# text as text, the tooltip as the data-tip attribute the CSS shows on hover. The units go
+# in blocks that end where the text breaks a line (so the text flows as one), which the
+# browser skips drawing while they are off screen (content-visibility): most of a 4,000-token
+# view is, and styling and laying it all out held the browser for a third of a second.
 _UNITS_JS = """
+const UNITS_PER_BLOCK = 150, CHARS_PER_LINE = 80;
 export default function ({ parentElement, data }) {
   const view = document.createElement("div");
   view.className = "tv";
+  let block = null, units = 0, lines = 0, lineBreakLast = false;
+  const sizeBlock = () => {  // until first drawn: a guess at its height, then its own
+    if (block) block.style.containIntrinsicBlockSize = `auto ${(Math.ceil(lines) * 1.9).toFixed(1)}em`;
+  };
   for (const [text, classes, index, tip] of data.units) {
+    if (!block || (units >= UNITS_PER_BLOCK && lineBreakLast)) {
+      sizeBlock();
+      block = view.appendChild(document.createElement("div"));
+      block.className = "tvb";
+      units = 0;
+      lines = 0;
+    }
     const unit = document.createElement("span");
     unit.className = "t " + classes;
     unit.dataset.i = index;
     if (tip) unit.dataset.tip = tip;
     unit.textContent = text;
-    view.appendChild(unit);
+    block.appendChild(unit);
+    units += 1;
+    const pieces = text.split("\\n");
+    lines += pieces.length - 1 + pieces.reduce((wrapped, piece) => wrapped + piece.length / CHARS_PER_LINE, 0);
+    lineBreakLast = text.endsWith("\\n");
   }
+  sizeBlock();
   const legend = document.createElement("template");
   legend.innerHTML = data.legend;  // ours: percentages and labels, no model text
   // A box of its own: the parent also holds the component's stylesheet.
@@ -257,34 +278,32 @@ def token_table(tokens: Sequence[TokenInfo]) -> pd.DataFrame:
     return frame
 
 
-def alternatives_figure(t: TokenInfo) -> go.Figure:
-    """Horizontal bars of the token's top alternatives, most likely on top, the chosen one
-    marked; a chosen token outside the alternatives gets its own bar."""
-    rows = [(token_label(a.token, a.bytes), note, math.exp(a.logprob), chosen) for a, chosen, note in alternative_rows(t)]
-    # The note on a line of its own: a narrow column (n=3) would cut a long label.
-    labels = [("✓ " if chosen else "") + html.escape(label) + (f"<br>({note})" if note else "") for label, note, _, chosen in rows]
-    fig = go.Figure(
-        go.Bar(
-            x=[100 * p for _, _, p, _ in rows],
-            y=list(range(len(rows))),
-            orientation="h",
-            marker_color=["#21c354" if chosen else "#1c83e1" for *_, chosen in rows],
-            text=[f"{100 * p:.2f}%" for _, _, p, _ in rows],
-            textposition="outside",
-            cliponaxis=False,
-            hovertext=labels,
-            hoverinfo="text+x",
-        )
-    )
-    fig.update_layout(
-        height=max(160, 26 * len(rows) + 60),
-        margin=dict(l=0, r=40, t=30, b=0),
-        title=dict(text=f"Alternatives for #{t.index} {html.escape(token_label(t.token, t.bytes))}", font=dict(size=13)),
-        xaxis=dict(title="probability (%)", range=[0, 105]),
-        yaxis=dict(tickmode="array", tickvals=list(range(len(rows))), ticktext=labels, autorange="reversed", automargin=True),
-        showlegend=False,
-    )
-    return fig
+_BARS_CSS = (
+    "<style>.tvbars{font-size:0.85rem;margin:0.25rem 0 0.5rem}.tvbars .title{font-weight:600;margin-bottom:6px}"
+    ".tvbars .rows{display:grid;grid-template-columns:fit-content(45%) 1fr;gap:4px 10px;align-items:center}"
+    ".tvbars .label{text-align:right;white-space:pre-wrap;word-break:break-word}"
+    ".tvbars .tok{font-family:ui-monospace,SFMono-Regular,Menlo,monospace}.tvbars .note{display:block;opacity:.7;font-size:0.75rem}"
+    ".tvbars .track{display:flex;align-items:center;gap:6px}.tvbars .bar{height:1.1rem;border-radius:2px;"
+    "background:#1c83e1;min-width:1px}.tvbars .chosen .bar{background:#21c354}.tvbars .chosen .tok{font-weight:700}"
+    ".tvbars .pct{font-variant-numeric:tabular-nums;white-space:nowrap}</style>"
+)
+
+
+def alternatives_bars_html(t: TokenInfo) -> str:
+    """Bars of the token's top alternatives, most likely first, the chosen one marked (a
+    chosen token outside the alternatives gets its own bar, with its rank). HTML, not a
+    plotly figure: drawing one held the browser a fifth of a second after every run."""
+    rows = []
+    for alt, chosen, note in alternative_rows(t):
+        p = 100 * math.exp(alt.logprob)
+        mark = " chosen" if chosen else ""
+        label = html.escape(("✓ " if chosen else "") + token_label(alt.token, alt.bytes), quote=False)
+        note_html = f'<span class="note">({html.escape(note, quote=False)})</span>' if note else ""
+        rows.append(f'<div class="label{mark}"><span class="tok">{label}</span>{note_html}</div>'
+                    f'<div class="track{mark}"><span class="bar" style="width:{p * 0.85:.2f}%"></span>'
+                    f'<span class="pct">{p:.2f}%</span></div>')
+    title = f"Alternatives for #{t.index} {html.escape(token_label(t.token, t.bytes), quote=False)}"
+    return f'{_BARS_CSS}<div class="tvbars"><div class="title">{title}</div><div class="rows">{"".join(rows)}</div></div>'
 
 
 def _code(text: str) -> str:
@@ -363,7 +382,7 @@ def render_token_view(tokens: list[TokenInfo], *, key: str, title: str | None = 
     )
     token = tokens[positions.index(int(chosen))]
     if token.top or token.logprob is not None:
-        st.plotly_chart(alternatives_figure(token), key=f"{key}:chart", config={"displayModeBar": False})
+        st.html(alternatives_bars_html(token))
     else:
         st.caption(f"#{token.index} has no probability (the first token of an echoed prompt has no context).")
 

@@ -66,6 +66,10 @@ def test_a_long_runs_tokens_are_shaded_with_their_alternatives_on_hover(page, ap
     shown = units.nth(600).evaluate("unit => getComputedStyle(unit, '::after').content")
     assert tip.splitlines()[0] in shown  # the tooltip on hover
     assert len(page.locator(".tv").first.inner_text()) > 1000
+    # The text's last unit, off screen until scrolled to (drawn only then), is there and hovers too.
+    last = units.nth(units.count() - 1)
+    last.hover()
+    assert last.evaluate("unit => getComputedStyle(unit, '::after').content").startswith(f'"#{last.get_attribute("data-i")} ')
     screenshot(page, "completions-long-run")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import math
 import re
 
@@ -37,8 +36,19 @@ def run_view(response, endpoint: str, prompt_tokens: int = 0) -> AppTest:  # noq
     return at
 
 
-def chart_spec(at: AppTest) -> dict:
-    return json.loads(at.get("plotly_chart")[0].proto.spec)
+def token_views(at: AppTest) -> list:
+    """The shaded texts (each choice's view draws its alternatives' bars as HTML too)."""
+    return [h for h in at.html if '<div class="tv">' in h.proto.body]
+
+
+def bars(at: AppTest) -> tuple[str, list[tuple[str, str, bool]]]:
+    """The alternatives chart as a reader sees it: its title, and per bar (label, percentage, chosen)."""
+    body = next(h.proto.body for h in at.html if 'class="tvbars"' in h.proto.body)
+    title = html.unescape(re.search(r'<div class="title">(.*?)</div>', body).group(1))
+    rows = re.findall(r'<div class="label( chosen)?"><span class="tok">(.*?)</span>(?:<span class="note">.*?</span>)?</div>'
+                      r'<div class="track(?: chosen)?"><span class="bar" style="width:[\d.]+%"></span>'
+                      r'<span class="pct">([\d.]+)%</span></div>', body)
+    return title, [(html.unescape(label), pct, bool(chosen)) for chosen, label, pct in rows]
 
 
 def test_echo_shows_prompt_tokens_escaped_with_their_probabilities(client: openai.OpenAI) -> None:
@@ -84,15 +94,15 @@ def test_choosing_a_token_charts_its_alternatives_with_the_chosen_marked(client:
     chosen = 2
     at.number_input(key="view:0:token").set_value(chosen).run()
     assert not at.exception
-    bar = chart_spec(at)["data"][0]
+    title, shown = bars(at)
+    assert title.startswith(f"Alternatives for #{chosen} ")
     expected = [100 * math.exp(alt.logprob) for alt in content[chosen].top_logprobs]
     in_top = any(alt.token == content[chosen].token for alt in content[chosen].top_logprobs)
     if not in_top:
         expected.append(100 * math.exp(content[chosen].logprob))
-    assert [round(x, 6) for x in bar["x"]] == [round(x, 6) for x in expected]
-    labels = chart_spec(at)["layout"]["yaxis"]["ticktext"]
-    marked = [label for label in labels if label.startswith("✓ ")]
-    assert len(marked) == 1 and content[chosen].token.replace(" ", "␣") in marked[0]
+    assert [pct for _, pct, _ in shown] == [f"{x:.2f}" for x in expected]  # most likely first
+    marked = [label for label, _, chosen_one in shown if chosen_one]
+    assert len(marked) == 1 and marked[0] == "✓ " + content[chosen].token.replace(" ", "␣")
 
 
 def test_chat_multibyte_tokens_and_n_side_by_side(client: openai.OpenAI) -> None:
@@ -106,8 +116,9 @@ def test_chat_multibyte_tokens_and_n_side_by_side(client: openai.OpenAI) -> None
         logit_bias={str(first): 100, str(second): 100},
     )
     at = run_view(response, "chat")
-    assert len(at.html) == 2 and len(at.dataframe) == 2  # both choices shown
-    for choice, element in zip(response.choices, at.html):
+    views = token_views(at)
+    assert len(views) == 2 and len(at.dataframe) == 2  # both choices shown
+    for choice, element in zip(response.choices, views):
         from playground.logprobs import from_chat_logprobs
 
         tokens = from_chat_logprobs(choice.logprobs)
@@ -147,7 +158,7 @@ def test_echo_prompt_per_choice_from_offsets_and_reruns_reuse_the_built_view(cli
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert len(at.dataframe) == 2
-    for choice, table, element in zip(response.choices, at.dataframe, at.html):
+    for choice, table, element in zip(response.choices, at.dataframe, token_views(at)):
         n_prompt = response.usage.prompt_tokens  # one prompt: its tokens, counted once
         assert list(table.value["prompt"]) == [i < n_prompt for i in range(len(choice.logprobs.tokens))]
         units = re.findall(r'<span class="t ([^"]*)" data-i="\d+">(.*?)<span class="tip">', element.proto.body, flags=re.S)
