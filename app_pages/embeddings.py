@@ -559,26 +559,28 @@ def search_section() -> None:
     runs, each redrawn by the browser before the matches were painted), and a click that
     also applies the box's text (typed, then Search) searches that text."""
     index = st.session_state["emb_index"]
-    KEYS.widget(st.text_area, "Queries, one per line", "queries", height=90, placeholder="parse a JSON document")
-    c1, c2 = st.columns(2)
-    KEYS.widget(c1.slider, "Matches per query", "k", min_value=1, max_value=50)
-    KEYS.widget(c2.slider, "Minimum similarity", "threshold", min_value=0.0, max_value=1.0, step=0.01,
-                help="0 shows the top matches whatever their similarity.")
-    filterable = filterable_columns(index)
-    if KEYS.get("filter_column") not in [NO_FILTER, *filterable]:
-        KEYS.put("filter_column", NO_FILTER)  # a column of another corpus
-    f1, f2 = st.columns([1, 2])
-    filter_column = KEYS.widget(f1.selectbox, "Only rows where", "filter_column", options=[NO_FILTER, *filterable])
-    if filter_column != NO_FILTER and filterable[filter_column] is not None:
-        values = filterable[filter_column]
-        if not set(KEYS.get("filter_values") or []) <= set(values):
-            KEYS.put("filter_values", [])
-        KEYS.widget(f2.multiselect, f"{filter_column} is one of", "filter_values", options=values)
-    elif filter_column != NO_FILTER:
-        KEYS.widget(f2.text_input, f"{filter_column} contains", "filter_contains")
-    st.button("Search", type="primary", key="emb_search", icon=":material/search:", on_click=run_search)
-    prefetch(index)
-    show_matches()
+    widgets = st.container()  # above the matches, but filled after them: the browser gets and paints
+    show_matches()  # the matches first, before it redraws the widgets the run sends again
+    with widgets:
+        KEYS.widget(st.text_area, "Queries, one per line", "queries", height=90, placeholder="parse a JSON document")
+        c1, c2 = st.columns(2)
+        KEYS.widget(c1.slider, "Matches per query", "k", min_value=1, max_value=50)
+        KEYS.widget(c2.slider, "Minimum similarity", "threshold", min_value=0.0, max_value=1.0, step=0.01,
+                    help="0 shows the top matches whatever their similarity.")
+        filterable = filterable_columns(index)
+        if KEYS.get("filter_column") not in [NO_FILTER, *filterable]:
+            KEYS.put("filter_column", NO_FILTER)  # a column of another corpus
+        f1, f2 = st.columns([1, 2])
+        filter_column = KEYS.widget(f1.selectbox, "Only rows where", "filter_column", options=[NO_FILTER, *filterable])
+        if filter_column != NO_FILTER and filterable[filter_column] is not None:
+            values = filterable[filter_column]
+            if not set(KEYS.get("filter_values") or []) <= set(values):
+                KEYS.put("filter_values", [])
+            KEYS.widget(f2.multiselect, f"{filter_column} is one of", "filter_values", options=values)
+        elif filter_column != NO_FILTER:
+            KEYS.widget(f2.text_input, f"{filter_column} contains", "filter_contains")
+        st.button("Search", type="primary", key="emb_search", icon=":material/search:", on_click=run_search)
+        prefetch(index)
 
 
 def show_matches() -> None:
