@@ -21,13 +21,13 @@ from components.plain import inert
 from components.presets import presets_bar
 from components.sampling_controls import Controls, sampling_controls
 from components.stop_button import RunTriggers, stop_button
-from components.token_view import render_choices
+from components.token_view import RICH_TOOLTIPS_UP_TO, render_choices, warm_tooltips
 from components.whatif import render_whatif
 from components.wire_view import render_wire
 from playground.catalog import ModelInfo
 from playground.code_export import curl_command, json_body, python_code
 from playground.requests import Endpoint, TextRequest
-from playground.runner import RunResult, completion_tokens, finish, run
+from playground.runner import RunResult, completion_tokens, finish, prebuild_tokens, run
 
 # The live text's redraw interval. Each redraw costs the browser tens of milliseconds (React
 # redraws the page's tree), taken from the engine and the app on a small machine: 10 a second
@@ -86,6 +86,7 @@ def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> Ru
             placeholders += [column.empty() for column in columns]
     placeholders[0].caption("Waiting for the first token…")
     last_draw = 0.0
+    warmed: dict[int, int] = {}  # choice -> its tokens whose tooltips are made
 
     def draw(current: RunResult, force: bool = False) -> None:
         nonlocal last_draw
@@ -97,6 +98,12 @@ def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> Ru
         for choice in current.choices:
             if choice.index < len(placeholders):
                 placeholders[choice.index].code(choice.text or " ", language=None, wrap_lines=True)
+        # Between redraws, what the run's end would do: build the tokens, and a long run's tooltips.
+        prebuild_tokens(current)
+        for choice in current.choices:
+            if len(choice.prebuilt) > RICH_TOOLTIPS_UP_TO:
+                warm_tooltips(choice.prebuilt[warmed.get(choice.index, 0):])
+                warmed[choice.index] = len(choice.prebuilt)
 
     save_stopped = stopped_run_saver()
     try:

@@ -21,6 +21,7 @@ import atexit
 import contextlib
 import copy
 import json
+import math
 import os
 import re
 import threading
@@ -29,6 +30,8 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
+
+import orjson
 
 from playground.db import (
     Conn,
@@ -256,7 +259,8 @@ def tokens_from_json(items: Iterable[dict[str, Any]]) -> list[TokenInfo]:
             logprob=item.get("lp"),
             bytes=raw(item.get("b")),
             text_offset=item.get("o"),
-            top=tuple(Alternative(tok, float(lp), raw(b)) for tok, lp, b in item.get("top") or ()),
+            # (null: a number JSON cannot hold, written so: an infinite logprob is probability 0)
+            top=tuple(Alternative(tok, -math.inf if lp is None else float(lp), raw(b)) for tok, lp, b in item.get("top") or ()),
             is_prompt=bool(item.get("p")),
             top_n=item.get("n"),
             returned=item.get("r", True),
@@ -343,16 +347,27 @@ def safe_json(value: Any, secrets: Iterable[str | None] = ()) -> str:
     return _saved_json(value, secrets)[0]
 
 
+def _dumps(value: Any) -> str:
+    """Compact JSON, non-ASCII as is. orjson: a long run's row is megabytes, which the
+    standard library takes a tenth of a second to write (and holds the interpreter meanwhile).
+    It writes a NaN or infinity as null (valid JSON); what it refuses (an integer past 64
+    bits), the standard library writes."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _saved_json(value: Any, secrets: Iterable[str | None] = ()) -> tuple[str, Any]:
     """(safe_json of `value`, the value that text holds). A run's JSON can be megabytes (a
     long stream's chunks): the value is walked, and the text parsed back, only when needed.
     The assert is the last line of defence: no saved text may hold this session's key."""
     secrets = [s for s in secrets if s]
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = _dumps(value)
     lowered = text.lower()
     if _DROPPED_KEY_IN_JSON.search(lowered):  # every key is written so: exact
         value = _strip_transport(value)
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        text = _dumps(value)
     cleaned = scrub(text, secrets)
     if cleaned != text:
         value = json.loads(cleaned)  # the scrub replaced characters inside strings only

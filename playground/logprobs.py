@@ -114,7 +114,7 @@ def _token_id(encoding: Encoding | None, raw: bytes | None) -> int | None:
         return None
 
 
-def _bytes_of_token_string(token: str) -> bytes | None:
+def token_string_bytes(token: str) -> bytes | None:
     """Bytes from a completions token string: OpenAI writes a partial character as
     "bytes:\\xe2\\x80"; "\ufffd" means the bytes are lost (the local engine's form)."""
     if token.startswith("bytes:"):
@@ -134,10 +134,13 @@ def from_completion_logprobs(
     encoding: Encoding | None = None,
     text: str | None = None,
     top_n: int | None = None,
+    reuse: Sequence[TokenInfo] = (),
 ) -> list[TokenInfo]:
     """choice.logprobs of /v1/completions -> tokens. With echo, the first
     `prompt_token_count` tokens are the prompt's. Given the choice's `text` and the model's
-    `encoding`, the bytes of tokens that split a character are recovered from the text."""
+    `encoding`, the bytes of tokens that split a character are recovered from the text.
+    `reuse`: the tokens built from the first part of the same lists (as a stream arrived),
+    kept as far as nothing after them can change them (up to a token that split a character)."""
     if lp is None:
         return []
     tokens: list[str] = list(_get(lp, "tokens") or [])
@@ -148,16 +151,21 @@ def from_completion_logprobs(
     logprobs += [None] * (count - len(logprobs))
     tops += [None] * (count - len(tops))
     offsets += [None] * (count - len(offsets))
-    raws = [_bytes_of_token_string(t) for t in tokens]
+    kept = 0
+    for t in reuse[:count]:
+        if t.token != tokens[kept] or t.bytes is None or t.is_prompt != (kept < prompt_token_count):
+            break
+        kept += 1
+    raws = [t.bytes for t in reuse[:kept]] + [token_string_bytes(t) for t in tokens[kept:]]
     if encoding is not None and text is not None and None in raws:
         _recover_bytes(raws, tokens, offsets, text, encoding)
-    out: list[TokenInfo] = []
-    for i in range(count):
+    out: list[TokenInfo] = list(reuse[:kept])
+    for i in range(kept, count):
         top = tops[i]
         alts: tuple[Alternative, ...] = ()
         if top:
             alts = tuple(
-                Alternative(t, float(v), _bytes_of_token_string(t))
+                Alternative(t, float(v), token_string_bytes(t))
                 for t, v in sorted(top.items(), key=lambda kv: -kv[1])
             )
         out.append(
@@ -212,8 +220,10 @@ def _fields(sample: Any, names: tuple[str, ...]) -> Callable[[Any], tuple[Any, .
     return attrgetter(*names)
 
 
-def from_chat_logprobs(lp: Any, *, encoding: Encoding | None = None, top_n: int | None = None) -> list[TokenInfo]:
-    """choice.logprobs of /v1/chat/completions (its `content` list) -> tokens."""
+def from_chat_logprobs(lp: Any, *, encoding: Encoding | None = None, top_n: int | None = None,
+                       reuse: Sequence[TokenInfo] = ()) -> list[TokenInfo]:
+    """choice.logprobs of /v1/chat/completions (its `content` list) -> tokens. `reuse`: the
+    tokens built from the first part of the same list (each depends on its own item only)."""
     if lp is None:
         return []
     content = _get(lp, "content") or []
@@ -222,7 +232,11 @@ def from_chat_logprobs(lp: Any, *, encoding: Encoding | None = None, top_n: int 
     item_fields = _fields(content[0], ("token", "logprob", "bytes", "top_logprobs"))
     alt_fields: Callable[[Any], tuple[Any, ...]] | None = None
     out: list[TokenInfo] = []
-    for i, item in enumerate(content):
+    for t in reuse[: len(content)]:
+        if t.token != item_fields(content[len(out)])[0]:
+            break
+        out.append(t)
+    for i, item in enumerate(content[len(out):], start=len(out)):
         token, logprob, raw, top = item_fields(item)
         raw_b = bytes(raw) if raw is not None else None
         alts: list[Alternative] = []

@@ -22,6 +22,7 @@ from playground.logprobs import (
     from_chat_logprobs,
     from_completion_logprobs,
     mark_unreturned,
+    token_string_bytes,
 )
 from playground.requests import TextRequest
 from playground.structured import merge_tool_call_deltas
@@ -42,6 +43,10 @@ class ChoiceResult:
     content_filter_results: dict[str, Any] | None = None
     # chat: the function calls of the reply ({"id", "type", "function": {"name", "arguments"}})
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    # tokens built while the stream arrived (prebuild_tokens), which finish() reuses, and the
+    # completions logprob lists they were built from
+    prebuilt: list[TokenInfo] = field(default_factory=list)
+    prebuilt_from: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -157,21 +162,55 @@ def finish(result: RunResult, *, stopped: bool = False) -> RunResult:
             if isinstance(echoed_prompt, str):
                 # Exact, streamed or not: the echoed tokens are those that start inside the prompt.
                 result.prompt_tokens_echoed = echo_prompt_token_count(choice.raw_logprobs, echoed_prompt)
+            same_lists = choice.prebuilt_from == _present(choice.raw_logprobs)
             choice.tokens = from_completion_logprobs(
                 choice.raw_logprobs,
                 prompt_token_count=result.prompt_tokens_echoed,
                 encoding=encoding,
                 text=choice.text,
                 top_n=result.request.params.get("logprobs"),
+                reuse=choice.prebuilt if same_lists else (),
             )
         else:
             choice.tokens = from_chat_logprobs(choice.raw_logprobs, encoding=encoding,
-                                               top_n=result.request.params.get("top_logprobs"))
+                                               top_n=result.request.params.get("top_logprobs"), reuse=choice.prebuilt)
+        choice.prebuilt = []
         if choice.finish_reason == "stop":  # the text ends before the stop sequence; logprobs may not
             choice.tokens = mark_unreturned(choice.tokens, choice.text)
     result.cost = _price(result)
     result.dropped = dropped(result)
     return result
+
+
+def prebuild_tokens(result: RunResult) -> None:
+    """Build the tokens of the logprobs arrived so far, for finish() to reuse: called as a
+    stream arrives, it spares the end of a long run most of its tokens' building. Only what
+    cannot change is kept: not with echo (which tokens are the prompt's is known at the end),
+    and up to a token that splits a character (its bytes come from what follows)."""
+    if result.done or result.request.params.get("echo"):
+        return
+    encoding = _encoding(result.request.model)
+    for choice in result.choices:
+        raw = choice.raw_logprobs
+        if result.request.endpoint == "completions":
+            present = _present(raw)
+            if "tokens" not in present:
+                continue
+            if present != choice.prebuilt_from:
+                choice.prebuilt, choice.prebuilt_from = [], present
+            whole = min(len(raw[name]) for name in present)  # tokens every list has reached
+            start = len(choice.prebuilt)
+            split = next((i for i in range(start, whole) if token_string_bytes(raw["tokens"][i]) is None), whole)
+            if split > start:
+                choice.prebuilt = from_completion_logprobs({name: raw[name][:split] for name in present}, encoding=encoding,
+                                                           top_n=result.request.params.get("logprobs"), reuse=choice.prebuilt)
+        elif len(raw.get("content") or ()) > len(choice.prebuilt):
+            choice.prebuilt = from_chat_logprobs(raw, encoding=encoding, top_n=result.request.params.get("top_logprobs"),
+                                                 reuse=choice.prebuilt)
+
+
+def _present(raw_logprobs: dict[str, list[Any]]) -> frozenset[str]:
+    return frozenset(name for name, values in raw_logprobs.items() if values)
 
 
 def dropped(result: RunResult) -> list[str]:

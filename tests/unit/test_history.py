@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import subprocess
@@ -22,7 +23,9 @@ from playground.history import (
     RunFilter,
     choice_tokens,
     run_of_result,
+    tokens_to_json,
 )
+from playground.logprobs import Alternative, TokenInfo
 from playground.requests import build_request
 from playground.runner import run
 from tests.enginerunner import ROOT
@@ -274,6 +277,20 @@ def test_a_token_named_like_a_header_keeps_its_alternative(history_target: Calla
     assert saved is not None
     assert saved.response["choices"][0]["logprobs"]["top_logprobs"] == [top]
     assert "headers" not in saved.response  # the transport's own headers still go
+
+
+def test_numbers_json_cannot_hold_are_saved_and_read_back(history_target: Callable[[], str]) -> None:
+    # A server's infinite logprob (a masked token) or NaN, and an integer past 64 bits: the
+    # run is saved, not lost, and its tokens read back (null for the numbers JSON has not).
+    token = TokenInfo(index=0, token="a", token_id=64, logprob=-0.5, bytes=b"a", text_offset=0,
+                      top=(Alternative("a", -0.5, b"a"), Alternative("b", -math.inf, b"b"), Alternative("c", math.nan, b"c")))
+    history = History(history_target())
+    run_id = history.add(Run("completions", "local-text", request={"prompt": "x", "seed": 2**70},
+                             response={"choices": [{"index": 0, "text": "a", "tokens": tokens_to_json([token])}]}))
+    saved = history.get(run_id)
+    assert saved is not None and saved.request["seed"] == 2**70
+    [[back]] = choice_tokens(saved)
+    assert back.top[:2] == token.top[:2] and back.top[2].logprob == -math.inf
 
 
 def _stored(history: History) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playground.catalog import model_info
 from playground.logprobs import rebuild_text
 from playground.requests import build_request
-from playground.runner import RunResult, finish, run
+from playground.runner import ChoiceResult, RunResult, finish, prebuild_tokens, run
 
 LOCAL = model_info("local-text")
 PROMPT = "Return the number of items in the"
@@ -142,3 +142,50 @@ def test_a_chunk_that_is_not_an_object_stops_the_stream_with_a_message_and_keeps
             assert "cannot read" in result.error.title and "keep-alive" in result.error.detail
             assert key not in result.error.detail
             assert result.choices and result.choices[0].text  # the first chunk's text is kept
+
+
+def _built_as_it_streams_and_at_once(client, request) -> tuple[RunResult, list[list], list[list], list[list]]:  # noqa: ANN001
+    """The run's tokens with prebuild_tokens after every chunk (as the page does between
+    redraws), what was prebuilt last, and the same logprobs built at the end only."""
+    prebuilt: list[list] = []
+
+    def prebuild(result: RunResult) -> None:
+        prebuild_tokens(result)
+        prebuilt[:] = [list(c.prebuilt) for c in result.choices]
+
+    result = run(client, request, on_update=prebuild)
+    assert result.error is None and result.done
+    at_once = RunResult(request, choices=[ChoiceResult(c.index, c.text, raw_logprobs=c.raw_logprobs, finish_reason=c.finish_reason)
+                                          for c in result.choices])
+    finish(at_once)
+    return result, [c.tokens for c in result.choices], prebuilt, [c.tokens for c in at_once.choices]
+
+
+def _reused(tokens: list, prebuilt: list) -> int:
+    return sum(1 for a, b in zip(tokens, prebuilt) if a is b)
+
+
+def test_tokens_built_as_a_stream_arrives_are_those_built_at_its_end(client):
+    # A completion whose text splits characters (" 🎉" forced: tokens whose string is U+FFFD,
+    # their bytes recovered at the end from the text), and a chat reply with two choices.
+    party = {"139786": 100, "231": 100, "199999": -100}
+    request = completion(logprobs=3, stream=True, max_tokens=40, logit_bias=party, frequency_penalty=2.0, temperature=0)
+    result, streamed, prebuilt, at_once = _built_as_it_streams_and_at_once(client, request)
+    assert streamed == at_once and len(streamed[0]) == 40
+    split = next(i for i, t in enumerate(streamed[0]) if t.token == "\ufffd")
+    assert len(prebuilt[0]) == split and _reused(streamed[0], prebuilt[0]) == split  # kept up to the first split
+
+    plain = completion(logprobs=3, stream=True, max_tokens=60, logit_bias=NO_END)
+    result, streamed, prebuilt, at_once = _built_as_it_streams_and_at_once(client, plain)
+    assert streamed == at_once and _reused(streamed[0], prebuilt[0]) >= 59  # all but the last chunk's, at most
+
+    chat = build_request("chat", LOCAL, dict(max_tokens=30, seed=3, stream=True, logprobs=True, top_logprobs=4, n=2,
+                                             logit_bias=NO_END), messages=[{"role": "user", "content": "Describe os.path.join."}])
+    result, streamed, prebuilt, at_once = _built_as_it_streams_and_at_once(client, chat)
+    assert streamed == at_once and [len(tokens) for tokens in streamed] == [30, 30]
+    assert all(_reused(tokens, built) >= 29 for tokens, built in zip(streamed, prebuilt))
+
+    # With echo, which tokens are the prompt's is known at the end: nothing is built before it.
+    echoed = completion(logprobs=2, stream=True, echo=True)
+    result, streamed, prebuilt, at_once = _built_as_it_streams_and_at_once(client, echoed)
+    assert streamed == at_once and any(t.is_prompt for t in streamed[0]) and prebuilt == [[]]
