@@ -48,6 +48,11 @@ _CSS_RULES = (
     "padding:6px 8px;border-radius:6px;background:#262730;color:#fafafa;font-size:0.78rem;"
     "line-height:1.35;white-space:pre;font-style:normal;box-shadow:0 2px 8px rgba(0,0,0,.35)}"
     ".tv .tip{display:none}.tv .t:hover>.tip{display:block}"
+    # Where the browser can anchor it: under the token, or flipped to stay on screen (a
+    # token at a line's right end had its tooltip cut off by the window's edge).
+    "@supports (anchor-name:--t){.tv .t:hover{anchor-name:--tv-token}"
+    ".tv .t:hover>.tip,.tv .t[data-tip]:hover::after{position:fixed;position-anchor:--tv-token;top:anchor(bottom);"
+    "left:anchor(left);margin-top:2px;position-try-fallbacks:flip-inline,flip-block,flip-block flip-inline}}"
     ".tv .t[data-tip]:hover::after{content:attr(data-tip)}"
     # (Skipped off screen; the hovered one not, as that would also clip its tooltip.)
     ".tv .tvb{content-visibility:auto}.tv .tvb:hover{content-visibility:visible}"

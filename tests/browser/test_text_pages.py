@@ -37,6 +37,34 @@ def test_completions_runs_and_shows_token_probabilities(page, app_url):
     screenshot(page, "completions")
 
 
+# The token ending a line near the text's right edge (one line high), in the window's middle.
+RIGHTMOST_UNIT = """() => {
+  let best = -1, right = -1;
+  document.querySelectorAll(".tv span.t").forEach((unit, i) => {
+    const box = unit.getBoundingClientRect();
+    if (box.height < 30 && box.top > 150 && box.bottom < innerHeight - 300 && box.right > right) [best, right] = [i, box.right];
+  });
+  return best;
+}"""
+
+
+def test_a_tokens_tooltip_stays_in_the_window_at_a_lines_end(page, app_url):
+    open_page(page, app_url)
+    open_page(page, app_url, "completions")
+    set_up_a_long_stream(page, 400)
+    page.locator(".st-key-completions_run button").first.click()
+    page.get_by_role("heading", name="Token probabilities").wait_for()
+    wait_idle(page)
+    page.locator(".tv").first.scroll_into_view_if_needed()
+    unit = page.locator(".tv span.t").nth(page.evaluate(RIGHTMOST_UNIT))
+    unit.hover()
+    tip, token = unit.locator(".tip").bounding_box(), unit.bounding_box()
+    window = page.viewport_size["width"]
+    assert token["x"] + tip["width"] > window  # drawn from the token's left, it would run off the window
+    assert tip["x"] >= 0 and tip["x"] + tip["width"] <= window  # it is flipped to end at the token's right instead
+    assert abs(tip["y"] - (token["y"] + token["height"])) < 10  # under the token
+
+
 def test_chat_sends_a_message_and_shows_the_reply_tokens(page, app_url):
     open_page(page, app_url)
     open_page(page, app_url, "chat")
