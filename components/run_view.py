@@ -30,9 +30,9 @@ from playground.requests import Endpoint, TextRequest
 from playground.runner import RunResult, completion_tokens, finish, prebuild_tokens, run
 
 # The live text's redraw interval. Each redraw costs the browser tens of milliseconds (React
-# redraws the page's tree), taken from the engine and the app on a small machine: 10 a second
+# redraws the page's tree), taken from the engine and the app on a small machine: 5 a second
 # at first, then fewer as the text grows (each sends it whole), down to 4.
-REDRAW_EVERY_S = 0.1
+REDRAW_EVERY_S = 0.2
 REDRAW_CHARS_PER_S = 50_000
 REDRAW_AT_MOST_EVERY_S = 0.25
 PER_ROW = 4
@@ -107,8 +107,9 @@ def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> Ru
 
     save_stopped = stopped_run_saver()
     try:
-        with st.spinner("Generating…"):
-            run(get_client(), request, result=result, on_update=draw, prompt_tokens=prompt_tokens)
+        # (No spinner: the growing text and the Stop say it runs, and its animation cost the
+        # browser CPU that the engine's stream needs on a small machine.)
+        run(get_client(), request, result=result, on_update=draw, prompt_tokens=prompt_tokens)
     finally:
         if not result.done:  # Stop, another page or a reload stopped this script mid-stream: keep what came
             save_stopped(result)
