@@ -21,7 +21,7 @@ from components.plain import inert
 from components.presets import presets_bar
 from components.sampling_controls import Controls, sampling_controls
 from components.stop_button import RunTriggers, stop_button
-from components.token_view import RICH_TOOLTIPS_UP_TO, render_choices, warm_tooltips
+from components.token_view import render_choices, warm_tooltips
 from components.whatif import render_whatif
 from components.wire_view import render_wire
 from playground.catalog import ModelInfo
@@ -101,9 +101,7 @@ def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> Ru
         # Between redraws, what the run's end would do: build the tokens, and a long run's tooltips.
         prebuild_tokens(current)
         for choice in current.choices:
-            if len(choice.prebuilt) > RICH_TOOLTIPS_UP_TO:
-                warm_tooltips(choice.prebuilt[warmed.get(choice.index, 0):])
-                warmed[choice.index] = len(choice.prebuilt)
+            warmed[choice.index] = warm_tooltips(choice.prebuilt, made=warmed.get(choice.index, 0))
 
     save_stopped = stopped_run_saver()
     try:
