@@ -17,6 +17,7 @@ from components.connection import current_connection, get_client
 from components.counts import render_counts
 from components.errors import show_problem
 from components.history import stopped_run_saver
+from components.lazy import lazy_expander
 from components.plain import inert
 from components.presets import presets_bar
 from components.sampling_controls import Controls, sampling_controls
@@ -158,10 +159,12 @@ def render_result(result: RunResult, info: ModelInfo, *, key: str, show_text: bo
         if with_tokens:
             st.subheader("Token probabilities", divider="gray")
             render_choices([c.tokens for c in result.choices], key=f"{key}:tokens")
-            if show_text:
-                with st.expander("Plain text (copy)"):
-                    for choice in result.choices:
-                        st.code(choice.text or " ", language=None, wrap_lines=True)
+            if show_text:  # drawn when opened: a long run's text went to the browser twice, hidden
+                box, is_open = lazy_expander("Plain text (copy)", key=f"{key}:plain_open")
+                if is_open:
+                    with box:
+                        for choice in result.choices:
+                            st.code(choice.text or " ", language=None, wrap_lines=True)
             if result.done and result.error is None:
                 render_whatif(result, info, key=f"{key}:whatif")
         st.subheader("Counts", divider="gray")

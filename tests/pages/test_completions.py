@@ -90,6 +90,12 @@ def test_streamed_run_shows_text_tokens_and_time_to_first_token(open_app, engine
     assert table["logprob"].tolist() == direct.choices[0].logprobs.token_logprobs
     assert "time to first token" in shown(at) and "latency" in shown(at)
     assert at.session_state["completions_result"].ttft_s > 0
+    # The plain text to copy is drawn once its expander is opened (not twice, hidden, each run).
+    text = direct.choices[0].text
+    assert text not in [c.value for c in at.code]
+    at.session_state["completions:plain_open"] = True  # the user opens "Plain text (copy)"
+    at.run()
+    assert text in [c.value for c in at.code]
 
 
 def test_a_stopped_run_keeps_what_arrived(open_app, client):
