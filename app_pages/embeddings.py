@@ -21,7 +21,7 @@ from components.connection import current_connection, get_client
 from components.embedding_map import corpus_map
 from components.errors import show_exception
 from components.history import record_run
-from components.match_table import MatchSection, TextTable, load_matches_style, matches_html
+from components.match_table import MatchSection, TextTable, load_matches_style, matches_html, reveal_next_on_click, with_next
 from components.models import model_picker
 from components.plain import inert, plain
 from components.state import kept_until, owned
@@ -47,6 +47,7 @@ KEYS = owned(
 NO_FILTER = "(no filter)"
 MATCH_CHARS = 400  # of a cell in the matches' tables
 CATEGORIES_UP_TO = 200  # a column with at most this many values is filtered by picking them, else by "contains"
+NEXT_WAIT_S = 1.0  # for the applied query's matches, in the run that applied it (locally: tens of ms)
 
 
 def memo(name: str, key: Any, compute: Callable[[], Any]) -> Any:
@@ -389,10 +390,11 @@ def shown_matches(rows: pd.DataFrame) -> TextTable:
     )
 
 
-def matches_listing(table: pd.DataFrame, queries: list[str], hits: list[list[search.Hit]], hidden: list[str]) -> str:
+def matches_listing(table: pd.DataFrame, queries: list[str], hits: list[list[search.Hit]], hidden: list[str],
+                    notes: list[str] = ()) -> str:
     """Every query's heading and matches, in the order of the queries, as one HTML element;
     `table` is the search's results table, without the `hidden` columns here."""
-    return matches_html([
+    return matches_html(notes=notes, sections=[
         MatchSection(
             query, f"{len(hits)} match{'es' if len(hits) != 1 else ''}",
             shown_matches(table[table["query"] == query].drop(columns=["query", *hidden])) if hits else None,
@@ -488,9 +490,12 @@ def matcher(index: dict) -> Callable[[], dict]:
         hits = search.top_k_distinct(find, texts, k, available)
         copies = [[repeated.get(texts[h.position], 1) for h in hs] for hs in hits]
         table = export.results_frame(docs, queries, hits, copies)  # shown, and exported as is
+        notes = [f"Only rows where {about_filter}."] * bool(about_filter)
+        if any(c > 1 for cs in copies for c in cs):
+            notes.append("A text found in several rows is shown once, with its number of copies under “duplicates”.")
         return {
             "queries": queries, "vectors": q_matrix, "hits": hits, "filter": about_filter, "copies": copies,
-            "table": table, "listing": matches_listing(table, queries, hits, hidden),  # made here: Search only sends them
+            "table": table, "listing": matches_listing(table, queries, hits, hidden, notes),  # made here: Search only sends them
             "history": {  # saved once the matches are drawn
                 "model": model, "request": {"model": model, "input": queries, "k": k, "threshold": threshold},
                 "response": {"hits": [[{"row": int(h.position), "similarity": float(h.similarity), "text": str(texts[h.position])[:500]} for h in hs] for hs in hits]},
@@ -535,7 +540,7 @@ def run_search() -> None:
         serial = st.session_state.get("emb_search_serial", 0) + 1
         st.session_state["emb_search_serial"] = serial
         st.session_state["_emb_unsaved_search"] = found["history"]
-        st.session_state["emb_results"] = {key: value for key, value in found.items() if key != "history"} | {"serial": serial}
+        st.session_state["emb_results"] = {key: value for key, value in found.items() if key != "history"} | {"serial": serial, "request": request}
     except Exception as exc:  # shown by the search part in the click's run
         st.session_state["_emb_search_error"] = exc
 
@@ -559,8 +564,9 @@ def search_section() -> None:
     runs, each redrawn by the browser before the matches were painted), and a click that
     also applies the box's text (typed, then Search) searches that text."""
     index = st.session_state["emb_index"]
+    prefetch(index)  # the applied query's matches, sent hidden with the current ones: Search shows them at once
     widgets = st.container()  # above the matches, but filled after them: the browser gets and paints
-    show_matches()  # the matches first, before it redraws the widgets the run sends again
+    show_matches(next_matches())  # the matches first, before it redraws the widgets the run sends again
     with widgets:
         KEYS.widget(st.text_area, "Queries, one per line", "queries", height=90, placeholder="parse a JSON document")
         c1, c2 = st.columns(2)
@@ -580,25 +586,43 @@ def search_section() -> None:
         elif filter_column != NO_FILTER:
             KEYS.widget(f2.text_input, f"{filter_column} contains", "filter_contains")
         st.button("Search", type="primary", key="emb_search", icon=":material/search:", on_click=run_search)
-        prefetch(index)
+        reveal_next_on_click(".st-key-emb_search button", key="emb_reveal")
+        prefetch(index)  # again: the widgets may have dropped a filter of another corpus
 
 
-def show_matches() -> None:
-    """The last search's matches, then (once the browser has painted them) the map and the
-    exports rerun with them (show_the_rest)."""
+def next_matches() -> str | None:
+    """The listing Search would show when it is not the one on screen: the applied query's
+    matches, found on the prefetch thread (waited for up to NEXT_WAIT_S). None when not
+    found in time or not found at all: Search then searches, and says what went wrong."""
+    held, results = st.session_state.get("_emb_prefetch"), st.session_state.get("emb_results")
+    if held is None or (results and results.get("request") == held[0]):
+        return None
+    try:
+        return held[1].result(timeout=NEXT_WAIT_S)["listing"]
+    except Exception:  # noqa: BLE001 - a slow or failed prefetch only means no listing ahead
+        return None
+
+
+def show_matches(following: str | None = None) -> None:
+    """The last search's matches (with, hidden, the `following` ones that a Search click shows
+    in the browser), then (once the browser has painted them) the map and the exports rerun
+    with them (show_the_rest)."""
     error = st.session_state.pop("_emb_search_error", None)
     if isinstance(error, ValueError):
         st.error(inert(error), icon=":material/block:")
     elif error is not None:
         show_exception(error)
     results = st.session_state.get("emb_results")
+    fields = [(".st-key-emb_queries textarea", KEYS.get("queries"))]  # the boxes whose text a click may apply
+    column = KEYS.get("filter_column")
+    if column in filterable_columns(st.session_state["emb_index"]) and filterable_columns(st.session_state["emb_index"])[column] is None:
+        fields.append((".st-key-emb_filter_contains input", KEYS.get("filter_contains") or ""))
     if not results:
+        if following:
+            st.html(with_next("", following, fields))
         return
-    if results.get("filter"):
-        st.caption(f"Only rows where {plain(results['filter'])}.")
-    if any(c > 1 for cs in results.get("copies", []) for c in cs):
-        st.caption("A text found in several rows is shown once, with its number of copies under “duplicates”.")
-    st.html(results["listing"])  # one element: the headings and their tables are painted in one frame
+    # One element: the headings and their tables are painted in one frame.
+    st.html(with_next(results["listing"], following, fields))
     drawn = st.session_state.get("_emb_map_serial") == results["serial"]
     after_paint(None if drawn else results["serial"], show_the_rest, key="emb_after_matches")
     unsaved = st.session_state.pop("_emb_unsaved_search", None)

@@ -136,3 +136,42 @@ def test_a_search_draws_its_matches_then_the_map_and_a_new_search_replaces_both(
     assert page.get_by_role("button", name="Results (CSV)").count() == 1
     page.get_by_text("connect a socket — 5 matches").scroll_into_view_if_needed()
     screenshot(page, "embeddings-second-search")
+
+
+VISIBLE_HEADINGS = """() => [...document.querySelectorAll(".playground-matches > p")]
+    .filter((p) => p.checkVisibility() && p.textContent.includes(" — ")).map((p) => p.textContent)"""
+
+
+def test_search_shows_the_applied_querys_matches_at_once_and_never_those_of_another_text(page, app_url):  # noqa: ANN001
+    """Once a query is applied, its matches are found and sent hidden: the click on Search
+    shows them before its run answers, and that run draws the same ones. Text typed but not
+    applied is searched by the click's run: the matches found for the applied text stay hidden."""
+    open_page(page, app_url, "embeddings")
+    page.get_by_role("button", name="Embed", exact=True).click()
+    page.get_by_text("came from the cache").wait_for()
+    wait_idle(page)
+    box = page.get_by_label("Queries, one per line")
+    search = page.get_by_test_id("stBaseButton-primary").filter(has_text="Search")
+
+    box.fill("decode a JSON document")
+    box.press("Control+Enter")
+    wait_idle(page)
+    page.locator(".playground-next").get_by_text("decode a JSON document — 5 matches").wait_for(state="attached")
+    assert page.evaluate(VISIBLE_HEADINGS) == []  # found, not shown before Search
+    search.click()
+    assert page.evaluate(VISIBLE_HEADINGS) == ["decode a JSON document — 5 matches"]  # by the click, in the page
+    wait_idle(page)
+    assert page.evaluate(VISIBLE_HEADINGS) == ["decode a JSON document — 5 matches"]  # the run's, drawn once
+    assert page.locator(".playground-next").count() == 0  # nothing else ahead: Search would show the same
+
+    box.fill("connect a socket")
+    box.press("Control+Enter")
+    wait_idle(page)
+    page.locator(".playground-next").get_by_text("connect a socket — 5 matches").wait_for(state="attached")
+    box.fill("sort a list of numbers")  # typed, not applied: the click applies and searches it
+    search.click()
+    assert "connect a socket — 5 matches" not in page.evaluate(VISIBLE_HEADINGS)
+    page.locator(".playground-matches > p").get_by_text("sort a list of numbers — 5 matches").wait_for()
+    wait_idle(page)
+    assert page.evaluate(VISIBLE_HEADINGS) == ["sort a list of numbers — 5 matches"]
+    screenshot(page, "embeddings-search-at-once")

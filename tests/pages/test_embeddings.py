@@ -33,8 +33,13 @@ class _Listing(HTMLParser):
         self.paragraphs: list[str] = []
         self.tables: list[list[list[str]]] = []
         self._text: list[str] | None = None
+        self._hidden = 0  # open divs of the hidden next listing
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "div" and (self._hidden or "playground-next" in (dict(attrs).get("class") or "")):
+            self._hidden += 1  # the next search's listing: hidden until Search
+        if self._hidden:
+            return
         if tag == "table":
             self.tables.append([])
         elif tag == "tr":
@@ -43,6 +48,9 @@ class _Listing(HTMLParser):
             self._text = []
 
     def handle_endtag(self, tag: str) -> None:
+        if self._hidden:
+            self._hidden -= tag == "div"
+            return
         if tag in ("th", "td"):
             self.tables[-1][-1].append("".join(self._text))
         elif tag == "p":
