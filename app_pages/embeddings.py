@@ -494,7 +494,7 @@ def matcher(index: dict) -> Callable[[], dict]:
         if any(c > 1 for cs in copies for c in cs):
             notes.append("A text found in several rows is shown once, with its number of copies under “duplicates”.")
         return {
-            "queries": queries, "vectors": q_matrix, "hits": hits, "filter": about_filter, "copies": copies,
+            "queries": queries, "vectors": q_matrix, "hits": hits,
             "table": table, "listing": matches_listing(table, queries, hits, hidden, notes),  # made here: Search only sends them
             "history": {  # saved once the matches are drawn
                 "model": model, "request": {"model": model, "input": queries, "k": k, "threshold": threshold},
@@ -566,7 +566,7 @@ def search_section() -> None:
     index = st.session_state["emb_index"]
     prefetch(index)  # the applied query's matches, sent hidden with the current ones: Search shows them at once
     widgets = st.container()  # above the matches, but filled after them: the browser gets and paints
-    show_matches(next_matches())  # the matches first, before it redraws the widgets the run sends again
+    show_matches(index, next_matches())  # the matches first, before it redraws the widgets the run sends again
     with widgets:
         KEYS.widget(st.text_area, "Queries, one per line", "queries", height=90, placeholder="parse a JSON document")
         c1, c2 = st.columns(2)
@@ -586,7 +586,7 @@ def search_section() -> None:
         elif filter_column != NO_FILTER:
             KEYS.widget(f2.text_input, f"{filter_column} contains", "filter_contains")
         st.button("Search", type="primary", key="emb_search", icon=":material/search:", on_click=run_search)
-        reveal_next_on_click(".st-key-emb_search button", key="emb_reveal")
+        reveal_next_on_click(".st-key-emb_search button", key="emb_reveal")  # (Streamlit's class for a keyed element)
         prefetch(index)  # again: the widgets may have dropped a filter of another corpus
 
 
@@ -603,7 +603,17 @@ def next_matches() -> str | None:
         return None
 
 
-def show_matches(following: str | None = None) -> None:
+def typed_boxes(index: dict) -> list[tuple[str, str]]:
+    """The search part's text boxes on screen as (CSS selector, applied text): a click on
+    Search also applies what was typed into them since."""
+    boxes = [(f".st-key-{KEYS.key('queries')} textarea", KEYS.get("queries"))]
+    column = KEYS.get("filter_column")
+    if column != NO_FILTER and filterable_columns(index).get(column, ()) is None:  # filtered by "contains"
+        boxes.append((f".st-key-{KEYS.key('filter_contains')} input", KEYS.get("filter_contains") or ""))
+    return boxes
+
+
+def show_matches(index: dict, following: str | None = None) -> None:
     """The last search's matches (with, hidden, the `following` ones that a Search click shows
     in the browser), then (once the browser has painted them) the map and the exports rerun
     with them (show_the_rest)."""
@@ -613,16 +623,10 @@ def show_matches(following: str | None = None) -> None:
     elif error is not None:
         show_exception(error)
     results = st.session_state.get("emb_results")
-    fields = [(".st-key-emb_queries textarea", KEYS.get("queries"))]  # the boxes whose text a click may apply
-    column = KEYS.get("filter_column")
-    if column in filterable_columns(st.session_state["emb_index"]) and filterable_columns(st.session_state["emb_index"])[column] is None:
-        fields.append((".st-key-emb_filter_contains input", KEYS.get("filter_contains") or ""))
+    if results or following:  # one element: the headings and their tables are painted in one frame
+        st.html(with_next(results["listing"] if results else "", following, typed_boxes(index)))
     if not results:
-        if following:
-            st.html(with_next("", following, fields))
         return
-    # One element: the headings and their tables are painted in one frame.
-    st.html(with_next(results["listing"], following, fields))
     drawn = st.session_state.get("_emb_map_serial") == results["serial"]
     after_paint(None if drawn else results["serial"], show_the_rest, key="emb_after_matches")
     unsaved = st.session_state.pop("_emb_unsaved_search", None)

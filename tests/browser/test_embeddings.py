@@ -106,17 +106,20 @@ def test_an_embed_goes_on_while_the_user_is_on_another_page(page, app_url):  # n
     screenshot(page, "embeddings-after-page-switch")
 
 
-def test_a_search_draws_its_matches_then_the_map_and_a_new_search_replaces_both(page, app_url):  # noqa: ANN001
-    """The matches come first, the map follows on its own: after each search both show that
-    search (not the one before), and the query box keeps what was typed. Search without a
-    query says what to do; applying a query takes that message away."""
+def sample_ready_to_search(page, app_url):  # noqa: ANN001, ANN201
+    """The Embeddings page with the sample corpus embedded (from the cache): (query box, Search)."""
     open_page(page, app_url, "embeddings")
     page.get_by_role("button", name="Embed", exact=True).click()
     page.get_by_text("came from the cache").wait_for()
     wait_idle(page)
+    return page.get_by_label("Queries, one per line"), page.get_by_test_id("stBaseButton-primary").filter(has_text="Search")
 
-    box = page.get_by_label("Queries, one per line")
-    search = page.get_by_test_id("stBaseButton-primary").filter(has_text="Search")
+
+def test_a_search_draws_its_matches_then_the_map_and_a_new_search_replaces_both(page, app_url):  # noqa: ANN001
+    """The matches come first, the map follows on its own: after each search both show that
+    search (not the one before), and the query box keeps what was typed. Search without a
+    query says what to do; applying a query takes that message away."""
+    box, search = sample_ready_to_search(page, app_url)
     chart = page.locator("[data-testid='stPlotlyChart']")
     search.click()  # no query yet: the search part says what to do, until the query is applied
     page.get_by_text("Type a query first").wait_for()
@@ -146,12 +149,7 @@ def test_search_shows_the_applied_querys_matches_at_once_and_never_those_of_anot
     """Once a query is applied, its matches are found and sent hidden: the click on Search
     shows them before its run answers, and that run draws the same ones. Text typed but not
     applied is searched by the click's run: the matches found for the applied text stay hidden."""
-    open_page(page, app_url, "embeddings")
-    page.get_by_role("button", name="Embed", exact=True).click()
-    page.get_by_text("came from the cache").wait_for()
-    wait_idle(page)
-    box = page.get_by_label("Queries, one per line")
-    search = page.get_by_test_id("stBaseButton-primary").filter(has_text="Search")
+    box, search = sample_ready_to_search(page, app_url)
 
     box.fill("decode a JSON document")
     box.press("Control+Enter")
