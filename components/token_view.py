@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import html
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
@@ -116,9 +117,18 @@ def alternative_rows(t: TokenInfo, limit: int | None = None) -> list[tuple[Alter
     return rows
 
 
+def _shown_and_more(t: TokenInfo) -> tuple[list[tuple[Alternative, bool, str]], int]:
+    """The tooltip's alternatives (alternative_rows, at most TOOLTIP_ALTERNATIVES) and how many
+    of those listed it leaves out."""
+    shown = alternative_rows(t, TOOLTIP_ALTERNATIVES)
+    listed = len(t.top) if t.top_n is None else min(len(t.top), t.top_n)
+    return shown, listed - sum(1 for _, chosen, note in shown if not (chosen and note.startswith("not")))
+
+
 def _tooltip_lines(t: TokenInfo) -> list[tuple[str, str, float | None]]:
     """The tooltip of one token as (class, text, bar width in %): its head, a note when it
-    was not returned, its alternatives (the chosen one marked) and how many more there are."""
+    was not returned, its alternatives (the chosen one marked) and how many more there are.
+    A long view's tooltips say the same, written by the browser (_TIP_JS) from _tip_fields."""
     prob = "n/a (first token)" if t.logprob is None else f"{100 * math.exp(t.logprob):.2f}%"
     head = f"#{t.index} {token_label(t.token, t.bytes)}  {prob}"
     if t.token_id is not None:
@@ -126,13 +136,11 @@ def _tooltip_lines(t: TokenInfo) -> list[tuple[str, str, float | None]]:
     lines: list[tuple[str, str, float | None]] = [("h", head, None)]
     if not t.returned:
         lines.append(("m", NOT_RETURNED, None))
-    shown = alternative_rows(t, TOOLTIP_ALTERNATIVES)
+    shown, more = _shown_and_more(t)
     for alt, chosen, note in shown:
         p = math.exp(alt.logprob)
         text = f'{"✓ " if chosen else "  "}{100 * p:5.1f}%  {token_label(alt.token, alt.bytes)}{f"  ({note})" if note else ""}'
         lines.append(("a c" if chosen else "a", text, 100 * p))
-    listed = len(t.top) if t.top_n is None else min(len(t.top), t.top_n)
-    more = listed - sum(1 for _, chosen, note in shown if not (chosen and note.startswith("not")))
     if more > 0:
         lines.append(("m", f"+{more} more: choose #{t.index} below", None))
     return lines
@@ -149,33 +157,58 @@ def _bar(width: float | None) -> str:
     return "" if width is None else f' style="--w:{width:.0f}%"'
 
 
-@functools.lru_cache(maxsize=20_000)  # by value: the same token has the same tooltip
 def _tooltip_text(t: TokenInfo) -> str:
+    """The tooltip as plain text: what a long view's tooltip says (tests compare the two)."""
     return "\n".join(text for _, text, _ in _tooltip_lines(t))
 
 
+@functools.lru_cache(maxsize=20_000)  # by value: the same token has the same tooltip
+def _tip_fields(t: TokenInfo) -> tuple:
+    """One token's tooltip as data, for the browser to write out when it is hovered (_TIP_JS):
+    (index, label, % to 2 places or None, token id, returned, how many more, then per
+    alternative shown: label, % to 1 place, 0 or 1 (chosen) or the chosen one's note).
+    Percentages are rounded here, so both views print the same digits. A 4,000-token view
+    sent its tooltips as text: two thirds of a megabyte, which held the browser."""
+    shown, more = _shown_and_more(t)
+    fields: list = [t.index, token_label(t.token, t.bytes), None if t.logprob is None else round(100 * math.exp(t.logprob), 2),
+                    t.token_id, int(t.returned), max(more, 0)]
+    for alt, chosen, note in shown:
+        fields += [token_label(alt.token, alt.bytes), round(100 * math.exp(alt.logprob), 1), (note or 1) if chosen else 0]
+    return tuple(fields)
+
+
+def _tip_data(t: TokenInfo, labels: dict[str, int]) -> list:
+    """_tip_fields with each label as its number in the view's `labels` (tokens repeat)."""
+    fields = list(_tip_fields(t))
+    fields[1] = labels.setdefault(fields[1], len(labels))
+    for k in range(6, len(fields), 3):
+        fields[k] = labels.setdefault(fields[k], len(labels))
+    return fields
+
+
 def warm_tooltips(tokens: Sequence[TokenInfo], *, made: int = 0) -> int:
-    """Make the plain tooltips of `tokens` past the first `made` now (while a long stream
-    arrives), so the view built at its end finds them made: formatting 4,000 of them took a
-    fifth of a second there. Returns how many are made (none while the run is short enough
-    for rich tooltips, which are drawn another way)."""
+    """Make the tooltip data of `tokens` past the first `made` now (while a long stream
+    arrives), so the view built at its end finds it made. Returns how many are made (none
+    while the run is short enough for rich tooltips, which are drawn another way)."""
     if len(tokens) <= RICH_TOOLTIPS_UP_TO:
         return made
     for t in tokens[made:]:
-        _tooltip_text(t)
+        _tip_fields(t)
     return len(tokens)
 
 
 @dataclass(frozen=True)
 class ShadedText:
     """The shaded text as drawn. Up to RICH_TOOLTIPS_UP_TO units: HTML with rich tooltips.
-    Beyond: the legend, and each unit as [text, classes, first token index, tooltip text],
-    which the browser makes into the same elements (parsing and sanitizing the HTML of a
-    4,000-token run, most of a megabyte, held the browser for a third of a second)."""
+    Beyond: the legend, and each unit as [text, classes, first token index, its marks' note,
+    its tokens' tooltip data (_tip_data: labels by their number in `labels`)], which the
+    browser makes into the same elements (parsing and sanitizing the HTML of a 4,000-token
+    run, most of a megabyte, held the browser for a third of a second)."""
 
     html: str = ""
     legend: str = ""
     units: list[list] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
 
 
 def shaded_text(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = None, *, alternatives: bool = True) -> ShadedText:
@@ -188,7 +221,7 @@ def shaded_text(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = N
     units = spans(tokens)
     rich = len(units) <= RICH_TOOLTIPS_UP_TO
     legend = legend_html(any(t.is_prompt for t in tokens), not all(t.returned for t in tokens))
-    parts, rows = ([_CSS, legend, '<div class="tv">'] if rich else []), []
+    parts, rows, labels = ([_CSS, legend, '<div class="tv">'] if rich else []), [], {}
     for text, indexes in units:
         members = [by_index[i] for i in indexes]
         lps = [m.logprob for m in members if m.logprob is not None]
@@ -206,11 +239,10 @@ def shaded_text(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = N
                 tip = f'<span class="g"><span class="h">{html.escape(" · ".join(notes), quote=False)}</span></span>' + tip
             parts.append(f'<span class="t {cls}" data-i="{indexes[0]}">{html.escape(text, quote=False)}'
                          + (f'<span class="tip">{tip}</span>' if tip else "") + "</span>")
-        else:  # the same words as plain text, one attribute per unit: not a dozen elements
-            tip = "\n\n".join([" · ".join(notes)] * bool(notes) + ([_tooltip_text(m) for m in members] if alternatives else []))
-            rows.append([text, cls, indexes[0], tip])
+        else:  # the same words, written by the browser as one attribute when hovered: not a dozen elements
+            rows.append([text, cls, indexes[0], " · ".join(notes), [_tip_data(m, labels) for m in members] if alternatives else []])
     if not rich:
-        return ShadedText(legend=legend, units=rows)
+        return ShadedText(legend=legend, units=rows, labels=list(labels))
     parts.append("</div>")
     return ShadedText(html="".join(parts))
 
@@ -220,16 +252,48 @@ def shaded_text(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = N
 # in blocks that end where the text breaks a line (so the text flows as one), which the
 # browser skips drawing while they are off screen (content-visibility): most of a 4,000-token
 # view is, and styling and laying it all out held the browser for a third of a second.
-_UNITS_JS = """
+#
+# A unit's tooltip is written when the pointer first comes over it, from its data (as
+# _tooltip_text writes it): [marks' note, tokens' data], each token's as _tip_fields says.
+_TIP_JS = """
+const NOT_RETURNED = %s;
+function tipText([note, members], labels) {
+  const parts = note ? [note] : [];
+  for (const [index, label, percent, id, returned, more, ...shown] of members) {
+    let head = `#${index} ${labels[label]}  ${percent === null ? "n/a (first token)" : percent.toFixed(2) + "%%"}`;
+    if (id !== null) head += `  id ${id}`;
+    const lines = [head];
+    if (!returned) lines.push(NOT_RETURNED);
+    for (let k = 0; k < shown.length; k += 3) {
+      const mark = shown[k + 2], noted = typeof mark === "string" ? `  (${mark})` : "";
+      lines.push(`${mark ? "✓ " : "  "}${shown[k + 1].toFixed(1).padStart(5)}%%  ${labels[shown[k]]}${noted}`);
+    }
+    if (more > 0) lines.push(`+${more} more: choose #${index} below`);
+    parts.push(lines.join("\\n"));
+  }
+  return parts.join("\\n\\n");
+}
+""" % json.dumps(NOT_RETURNED)
+_UNITS_JS = _TIP_JS + """
 const UNITS_PER_BLOCK = 150, CHARS_PER_LINE = 80;
-export default function ({ parentElement, data }) {
+export default function ({ parentElement, data: payload }) {
+  const data = JSON.parse(new TextDecoder().decode(payload));
   const view = document.createElement("div");
   view.className = "tv";
+  const tips = new Map();  // unit -> [note, members], until first hovered
+  view.addEventListener("pointerover", (event) => {
+    const unit = event.target.closest?.(".t");
+    const tip = unit && tips.get(unit);
+    if (!tip) return;
+    tips.delete(unit);
+    const text = tipText(tip, data.labels);
+    if (text) unit.dataset.tip = text;
+  });
   let block = null, units = 0, lines = 0, lineBreakLast = false;
   const sizeBlock = () => {  // until first drawn: a guess at its height, then its own
     if (block) block.style.containIntrinsicBlockSize = `auto ${(Math.ceil(lines) * 1.9).toFixed(1)}em`;
   };
-  for (const [text, classes, index, tip] of data.units) {
+  for (const [text, classes, index, note, members] of data.units) {
     if (!block || (units >= UNITS_PER_BLOCK && lineBreakLast)) {
       sizeBlock();
       block = view.appendChild(document.createElement("div"));
@@ -240,7 +304,7 @@ export default function ({ parentElement, data }) {
     const unit = document.createElement("span");
     unit.className = "t " + classes;
     unit.dataset.i = index;
-    if (tip) unit.dataset.tip = tip;
+    if (note || members.length) tips.set(unit, [note, members]);
     unit.textContent = text;
     block.appendChild(unit);
     units += 1;
@@ -270,7 +334,10 @@ def draw_shaded_text(text: ShadedText, *, key: str) -> None:
     if text.html:
         st.html(text.html)
     else:
-        _long_text(key=key, data={"legend": text.legend, "units": text.units})
+        # As compact JSON bytes, passed on untouched: as a dict, Streamlit writes it with
+        # spaces, and a second time (keys sorted) to hash it.
+        payload = {"legend": text.legend, "labels": text.labels, "units": text.units}
+        _long_text(key=key, data=json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def token_table(tokens: Sequence[TokenInfo]) -> pd.DataFrame:

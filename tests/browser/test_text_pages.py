@@ -91,9 +91,10 @@ def test_a_long_runs_tokens_are_shaded_with_their_alternatives_on_hover(page, ap
     units = page.locator(".tv span.t")
     units.nth(1000).wait_for()
     assert re.fullmatch(r"p\d", units.nth(600).get_attribute("class").split()[1])  # shaded by probability
+    assert units.nth(600).get_attribute("data-tip") is None  # written when first hovered, from the unit's data
+    units.nth(600).hover()
     tip = units.nth(600).get_attribute("data-tip")
     assert re.match(r"#\d+ .+  \d+\.\d\d%", tip) and "✓" in tip  # its probability and alternatives
-    units.nth(600).hover()
     shown = units.nth(600).evaluate("unit => getComputedStyle(unit, '::after').content")
     assert tip.splitlines()[0] in shown  # the tooltip on hover
     assert len(page.locator(".tv").first.inner_text()) > 1000

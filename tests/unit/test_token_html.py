@@ -23,18 +23,19 @@ def test_a_short_run_keeps_the_rich_tooltips() -> None:
     assert "<b>x</b>" not in text.html and "&lt;b&gt;x&lt;/b&gt;" in text.html  # model text is escaped
 
 
-def test_a_long_run_says_the_same_in_plain_text_tooltips() -> None:
+def test_a_long_run_sends_its_tooltips_as_data_with_each_token_label_once() -> None:
     count = RICH_TOOLTIPS_UP_TO + 1
     text = shaded_text(tokens(count), marks={5: "a sample differs here"})
     assert not text.html and "probability:" in text.legend
     assert [unit[:3] for unit in text.units[6:8]] == [[" w6", "p6", 6], [" w7", "p6", 7]]  # text as text, shade, first index
-    tips = [unit[3] for unit in text.units]
-    assert len(tips) == count
-    assert tips[7].splitlines() == ["#7 ␣w7  60.00%  id 1007", "✓  60.0%  ␣w7", "   30.0%  ␣<b>x</b>"]
-    assert tips[5].startswith("a sample differs here\n\n#5 ")  # the mark's note first, as in the rich view
+    assert len(text.units) == count and len(set(text.labels)) == len(text.labels)
+    label = text.labels.index
+    # note, then per token: index, label, %, id, returned, more, and per alternative: label, %, chosen
+    assert text.units[7][3:] == ["", [[7, label("␣w7"), 60.0, 1007, 1, 0, label("␣w7"), 60.0, 1, label("␣<b>x</b>"), 30.0, 0]]]
+    assert text.units[5][3] == "a sample differs here"  # the mark's note, shown first, as in the rich view
     assert text.units[5][1] == "p6 mk" and "mk" not in text.units[6][1]
 
 
 def test_a_long_marked_view_without_alternatives_has_tips_on_marked_units_only() -> None:
     text = shaded_text(tokens(RICH_TOOLTIPS_UP_TO + 1), marks={5: "a sample differs here"}, alternatives=False)
-    assert [i for i, unit in enumerate(text.units) if unit[3]] == [5]
+    assert [i for i, unit in enumerate(text.units) if unit[3] or unit[4]] == [5]
