@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.collector import collector
 from components.connection import connection_panel
 
 st.set_page_config(page_title="OpenAI Playground", page_icon=":material/science:", layout="wide")
@@ -26,6 +27,7 @@ PAGES = {
     ],
 }
 
-page = st.navigation(PAGES)
-connection_panel()
-page.run()
+with collector.script():  # full garbage collections wait until no script runs
+    page = st.navigation(PAGES)
+    connection_panel()
+    page.run()
