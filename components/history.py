@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
+import time
+import uuid
 from typing import Any, Callable, Iterable, TypeVar
 
 import streamlit as st
@@ -147,29 +150,37 @@ def record_run(result: RunResult | None = None, *, tags: Iterable[str] = (), con
     provider = _provider_of(connection)
     if result is not None:
         if (saved_as := getattr(result, "history_id", None)) is not None:
-            if (kept_by := getattr(result, "history_of", None)) is not None and kept_by.waits_for(saved_as):
-                st.info("The run history is locked by another process: this run waits and is saved as soon as it is free.",
-                        icon=ICON)
+            if (kept_by := getattr(result, "history_of", None)) is not None:
+                if kept_by.waits_for(saved_as):
+                    st.info("The run history is locked by another process: this run waits and is saved as soon as it is free.",
+                            icon=ICON)
+                elif (problem := kept_by.unmade(saved_as)) is not None:
+                    _unsaved(run_of_result(result, provider=provider, tags=tags, run_id=saved_as), connection.secrets, problem)
+                    return None
             return saved_as
         if not result.done or result.error is not None and not any(c.text for c in result.choices):
             return None  # still arriving, or a failed call with nothing to come back to
-        run = getattr(result, "history_run", None) or run_of_result(result, provider=provider, tags=tags)
-        result.history_run = run  # type: ignore[attr-defined]  # the same id when tried again on a rerun
+        # Made when saved, on the history's writer thread: a long run's tokens take a while.
+        run_id = getattr(result, "history_run_id", None) or uuid.uuid4().hex
+        result.history_run_id = run_id  # type: ignore[attr-defined]  # the same id when tried again on a rerun
+        make = functools.partial(run_of_result, result, provider=provider, tags=list(tags), run_id=run_id, created=time.time())
+        handed: Run | tuple[str, Callable[[], Run]] = (run_id, make)
     else:
         run = Run(provider=provider, tags=list(tags), **fields)
+        run_id, make, handed = run.id, (lambda: run), run
     history, problem = open_history()  # the page's get_history() shows the warning, if any
     if history is None:
-        _unsaved(run, connection.secrets, problem or "the history is not available.")
+        _unsaved(make(), connection.secrets, problem or "the history is not available.")
         return None
     try:
-        history.save_soon(run, secrets=connection.secrets)  # written while the page draws; readers wait for it
+        history.save_soon(handed, secrets=connection.secrets)  # written while the page draws
     except StorageError as exc:
-        _unsaved(run, connection.secrets, str(exc))
+        _unsaved(make(), connection.secrets, str(exc))
         return None
     if result is not None:
-        result.history_id = run.id  # type: ignore[attr-defined]
+        result.history_id = run_id  # type: ignore[attr-defined]
         result.history_of = history  # type: ignore[attr-defined]  # asked on later runs whether it still waits
-    return run.id
+    return run_id
 
 
 def record_image_run(source_name: str, source_png: bytes, *, model: str, n: int, size: str, pngs: list[bytes],

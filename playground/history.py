@@ -281,11 +281,14 @@ def _counted_usage(result: RunResult) -> dict[str, Any] | None:
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion, COUNTED_HERE: True}
 
 
-def run_of_result(result: RunResult, *, provider: dict[str, Any], tags: Iterable[str] = ()) -> Run:
+def run_of_result(result: RunResult, *, provider: dict[str, Any], tags: Iterable[str] = (), run_id: str | None = None,
+                  created: float | None = None) -> Run:
     """A text run as saved: the request body, each choice's text and normalized tokens, and
     the logprobs as the API sent them (`raw`), so the token view needs no new request."""
     usage = result.usage or _counted_usage(result)
     return Run(
+        **({"id": run_id} if run_id else {}),
+        **({"created": created} if created is not None else {}),
         endpoint=result.request.endpoint,
         model=result.request.model,
         provider=dict(provider),
@@ -438,6 +441,22 @@ def _run_of_row(row: dict[str, Any]) -> Run | None:
         return None
 
 
+@dataclass(frozen=True)
+class _ToMake:
+    """A run handed over to be made on the writer thread, and the workspace it goes to."""
+
+    run_id: str
+    make: Callable[[], Run]
+    secrets: list[str | None]
+    workspace: str
+
+    def row(self) -> Row:
+        run = self.make()
+        if run.id != self.run_id:
+            raise ValueError("the run was made with another id")
+        return _row(run, self.secrets, self.workspace)
+
+
 @dataclass
 class _Outbox:
     """Runs saved in order by one thread: those handed over by save_soon() and not tried
@@ -445,8 +464,9 @@ class _Outbox:
     process's lock to go (`rows`)."""
 
     rows: list[Row] = field(default_factory=list)
-    handed: list[Row] = field(default_factory=list)
+    handed: list[Row | _ToMake] = field(default_factory=list)
     trying: int = 0
+    unmade: dict[str, str] = field(default_factory=dict)  # run id -> why its row could not be made
     lock: threading.Condition = field(default_factory=threading.Condition)  # `with lock` holds it
     flusher: threading.Thread | None = None
     flushed_at_exit: bool = False
@@ -718,16 +738,21 @@ class History:
             self._start_flusher()
         return False
 
-    def save_soon(self, run: Run, *, secrets: Iterable[str | None] = ()) -> None:
+    def save_soon(self, run: Run | tuple[str, Callable[[], Run]], *, secrets: Iterable[str | None] = ()) -> None:
         """Hand `run` to the writer thread, which saves it (after any run before it) while
-        the page goes on drawing: a long run's insert takes most of half a second. Its row
-        is made here, so a run that cannot be made into one fails as save() does. Readers of
-        this database wait for it, so a run is never missing from a list made after it was
-        handed over; a lock held by another process queues it as save() does.
-        Raises ReadOnly at once when the history is read-only."""
+        the page goes on drawing: a long run's insert takes most of half a second. A Run's
+        row is made here, so a run that cannot be made into one fails as save() does. Or
+        (its id, a function that makes it): then the run and its row are made on that thread
+        too (a 4,000-token run's took 50-170 ms at the end of its page), and one that cannot
+        be made is told by unmade(). Readers of this database wait for it, so a run is never
+        missing from a list made after it was handed over; a lock held by another process
+        queues it as save() does. Raises ReadOnly at once when the history is read-only."""
         if self.read_only:
             raise ReadOnly(f"The run history at {self.where()} is read-only: {self.read_only}.")
-        prepared = _row(run, list(secrets), self.workspace)
+        if isinstance(run, Run):
+            prepared: Row | _ToMake = _row(run, list(secrets), self.workspace)
+        else:
+            prepared = _ToMake(*run, list(secrets), self.workspace)
         with self._queue.lock:
             self._queue.handed.append(prepared)
             self._start_flusher()
@@ -757,6 +782,12 @@ class History:
         with self._queue.lock:
             return self._queue.lock.wait_for(self._queue.idle, timeout)
 
+    def unmade(self, run_id: str) -> str | None:
+        """Why a run handed to save_soon() as a function could not be made into a row, if so."""
+        self.caught_up()
+        with self._queue.lock:
+            return self._queue.unmade.get(run_id)
+
     def caught_up(self) -> None:
         """Wait (a little) for runs handed over and not tried yet: readers do, first."""
         with self._queue.lock:
@@ -773,6 +804,7 @@ class History:
                     queue.lock.notify_all()
                     return
                 waiting = list(queue.rows)
+            fresh = [row for row in map(self._made, fresh) if row is not None]
             try:  # a run just handed over is tried as save() tries: readers wait for that try
                 with self._write(busy_ms=QUICK_WAIT_MS if fresh else 5_000) as db:
                     for row, tags in waiting + fresh:
@@ -788,6 +820,16 @@ class History:
                 del queue.rows[: len(waiting)]  # runs queued meanwhile stay
                 queue.trying = 0
                 queue.lock.notify_all()
+
+    def _made(self, entry: Row | _ToMake) -> Row | None:
+        if not isinstance(entry, _ToMake):
+            return entry
+        try:
+            return entry.row()
+        except Exception as exc:  # noqa: BLE001 - told to the page by unmade(), never lost silently
+            with self._queue.lock:
+                self._queue.unmade[entry.run_id] = f"{type(exc).__name__}: {exc}"
+            return None
 
     def add_many(self, runs: Iterable[Run], *, secrets: Iterable[str | None] = ()) -> tuple[int, int]:
         """Save runs in one transaction, skipping ids already here: (added, skipped)."""

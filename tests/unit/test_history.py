@@ -62,6 +62,29 @@ def test_a_real_run_is_saved_and_its_token_view_comes_back(client: openai.OpenAI
     assert saved.tags == ["demo"]
 
 
+def test_a_run_handed_over_to_be_made_is_made_and_saved_on_the_writer_thread(history_target: Callable[[], str]) -> None:
+    import threading
+
+    history = History(history_target())
+    made_on = []
+
+    def make() -> Run:
+        made_on.append(threading.current_thread().name)
+        return _run("Made later", id="later1")
+
+    def broken() -> Run:
+        raise ValueError("not a run")
+
+    history.save_soon(("later1", make))
+    history.save_soon(("broken1", broken))
+    history.save_soon(_run("After them", id="after1"))
+    saved = history.get("later1")  # readers wait for what was handed over
+    assert saved is not None and saved.request["prompt"] == "Made later"
+    assert made_on == ["history-outbox"]
+    assert history.unmade("broken1") == "ValueError: not a run" and history.get("broken1") is None
+    assert history.unmade("later1") is None and history.get("after1") is not None  # the runs after it are saved
+
+
 def test_a_run_survives_an_app_restart(history_target: Callable[[], str]) -> None:
     db = history_target()
     write = _python(
