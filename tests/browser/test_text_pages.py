@@ -110,7 +110,7 @@ def test_stop_keeps_what_arrived(page, app_url):
     open_page(page, app_url, "completions")
     set_up_a_long_stream(page, 4000)
     page.locator(".st-key-completions_run button").first.click()
-    page.locator(".st-key-completions_result_live code").filter(has_text=re.compile(r"\S")).first.wait_for()  # text arrives
+    page.locator(".st-key-completions_result_live [data-testid='stText']").filter(has_text=re.compile(r"\S")).first.wait_for()  # text arrives
     page.locator(".st-key-completions_result_stop button").first.click(timeout=10_000)  # ours, not the toolbar's
     page.get_by_text("Stopped: the text that arrived before Stop is kept below.").wait_for()
     wait_idle(page)
@@ -131,7 +131,7 @@ def test_a_new_run_takes_the_place_of_the_last_ones_view_at_once(page, app_url):
     page.keyboard.press("Tab")
     wait_idle(page)
     page.locator(".st-key-completions_run button").first.click()
-    page.locator(".st-key-completions_result_live code").filter(has_text=re.compile(r"\S")).first.wait_for()
+    page.locator(".st-key-completions_result_live [data-testid='stText']").filter(has_text=re.compile(r"\S")).first.wait_for()
     # While the new text streams, the last run's view (status, token view, code) is gone, not faded below it.
     assert not old_status.is_visible()
     assert not page.get_by_role("heading", name="Token probabilities").first.is_visible()
@@ -153,7 +153,7 @@ def test_stop_is_on_screen_at_the_press_and_stop_before_the_request_sends_nothin
 
     # Run: Stop shows at the press, stays while the text streams, and stops it.
     assert page.evaluate(PRESS_AND_LOOK, ["click", False]) == [False, True]
-    page.locator(".st-key-completions_result_live code").filter(has_text=re.compile(r"\S")).first.wait_for()
+    page.locator(".st-key-completions_result_live [data-testid='stText']").filter(has_text=re.compile(r"\S")).first.wait_for()
     assert page.locator(".st-key-completions_result_stop button").first.is_visible()
     page.locator(".st-key-completions_result_stop button").first.click()
     page.get_by_text("Stopped: the text that arrived before Stop is kept below.").wait_for()
