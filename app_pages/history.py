@@ -181,6 +181,9 @@ else:
         mime="application/jsonl",
         key="hist_export",
         icon=":material/download:",
+        # No rerun: the one a click made could start after the file was made and drop the
+        # answer still queued for the browser (which then waited with a spinner).
+        on_click="ignore",
     )
     with b2.popover(f"Delete {scope}…", icon=":material/delete:"):
         st.write(f"Delete {len(ids_for_bulk)} run(s) from the history? This cannot be undone; export them first to keep a copy.")
