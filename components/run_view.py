@@ -164,7 +164,7 @@ def render_result(result: RunResult, info: ModelInfo, *, key: str, show_text: bo
                     st.code(choice.text or " ", language=None, wrap_lines=True)
         if with_tokens:
             st.subheader("Token probabilities", divider="gray")
-            render_choices([c.tokens for c in result.choices], key=f"{key}:tokens")
+            render_choices([c.tokens for c in result.choices], key=f"{key}:tokens", texts=[c.text for c in result.choices])
             if show_text:  # drawn when opened: a long run's text went to the browser twice, hidden
                 box, is_open = lazy_expander("Plain text (copy)", key=f"{key}:plain_open")
                 if is_open:

@@ -433,13 +433,15 @@ def _built(tokens: list[TokenInfo], key: str) -> _Built:
     return memo
 
 
-def render_token_view(tokens: list[TokenInfo], *, key: str, title: str | None = None) -> None:
+def render_token_view(tokens: list[TokenInfo], *, key: str, title: str | None = None, text: str | None = None) -> None:
     """The view of one choice: shaded text with hover alternatives, a chart of the chosen
-    token's alternatives, the summary and the per-token table."""
+    token's alternatives, the summary and the per-token table. `text`: the choice's text,
+    when known (an empty one has no tokens to show, whatever was asked)."""
     if title:
         st.markdown(f"**{inert(title)}**")  # titles hold model ids
     if not tokens:
-        st.info("No token probabilities in this response. Turn on logprobs and run again.")
+        st.info("This choice is empty: the model ended before its first token." if text == ""
+                else "No token probabilities in this response. Turn on logprobs and run again.")
         return
     built = _built(tokens, key)
     draw_shaded_text(built.text, key=f"{key}:text")
@@ -490,19 +492,20 @@ def render_token_view(tokens: list[TokenInfo], *, key: str, title: str | None = 
         )
 
 
-def render_choices(choices: list[list[TokenInfo]], *, key: str) -> None:
-    """Every returned choice: side by side up to 3, in tabs beyond."""
+def render_choices(choices: list[list[TokenInfo]], *, key: str, texts: list[str] | None = None) -> None:
+    """Every returned choice (with its text, when known): side by side up to 3, in tabs beyond."""
+    text = (lambda i: texts[i] if i < len(texts) else None) if texts is not None else (lambda i: None)
     if len(choices) == 1:
-        render_token_view(choices[0], key=f"{key}:0")
+        render_token_view(choices[0], key=f"{key}:0", text=text(0))
         return
     if len(choices) <= 3:
         for i, column in enumerate(st.columns(len(choices))):
             with column:
-                render_token_view(choices[i], key=f"{key}:{i}", title=f"Choice {i}")
+                render_token_view(choices[i], key=f"{key}:{i}", title=f"Choice {i}", text=text(i))
         return
     for i, tab in enumerate(st.tabs([f"Choice {i}" for i in range(len(choices))])):
         with tab:
-            render_token_view(choices[i], key=f"{key}:{i}")
+            render_token_view(choices[i], key=f"{key}:{i}", text=text(i))
 
 
 _PALETTE = ["rgba(107,64,216,.28)", "rgba(104,222,122,.38)", "rgba(244,172,54,.38)", "rgba(239,65,70,.28)", "rgba(39,181,234,.32)"]
