@@ -130,6 +130,15 @@ def set_up_a_long_stream(page, max_tokens: int) -> None:  # noqa: ANN001
     wait_idle(page)
 
 
+def seeded(page, seed: str = "7") -> None:  # noqa: ANN001
+    """A seed for the next run: unseeded, the model may end before its first token, and an
+    empty choice has no token view to wait for."""
+    box = page.get_by_role("spinbutton", name="Seed (optional)")
+    box.fill(seed)
+    box.press("Enter")
+    wait_idle(page)
+
+
 def screenshot(page, name: str) -> Path:  # noqa: ANN001
     """Save a full-page screenshot under artifacts/screenshots (CI keeps them; git does not)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

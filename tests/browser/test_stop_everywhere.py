@@ -3,7 +3,7 @@ that starts a run, gone when the run ends; Compare's Stop pressed with Run all s
 
 from __future__ import annotations
 
-from tests.browser.conftest import open_page, wait_idle
+from tests.browser.conftest import open_page, seeded, wait_idle
 from tests.conftest import recorded_requests
 
 # Presses (a click on `selector`, or Enter in it) and, in the same task, reads whether the
@@ -22,6 +22,7 @@ PRESS = """([selector, how, stop, stopToo]) => {
 def test_chat_shows_stop_when_a_message_is_sent_with_enter(page, app_url):
     open_page(page, app_url)
     open_page(page, app_url, "chat")
+    seeded(page)  # an empty reply has no token view to wait for
     page.locator(".st-key-chat_result_stop .playground-stop").first.wait_for(state="attached")  # its JS is live
     page.get_by_placeholder("Send a message").fill("What does len() return?")
     assert page.evaluate(PRESS, [".st-key-chat_input textarea", "enter", ".st-key-chat_result_stop", False])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import open_page, screenshot, set_up_a_long_stream, wait_idle
+from tests.browser.conftest import open_page, screenshot, seeded, set_up_a_long_stream, wait_idle
 from tests.conftest import recorded_requests
 
 # Presses Run (a click, or Ctrl+Enter in the prompt) and, in the same task, reads whether
@@ -26,6 +26,7 @@ def test_completions_runs_and_shows_token_probabilities(page, app_url):
     open_page(page, app_url)  # the app's root first: it sets up st.navigation
     open_page(page, app_url, "completions")
     page.get_by_role("heading", name="Completions").wait_for()
+    seeded(page)
     page.locator(".st-key-completions_run button").first.click()
     page.get_by_role("heading", name="Token probabilities").wait_for()
     wait_idle(page)
@@ -72,6 +73,7 @@ def test_chat_sends_a_message_and_shows_the_reply_tokens(page, app_url):
     open_page(page, app_url)
     open_page(page, app_url, "chat")
     page.get_by_role("heading", name="Chat").wait_for()
+    seeded(page)
     page.get_by_placeholder("Send a message").fill("What does len() return?")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Token probabilities").wait_for()
