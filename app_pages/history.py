@@ -258,7 +258,7 @@ else:
                 st.session_state[RERAN] = new_id
                 st.rerun()  # open it, with the filters that would hide it cleared
             else:
-                render_choices([c.tokens for c in result.choices], key="hist_rerun_view")
+                render_choices([c.tokens for c in result.choices], key="hist_rerun_view", texts=[c.text for c in result.choices])
 
         if pictures is not None:
             show_pictures(pictures)
@@ -276,7 +276,8 @@ else:
                 for _i, choice in enumerate(opened.response.get("choices") or []):
                     st.text(choice.get("text") or "")
             if any(choices):
-                render_choices(choices, key=f"hist_view_{opened.id}")
+                render_choices(choices, key=f"hist_view_{opened.id}",
+                               texts=[str(c.get("text") or "") for c in opened.response.get("choices") or []])
         if isinstance(opened.response.get("wire"), dict):
             render_wire(Wire.from_json(opened.response["wire"]), key=f"hist_wire_{opened.id}")
         with st.expander("Request and response (JSON)"):

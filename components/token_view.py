@@ -157,11 +157,6 @@ def _bar(width: float | None) -> str:
     return "" if width is None else f' style="--w:{width:.0f}%"'
 
 
-def _tooltip_text(t: TokenInfo) -> str:
-    """The tooltip as plain text: what a long view's tooltip says (tests compare the two)."""
-    return "\n".join(text for _, text, _ in _tooltip_lines(t))
-
-
 @functools.lru_cache(maxsize=20_000)  # by value: the same token has the same tooltip
 def _tip_fields(t: TokenInfo) -> tuple:
     """One token's tooltip as data, for the browser to write out when it is hovered (_TIP_JS):
@@ -254,7 +249,7 @@ def shaded_text(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = N
 # view is, and styling and laying it all out held the browser for a third of a second.
 #
 # A unit's tooltip is written when the pointer first comes over it, from its data (as
-# _tooltip_text writes it): [marks' note, tokens' data], each token's as _tip_fields says.
+# the rich view's tooltip reads, line for line): [marks' note, tokens' data], each token's as _tip_fields says.
 _TIP_JS = """
 const NOT_RETURNED = %s;
 function tipText([note, members], labels) {
@@ -494,7 +489,9 @@ def render_token_view(tokens: list[TokenInfo], *, key: str, title: str | None = 
 
 def render_choices(choices: list[list[TokenInfo]], *, key: str, texts: list[str] | None = None) -> None:
     """Every returned choice (with its text, when known): side by side up to 3, in tabs beyond."""
-    text = (lambda i: texts[i] if i < len(texts) else None) if texts is not None else (lambda i: None)
+    def text(i: int) -> str | None:
+        return texts[i] if texts is not None and i < len(texts) else None
+
     if len(choices) == 1:
         render_token_view(choices[0], key=f"{key}:0", text=text(0))
         return

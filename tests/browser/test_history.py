@@ -2,7 +2,7 @@ import json
 import re
 from pathlib import Path
 
-from tests.browser.conftest import open_page, screenshot, set_up_a_long_stream, wait_idle
+from tests.browser.conftest import open_page, screenshot, seeded, set_up_a_long_stream, wait_idle
 
 
 def test_a_run_shows_up_in_history_in_a_new_session(page, app_url):
@@ -14,11 +14,7 @@ def test_a_run_shows_up_in_history_in_a_new_session(page, app_url):
     box.press("Tab")  # applies the prompt; Ctrl+Enter would also run
     page.wait_for_timeout(1500)  # the rerun that takes the prompt starts; wait_idle then waits for its end
     wait_idle(page)
-    # A seed: unseeded, the model may end at once (an empty text has no token view); it did in CI.
-    seed = page.get_by_role("spinbutton", name="Seed (optional)")
-    seed.fill("7")
-    seed.press("Enter")
-    wait_idle(page)
+    seeded(page)  # unseeded, the model may end at once (an empty text has no token view); it did in CI
     page.locator(".st-key-completions_run button").first.click()  # "Run" and its shortcut hint
     page.get_by_role("heading", name="Token probabilities").wait_for(timeout=120_000)  # the run has ended
     wait_idle(page)

@@ -3,7 +3,7 @@ _TIP_JS): they must say, character for character, what the rich view's tooltips 
 
 import math
 
-from components.token_view import _TIP_JS, TOOLTIP_ALTERNATIVES, _tip_data, _tooltip_text
+from components.token_view import _TIP_JS, TOOLTIP_ALTERNATIVES, _tip_data, _tooltip_lines
 from playground.logprobs import Alternative, TokenInfo
 
 
@@ -24,14 +24,19 @@ def edge_cases() -> list[TokenInfo]:
     ]
 
 
+def tooltip_text(t: TokenInfo) -> str:
+    """The rich view's tooltip of a token, as text."""
+    return "\n".join(text for _, text, _ in _tooltip_lines(t))
+
+
 def test_the_browser_writes_a_long_views_tooltips_as_the_rich_view_does(browser):  # noqa: ANN001
     tokens = edge_cases()
     assert len(tokens[4].top) > TOOLTIP_ALTERNATIVES
     labels: dict[str, int] = {}
     units = [["", [_tip_data(t, labels)]] for t in tokens]
     units.append(["a sample differs here", [_tip_data(tokens[1], labels), _tip_data(tokens[6], labels)]])  # a mark, two tokens
-    expected = [_tooltip_text(t) for t in tokens]
-    expected.append("\n\n".join(["a sample differs here", _tooltip_text(tokens[1]), _tooltip_text(tokens[6])]))
+    expected = [tooltip_text(t) for t in tokens]
+    expected.append("\n\n".join(["a sample differs here", tooltip_text(tokens[1]), tooltip_text(tokens[6])]))
 
     context = browser.new_context()
     try:
