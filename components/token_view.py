@@ -250,25 +250,24 @@ def shaded_text(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = N
 #
 # A unit's tooltip is written when the pointer first comes over it, from its data (as
 # the rich view's tooltip reads, line for line): [marks' note, tokens' data], each token's as _tip_fields says.
-_TIP_JS = """
-const NOT_RETURNED = %s;
+_TIP_JS = f"\nconst NOT_RETURNED = {json.dumps(NOT_RETURNED)};" + """
 function tipText([note, members], labels) {
   const parts = note ? [note] : [];
   for (const [index, label, percent, id, returned, more, ...shown] of members) {
-    let head = `#${index} ${labels[label]}  ${percent === null ? "n/a (first token)" : percent.toFixed(2) + "%%"}`;
+    let head = `#${index} ${labels[label]}  ${percent === null ? "n/a (first token)" : percent.toFixed(2) + "%"}`;
     if (id !== null) head += `  id ${id}`;
     const lines = [head];
     if (!returned) lines.push(NOT_RETURNED);
     for (let k = 0; k < shown.length; k += 3) {
       const mark = shown[k + 2], noted = typeof mark === "string" ? `  (${mark})` : "";
-      lines.push(`${mark ? "✓ " : "  "}${shown[k + 1].toFixed(1).padStart(5)}%%  ${labels[shown[k]]}${noted}`);
+      lines.push(`${mark ? "✓ " : "  "}${shown[k + 1].toFixed(1).padStart(5)}%  ${labels[shown[k]]}${noted}`);
     }
     if (more > 0) lines.push(`+${more} more: choose #${index} below`);
     parts.push(lines.join("\\n"));
   }
   return parts.join("\\n\\n");
 }
-""" % json.dumps(NOT_RETURNED)
+"""
 _UNITS_JS = _TIP_JS + """
 const UNITS_PER_BLOCK = 150, CHARS_PER_LINE = 80;
 export default function ({ parentElement, data: payload }) {
