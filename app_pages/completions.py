@@ -3,10 +3,9 @@
 import streamlit as st
 
 from components.counts import live_prompt_count
-from components.history import record_run
 from components.plain import inert
 from components.presets import share_link
-from components.run_view import render_code, render_result, run_live, settle, stop_control, text_page
+from components.run_view import render_code, run_section, text_page
 from components.sampling_controls import draw_control
 from components.stop_button import RunTriggers
 from playground.params import params_for
@@ -29,15 +28,6 @@ with main:
     problems = one_per_param(controls.problems, check_request(request, info, prompt_tokens=prompt_tokens))
     for problem in problems:
         st.warning(inert(problem), icon=":material/tune:")
-    clicked = st.button("Run", type="primary", icon=":material/play_arrow:", key="completions_run", disabled=bool(problems),
-                        shortcut="Mod+Enter", help="Ctrl+Enter (⌘+Enter on a Mac), also while typing the prompt.")
-    stop_control(RESULT_KEY, request, running=clicked,
-                 triggers=RunTriggers(buttons=["completions_run"], mod_enter="completions_run"))
-
-    result = settle(RESULT_KEY)
-    if clicked:
-        result = run_live(RESULT_KEY, request, prompt_tokens=prompt_tokens)
-    if result is not None:
-        render_result(result, info, key="completions")
-        record_run(result)  # after: the browser draws the result while the run's row is made
+    run_section(RESULT_KEY, request, info=info, prompt_tokens=prompt_tokens, disabled=bool(problems), key="completions",
+                triggers=RunTriggers(buttons=["completions_run"], mod_enter="completions_run"))
     render_code(request, key="completions")

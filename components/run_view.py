@@ -9,6 +9,7 @@ run finds the result unfinished and keeps it, marked stopped.
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -16,7 +17,7 @@ import streamlit as st
 from components.connection import current_connection, get_client
 from components.counts import render_counts
 from components.errors import show_problem
-from components.history import stopped_run_saver
+from components.history import record_run, stopped_run_saver
 from components.lazy import lazy_expander
 from components.plain import inert
 from components.presets import presets_bar
@@ -73,6 +74,46 @@ def stop_control(result_key: str, request: TextRequest, *, running: bool, trigge
                           triggers=triggers if request.streamed else RunTriggers())
     if pressed and running:  # Stop came with Run, before this run began: start nothing
         st.rerun()
+
+
+def run_section(result_key: str, request: TextRequest, *, info: ModelInfo, prompt_tokens: int, disabled: bool,
+                key: str, triggers: RunTriggers) -> None:
+    """Run with its Stop beside it, then the run: its text as it streams, then the result.
+
+    Run and the result are a fragment: a press on Run (or on anything in the result) reruns
+    them alone, so the browser does not redraw the page's controls while the engine starts.
+    A fragment's own rerun takes the arguments of the page's last full run; that is safe, as
+    a change above (the prompt, a control) makes a full run first, or one with the press when
+    both come together (Streamlit merges them). The Stop is outside the fragment: a
+    fragment's rerun waits for the run in progress, and Stop must interrupt it."""
+    pressed_key, stopped_key = f"{result_key}_run_pressed", f"{result_key}_stop_pressed"
+    buttons = st.container(horizontal=True, gap="small", key=f"{result_key}_buttons")
+    run_slot = buttons.container(width="content")
+    with buttons:
+        stop_button(f"{result_key}_stop", running=request.streamed and st.session_state.get(pressed_key, False),
+                    triggers=triggers if request.streamed else RunTriggers(), on_press=partial(_flag, stopped_key))
+    _run_part(result_key, request, info, prompt_tokens, disabled, key, run_slot)
+
+
+def _flag(flag_key: str) -> None:
+    st.session_state[flag_key] = True
+
+
+@st.fragment
+def _run_part(result_key: str, request: TextRequest, info: ModelInfo, prompt_tokens: int, disabled: bool, key: str,
+              run_slot: Any) -> None:
+    pressed_key, stopped_key = f"{result_key}_run_pressed", f"{result_key}_stop_pressed"
+    clicked = run_slot.button("Run", type="primary", icon=":material/play_arrow:", key=f"{key}_run", disabled=disabled,
+                              shortcut="Mod+Enter", help="Ctrl+Enter (⌘+Enter on a Mac), also while typing the prompt.",
+                              on_click=partial(_flag, pressed_key))
+    st.session_state.pop(pressed_key, None)
+    stopped_with_run = st.session_state.pop(stopped_key, False)  # Stop came with Run, before this run began: start nothing
+    result = settle(result_key)
+    if clicked and not stopped_with_run:
+        result = run_live(result_key, request, prompt_tokens=prompt_tokens)
+    if result is not None:
+        render_result(result, info, key=key)
+        record_run(result)  # after: the browser draws the result while the run's row is made
 
 
 def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> RunResult:

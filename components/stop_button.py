@@ -13,6 +13,7 @@ what arrived, marked stopped. Pressed before the request was sent, the run never
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -38,6 +39,9 @@ _CSS = """
 [data-testid="stElementContainer"]:has(> * .playground-stop:not([hidden])) ~ [data-stale="true"],
 [data-testid="stElementContainer"]:has(> * .playground-stop:not([hidden]))
   ~ [data-testid="stLayoutWrapper"]:not(:has([data-stale="false"])) { display: none; }
+/* The same for a Stop in a row beside its Run: what the last run drew in the blocks below. */
+[data-testid="stLayoutWrapper"]:has(> [data-testid="stHorizontalBlock"] .playground-stop:not([hidden]))
+  ~ * [data-stale="true"] { display: none; }
 .playground-stop .icon {
   font-family: "Material Symbols Rounded"; font-size: 1.25rem; line-height: 1;
   font-feature-settings: "liga"; -webkit-font-feature-settings: "liga";
@@ -130,10 +134,11 @@ class RunTriggers:
         }
 
 
-def stop_button(key: str, *, running: bool, triggers: RunTriggers) -> bool:
+def stop_button(key: str, *, running: bool, triggers: RunTriggers, on_press: Callable[[], None] | None = None) -> bool:
     """Mount the Stop (call it in every run, where it belongs); whether it was pressed.
-    `running`: this run streams, so the Stop stays on screen until the run ends."""
+    `running`: this run streams, so the Stop stays on screen until the run ends. `on_press`:
+    called before the run the press makes, as a widget's callback."""
     data = {"running": running, **triggers.as_data(),
             "mount": time.monotonic_ns()}  # new data each run: this run's word replaces a press that started none
-    result = _stop(key=key, data=data, on_stop_change=lambda: None)
+    result = _stop(key=key, data=data, on_stop_change=on_press or (lambda: None))
     return bool(result.get("stop"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import open_page, screenshot, wait_idle
+from tests.browser.conftest import open_page, screenshot, seeded, wait_idle
 from tests.conftest import recorded_requests
 
 
@@ -78,6 +78,7 @@ def test_max_tokens_zero_is_said_once_and_not_clamped(page, app_url):
 def test_ctrl_enter_in_the_prompt_runs_what_was_typed(page, app_url, engine_url):
     open_page(page, app_url)
     open_page(page, app_url, "completions")
+    seeded(page)
     prompt = page.get_by_role("textbox", name="Prompt")
     prompt.fill("The csv module reads")  # typed, not yet applied: Ctrl+Enter both applies and runs
     prompt.press("Control+Enter")
@@ -85,3 +86,21 @@ def test_ctrl_enter_in_the_prompt_runs_what_was_typed(page, app_url, engine_url)
     wait_idle(page)
     assert recorded_requests(engine_url, "/v1/completions")[-1]["body"]["prompt"] == "The csv module reads"
     screenshot(page, "text-ctrl-enter-runs")
+
+
+def test_a_control_changed_just_before_run_is_in_the_request(page, app_url, engine_url):
+    open_page(page, app_url)
+    open_page(page, app_url, "completions")
+    seeded(page)
+    page.locator(".st-key-completions_run button").first.click()
+    page.get_by_role("heading", name="Token probabilities").wait_for()
+    wait_idle(page)
+    # Typed into Max tokens and, without leaving the box, Run: the box's change and the press
+    # reach the app together, and the run (Run and its result rerun alone) must take the new value.
+    box = page.get_by_role("spinbutton", name="Max tokens")
+    box.fill("17")
+    page.locator(".st-key-completions_run button").first.click()
+    page.get_by_text("finish reason").first.wait_for()
+    wait_idle(page)
+    assert recorded_requests(engine_url, "/v1/completions")[-1]["body"]["max_tokens"] == 17
+    assert page.get_by_role("spinbutton", name="Max tokens").input_value() == "17"
