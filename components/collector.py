@@ -8,6 +8,10 @@ waiting. Here the objects made while the app started are frozen (never scanned a
 full collections no longer start on their own, and a thread runs one once no script has
 run for QUIET_S, or while scripts keep running, every AT_MOST_S at the latest (cycles are
 still freed). The young generations are collected as before: those pauses are short.
+
+A run is seen two ways: the app's script is wrapped in `script()`, and Streamlit's script
+thread is alive. A fragment's own rerun (Run on a text page, a search) runs on that thread
+without the app's script around it.
 """
 
 from __future__ import annotations
@@ -22,6 +26,11 @@ QUIET_S = 1.0  # no script ran for this long: nobody waits on this process
 AT_MOST_S = 60.0  # a full collection this often at the latest, however busy
 POLL_S = 0.25
 _NEVER = 1_000_000_000  # young collections before a full one starts on its own
+SCRIPT_THREAD = "ScriptRunner.scriptThread"  # Streamlit's name for the thread of a run, whole page or fragment
+
+
+def _script_thread_alive() -> bool:
+    return any(thread.name == SCRIPT_THREAD for thread in threading.enumerate())
 
 
 class IdleCollector:
@@ -32,6 +41,7 @@ class IdleCollector:
         self._last_end = self._last_full = time.monotonic()
         self._since_full = False  # a script ran since the last full collection
         self._thread: threading.Thread | None = None
+        self._closed = threading.Event()
         self.full_collections = 0
 
     @contextlib.contextmanager
@@ -55,16 +65,22 @@ class IdleCollector:
                 self._last_end = time.monotonic()
 
     def _due(self, now: float) -> bool:
+        seen_running = _script_thread_alive()
         with self._lock:
-            idle = self._running == 0 and now - self._last_end >= self.quiet_s
+            if seen_running:
+                self._last_end, self._since_full = now, True
+            idle = self._running == 0 and not seen_running and now - self._last_end >= self.quiet_s
             due = self._since_full and (idle or now - self._last_full >= self.at_most_s)
             if due:
                 self._since_full, self._last_full = False, now
             return due
 
+    def close(self) -> None:
+        """End its thread (the app's lives as long as the process; tests make several)."""
+        self._closed.set()
+
     def _loop(self) -> None:
-        while True:
-            time.sleep(POLL_S)
+        while not self._closed.wait(POLL_S):
             if self._due(time.monotonic()):
                 gc.collect()
                 self.full_collections += 1
