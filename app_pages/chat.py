@@ -231,7 +231,7 @@ with main:
     if running:
         state["chat_reply_pending"] = True
         with st.chat_message("assistant", avatar=AVATARS["assistant"]):
-            result = run_live(RESULT_KEY, request, prompt_tokens=prompt_tokens)
+            result = run_live(RESULT_KEY, request, prompt_tokens=prompt_tokens, key="chat")
         if _take_reply(result):
             st.rerun()  # draw the conversation with the reply in it
 

@@ -22,8 +22,8 @@ from components.lazy import lazy_expander
 from components.plain import inert
 from components.presets import presets_bar
 from components.sampling_controls import Controls, sampling_controls
-from components.stop_button import RunTriggers, stop_button
-from components.token_view import render_choices, warm_tooltips
+from components.stop_button import RunTriggers, stop_button, stream_started
+from components.token_view import choice_key, grow_view, render_choices
 from components.whatif import render_whatif
 from components.wire_view import render_wire
 from playground.catalog import ModelInfo
@@ -110,18 +110,18 @@ def _run_part(result_key: str, request: TextRequest, info: ModelInfo, prompt_tok
     stopped_with_run = st.session_state.pop(stopped_key, False)  # Stop came with Run, before this run began: start nothing
     result = settle(result_key)
     if clicked and not stopped_with_run:
-        result = run_live(result_key, request, prompt_tokens=prompt_tokens)
+        result = run_live(result_key, request, prompt_tokens=prompt_tokens, key=key)
     if result is not None:
         render_result(result, info, key=key)
         record_run(result)  # after: the browser draws the result while the run's row is made
 
 
-def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> RunResult:
+def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int, key: str) -> RunResult:
     """Send the request, showing each choice's text as it arrives, with the page's Stop on screen.
 
     The text goes into one placeholder per choice, redrawn at most every REDRAW_EVERY_S (more
-    rarely as it grows), never the page; the token view is built once, by the caller, when the
-    run has ended."""
+    rarely as it grows), never the page; the token view is drawn once, by render_result(...,
+    key=key), when the run has ended, from what was made between redraws."""
     result = RunResult(request, prompt_tokens_local=prompt_tokens)
     st.session_state[result_key] = result
     n = int(request.params.get("n", 1))
@@ -129,12 +129,13 @@ def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> Ru
     placeholders = []
     with live_slot.container(key=f"{result_key}_live"):
         st.html(_LIVE_CSS.format(key=f"{result_key}_live"))
+        if request.streamed:
+            stream_started(f"{result_key}_stop")
         for row in range(0, n, PER_ROW):
             columns = st.columns(min(PER_ROW, n - row)) if n > 1 else [st.container()]
             placeholders += [column.empty() for column in columns]
     placeholders[0].caption("Waiting for the first token…")
     last_draw = 0.0
-    warmed: dict[int, int] = {}  # choice -> its tokens whose tooltips are made
 
     def draw(current: RunResult, force: bool = False) -> None:
         nonlocal last_draw
@@ -146,10 +147,10 @@ def run_live(result_key: str, request: TextRequest, *, prompt_tokens: int) -> Ru
         for choice in current.choices:
             if choice.index < len(placeholders):
                 placeholders[choice.index].text(choice.text or " ")  # plain text: model text is never markup
-        # Between redraws, what the run's end would do: build the tokens, and a long run's tooltips.
+        # Between redraws, what the run's end would do: build the tokens, and a long run's view of them.
         prebuild_tokens(current)
         for choice in current.choices:
-            warmed[choice.index] = warm_tooltips(choice.prebuilt, made=warmed.get(choice.index, 0))
+            grow_view(choice.prebuilt, key=choice_key(_tokens_key(key), choice.index))
 
     save_stopped = stopped_run_saver()
     try:
@@ -205,7 +206,7 @@ def render_result(result: RunResult, info: ModelInfo, *, key: str, show_text: bo
                     st.code(choice.text or " ", language=None, wrap_lines=True)
         if with_tokens:
             st.subheader("Token probabilities", divider="gray")
-            render_choices([c.tokens for c in result.choices], key=f"{key}:tokens", texts=[c.text for c in result.choices])
+            render_choices([c.tokens for c in result.choices], key=_tokens_key(key), texts=[c.text for c in result.choices])
             if show_text:  # drawn when opened: a long run's text went to the browser twice, hidden
                 box, is_open = lazy_expander("Plain text (copy)", key=f"{key}:plain_open")
                 if is_open:
@@ -220,6 +221,11 @@ def render_result(result: RunResult, info: ModelInfo, *, key: str, show_text: bo
                       best_of=result.request.params.get("best_of"))
     render_content_filters(result)
     render_wire(result.wire, key=f"{key}:wire")
+
+
+def _tokens_key(key: str) -> str:
+    """The key of a page's token view (render_choices), from the page's key."""
+    return f"{key}:tokens"
 
 
 def render_content_filters(result: RunResult) -> None:

@@ -61,7 +61,8 @@ export default function ({ parentElement, data, key, setTriggerValue }) {
   registry[key]?.();
   // Built here, not as the component's html: that is sanitized, and a <button> in it is dropped.
   let box = parentElement.querySelector(".playground-stop");
-  if (!box) {
+  const made = !box;
+  if (made) {
     box = document.createElement("div");
     box.className = "playground-stop";
     box.innerHTML = '<button type="button" title="Keep what arrived and stop generating.">' +
@@ -71,7 +72,13 @@ export default function ({ parentElement, data, key, setTriggerValue }) {
   const show = (on) => { box.hidden = !on; };
   const app = document.querySelector("[data-testid='stApp']");
   const idle = () => app?.dataset.testScriptState === "notRunning";
-  show(data.running && !idle());
+  // A run that streams shows it; no run hides it while a script runs: a press may have shown
+  // it for a run still to come (a fragment's, queued behind this one). Each run's end does.
+  if (idle() || (made && !data.running)) show(false);
+  else if (data.running) show(true);
+  const shown = (window.__playgroundStopShown ??= {});  // for stream_started
+  const showNow = () => { if (!idle()) show(true); };
+  shown[data.name] = showNow;
   const watcher = new MutationObserver(() => { if (idle()) show(false); });
   if (app) watcher.observe(app, { attributes: true, attributeFilter: ["data-test-script-state"] });
   const enabled = (selector) => {
@@ -99,6 +106,7 @@ export default function ({ parentElement, data, key, setTriggerValue }) {
     document.removeEventListener("click", onClick, true);
     document.removeEventListener("keydown", onKey, true);
     if (registry[key] === stop) delete registry[key];
+    if (shown[data.name] === showNow) delete shown[data.name];
   };
   registry[key] = stop;
   return stop;
@@ -138,7 +146,23 @@ def stop_button(key: str, *, running: bool, triggers: RunTriggers, on_press: Cal
     """Mount the Stop (call it in every run, where it belongs); whether it was pressed.
     `running`: this run streams, so the Stop stays on screen until the run ends. `on_press`:
     called before the run the press makes, as a widget's callback."""
-    data = {"running": running, **triggers.as_data(),
-            "mount": time.monotonic_ns()}  # new data each run: this run's word replaces a press that started none
+    data = {"name": key, "running": running, **triggers.as_data(),
+            "mount": time.monotonic_ns()}  # new data each run: the JS runs again, with this run's word
     result = _stop(key=key, data=data, on_stop_change=on_press or (lambda: None))
     return bool(result.get("stop"))
+
+
+# Shows the Stop named in its data, where a run starts streaming. A press shows it at once,
+# but a run under way at the press (a control just changed) ends before the press's own run
+# (a fragment's) starts, and that end hides it.
+_STREAM_STARTED_JS = """
+export default function ({ data }) {
+  window.__playgroundStopShown?.[data.stop]?.();
+}
+"""
+_stream_started = st.components.v2.component("playground_stream_started", js=_STREAM_STARTED_JS)
+
+
+def stream_started(stop_key: str) -> None:
+    """Mount where a run starts to stream: the Stop with this key is on screen for it."""
+    _stream_started(key=f"{stop_key}_streaming", data={"stop": stop_key, "mount": time.monotonic_ns()})

@@ -8,6 +8,7 @@ browser, never as HTML.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import html
 import json
@@ -181,15 +182,7 @@ def _tip_data(t: TokenInfo, labels: dict[str, int]) -> list:
     return fields
 
 
-def warm_tooltips(tokens: Sequence[TokenInfo], *, made: int = 0) -> int:
-    """Make the tooltip data of `tokens` past the first `made` now (while a long stream
-    arrives), so the view built at its end finds it made. Returns how many are made (none
-    while the run is short enough for rich tooltips, which are drawn another way)."""
-    if len(tokens) <= RICH_TOOLTIPS_UP_TO:
-        return made
-    for t in tokens[made:]:
-        _tip_fields(t)
-    return len(tokens)
+_DUMP = functools.partial(json.dumps, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -198,12 +191,44 @@ class ShadedText:
     Beyond: the legend, and each unit as [text, classes, first token index, its marks' note,
     its tokens' tooltip data (_tip_data: labels by their number in `labels`)], which the
     browser makes into the same elements (parsing and sanitizing the HTML of a 4,000-token
-    run, most of a megabyte, held the browser for a third of a second)."""
+    run, most of a megabyte, held the browser for a third of a second). `unit_json`: each
+    unit already written as JSON (by a GrowingView, while the run arrived)."""
 
     html: str = ""
     legend: str = ""
     units: list[list] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
+    unit_json: list[str] | None = None
+
+    @functools.cached_property
+    def payload(self) -> bytes:
+        """The long form as the browser reads it: compact JSON bytes, passed on untouched (as a
+        dict, Streamlit writes it with spaces, and a second time, keys sorted, to hash it)."""
+        units = ",".join(self.unit_json) if self.unit_json is not None else _DUMP(self.units)[1:-1]
+        return f'{{"legend":{_DUMP(self.legend)},"labels":{_DUMP(self.labels)},"units":[{units}]}}'.encode()
+
+
+def _unit_class(members: Sequence[TokenInfo], noted: bool) -> str:
+    """A unit's classes: shaded by its least likely token; prompt, not returned, marked."""
+    lps = [m.logprob for m in members if m.logprob is not None]
+    cls = f"p{_bin(math.exp(min(lps)))}" if lps else "na"
+    if members[0].is_prompt:
+        cls += " pr"
+    if not members[-1].returned:
+        cls += " nr"
+    if noted:
+        cls += " mk"
+    return cls
+
+
+def _unit_row(text: str, members: Sequence[TokenInfo], notes: list[str], labels: dict[str, int], *, alternatives: bool) -> list:
+    """One unit of the long form (see ShadedText); adds the labels it uses to `labels`."""
+    return [text, _unit_class(members, bool(notes)), members[0].index, " · ".join(notes),
+            [_tip_data(m, labels) for m in members] if alternatives else []]
+
+
+def _legend(tokens: Sequence[TokenInfo]) -> str:
+    return legend_html(any(t.is_prompt for t in tokens), not all(t.returned for t in tokens))
 
 
 def shaded_text(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = None, *, alternatives: bool = True) -> ShadedText:
@@ -214,32 +239,83 @@ def shaded_text(tokens: Sequence[TokenInfo], marks: Mapping[int, str] | None = N
     same text stays a tenth of the size (hidden tooltips are most of it)."""
     by_index = {t.index: t for t in tokens}
     units = spans(tokens)
-    rich = len(units) <= RICH_TOOLTIPS_UP_TO
-    legend = legend_html(any(t.is_prompt for t in tokens), not all(t.returned for t in tokens))
-    parts, rows, labels = ([_CSS, legend, '<div class="tv">'] if rich else []), [], {}
+    if len(units) > RICH_TOOLTIPS_UP_TO:  # the same words, written by the browser as one attribute when hovered
+        labels: dict[str, int] = {}
+        rows = [_unit_row(text, [by_index[i] for i in indexes], [marks[i] for i in indexes if marks and i in marks], labels,
+                          alternatives=alternatives) for text, indexes in units]
+        return ShadedText(legend=_legend(tokens), units=rows, labels=list(labels))
+    parts = [_CSS, _legend(tokens), '<div class="tv">']
     for text, indexes in units:
         members = [by_index[i] for i in indexes]
-        lps = [m.logprob for m in members if m.logprob is not None]
-        cls = f"p{_bin(math.exp(min(lps)))}" if lps else "na"
-        if members[0].is_prompt:
-            cls += " pr"
-        if not members[-1].returned:
-            cls += " nr"
         notes = [marks[i] for i in indexes if marks and i in marks]
+        tip = "".join(_tooltip(m) for m in members) if alternatives else ""
         if notes:
-            cls += " mk"
-        if rich:
-            tip = "".join(_tooltip(m) for m in members) if alternatives else ""
-            if notes:
-                tip = f'<span class="g"><span class="h">{html.escape(" · ".join(notes), quote=False)}</span></span>' + tip
-            parts.append(f'<span class="t {cls}" data-i="{indexes[0]}">{html.escape(text, quote=False)}'
-                         + (f'<span class="tip">{tip}</span>' if tip else "") + "</span>")
-        else:  # the same words, written by the browser as one attribute when hovered: not a dozen elements
-            rows.append([text, cls, indexes[0], " · ".join(notes), [_tip_data(m, labels) for m in members] if alternatives else []])
-    if not rich:
-        return ShadedText(legend=legend, units=rows, labels=list(labels))
+            tip = f'<span class="g"><span class="h">{html.escape(" · ".join(notes), quote=False)}</span></span>' + tip
+        parts.append(f'<span class="t {_unit_class(members, bool(notes))}" data-i="{indexes[0]}">{html.escape(text, quote=False)}'
+                     + (f'<span class="tip">{tip}</span>' if tip else "") + "</span>")
     parts.append("</div>")
     return ShadedText(html="".join(parts))
+
+
+class GrowingView:
+    """A long run's shaded text (the long form, no marks), made while its tokens arrive: each
+    unit once, with its JSON, so the run's end makes only the last few. Made at the end, the
+    4,000 units of a long run took a tenth of a second, and writing them out a thirtieth,
+    with the page waiting. The same as shaded_text(tokens), byte for byte."""
+
+    def __init__(self) -> None:
+        self.tokens: list[TokenInfo] = []  # those made into units, in order
+        self.ends: list[int] = []  # after each unit, how many tokens it and those before hold
+        self.rows: list[list] = []
+        self.row_json: list[str] = []
+        self.labels: dict[str, int] = {}
+
+    def extend(self, tokens: Sequence[TokenInfo], *, final: bool = False) -> None:
+        """Make the units of `tokens` (the run's so far) not made yet; all but the last unless
+        `final` (the next token may complete its character). Units whose tokens are no longer
+        the same objects (the run's end marks a tail not returned) are made again."""
+        same = 0
+        for made, new in zip(self.tokens, tokens):
+            if made is not new:
+                break
+            same += 1
+        kept = bisect.bisect_right(self.ends, same)
+        if kept == 0:  # another run's, or all changed: its labels' numbers too
+            self.labels.clear()
+        del self.ends[kept:], self.rows[kept:], self.row_json[kept:]
+        start = self.ends[-1] if self.ends else 0
+        rest = tokens[start:]
+        by_index = {t.index: t for t in rest}
+        units = spans(rest)
+        end = start
+        for text, indexes in units if final else units[:-1]:
+            row = _unit_row(text, [by_index[i] for i in indexes], [], self.labels, alternatives=True)
+            end += len(indexes)
+            self.ends.append(end)
+            self.rows.append(row)
+            self.row_json.append(_DUMP(row))
+        self.tokens = list(tokens[:end])
+
+    def finish(self, tokens: Sequence[TokenInfo]) -> ShadedText:
+        """The view of the whole run (shaded_text's, rich or not)."""
+        self.extend(tokens, final=True)
+        if len(self.rows) <= RICH_TOOLTIPS_UP_TO or len(self.tokens) != len(tokens):
+            return shaded_text(tokens)
+        return ShadedText(legend=_legend(tokens), units=self.rows, labels=list(self.labels), unit_json=self.row_json)
+
+
+def grow_view(tokens: Sequence[TokenInfo], *, key: str) -> None:
+    """While a long run arrives: make what its view (render_token_view's with this key) can."""
+    if len(tokens) > RICH_TOOLTIPS_UP_TO:
+        growing = st.session_state.get(f"{key}:growing")
+        if growing is None:
+            growing = st.session_state[f"{key}:growing"] = GrowingView()
+        growing.extend(tokens)
+
+
+def choice_key(key: str, index: int) -> str:
+    """The key of one choice's view in render_choices(..., key=key)."""
+    return f"{key}:{index}"
 
 
 # Makes a long run's units into the elements shaded_text's HTML has (the CSS is the same):
@@ -328,10 +404,7 @@ def draw_shaded_text(text: ShadedText, *, key: str) -> None:
     if text.html:
         st.html(text.html)
     else:
-        # As compact JSON bytes, passed on untouched: as a dict, Streamlit writes it with
-        # spaces, and a second time (keys sorted) to hash it.
-        payload = {"legend": text.legend, "labels": text.labels, "units": text.units}
-        _long_text(key=key, data=json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
+        _long_text(key=key, data=text.payload)
 
 
 def token_table(tokens: Sequence[TokenInfo]) -> pd.DataFrame:
@@ -421,8 +494,10 @@ def _built(tokens: list[TokenInfo], key: str) -> _Built:
     (or the same list grown, as while streaming). The entry keeps the list alive, so an
     identity match cannot be a new list at a reused address."""
     memo = st.session_state.get(f"{key}:built")
+    growing: GrowingView | None = st.session_state.pop(f"{key}:growing", None)  # made while the run arrived
     if memo is None or memo.tokens is not tokens or memo.count != len(tokens):
-        memo = _Built(tokens, len(tokens), shaded_text(tokens), summarize(tokens))
+        text = growing.finish(tokens) if growing is not None else shaded_text(tokens)
+        memo = _Built(tokens, len(tokens), text, summarize(tokens))
         st.session_state[f"{key}:built"] = memo
     return memo
 
@@ -492,16 +567,16 @@ def render_choices(choices: list[list[TokenInfo]], *, key: str, texts: list[str]
         return texts[i] if texts is not None and i < len(texts) else None
 
     if len(choices) == 1:
-        render_token_view(choices[0], key=f"{key}:0", text=text(0))
+        render_token_view(choices[0], key=choice_key(key, 0), text=text(0))
         return
     if len(choices) <= 3:
         for i, column in enumerate(st.columns(len(choices))):
             with column:
-                render_token_view(choices[i], key=f"{key}:{i}", title=f"Choice {i}", text=text(i))
+                render_token_view(choices[i], key=choice_key(key, i), title=f"Choice {i}", text=text(i))
         return
     for i, tab in enumerate(st.tabs([f"Choice {i}" for i in range(len(choices))])):
         with tab:
-            render_token_view(choices[i], key=f"{key}:{i}", text=text(i))
+            render_token_view(choices[i], key=choice_key(key, i), text=text(i))
 
 
 _PALETTE = ["rgba(107,64,216,.28)", "rgba(104,222,122,.38)", "rgba(244,172,54,.38)", "rgba(239,65,70,.28)", "rgba(39,181,234,.32)"]

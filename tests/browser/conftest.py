@@ -107,12 +107,17 @@ def open_page(page, app_url: str, path: str = "") -> None:  # noqa: ANN001
     wait_idle(page)
 
 
+IDLE = """() => document.querySelector("[data-testid='stApp']")?.dataset.testScriptState === "notRunning"
+    && !document.querySelector("[data-testid='stStatusWidget']")"""
+
+
 def wait_idle(page, timeout: float = 60.0) -> None:  # noqa: ANN001
-    """Wait until the app's script has stopped running."""
+    """Wait until the app's script has stopped running: stApp's script state says so (the
+    status widget alone shows only after a run has gone on for a while)."""
     deadline = time.monotonic() + timeout
     time.sleep(0.3)
     while time.monotonic() < deadline:
-        if page.locator("[data-testid='stStatusWidget']").count() == 0:
+        if page.evaluate(IDLE):
             return
         time.sleep(0.2)
     raise TimeoutError("the app kept running")

@@ -146,6 +146,33 @@ def test_a_new_run_takes_the_place_of_the_last_ones_view_at_once(page, app_url):
 
 
 
+def test_stop_is_on_screen_for_a_run_pressed_while_a_control_change_still_runs(page, app_url, engine_url):
+    open_page(page, app_url)
+    open_page(page, app_url, "completions")
+    set_up_a_long_stream(page, 1400)
+    page.locator(".st-key-completions_result_stop .playground-stop").first.wait_for(state="attached")
+    # The change's run is under way at the press; the press's own run (Run's part of the page
+    # alone) comes after it, and the end of the first must not take the Stop away.
+    page.evaluate("""() => {
+        const app = document.querySelector("[data-testid='stApp']");
+        const watcher = new MutationObserver(() => {
+            if (app.dataset.testScriptState !== "running") return;
+            watcher.disconnect();
+            document.querySelector(".st-key-completions_run button").click();
+        });
+        watcher.observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+    }""")
+    page.get_by_role("spinbutton", name="Max tokens").fill("1500")
+    page.keyboard.press("Tab")  # its run starts, and Run is pressed at once
+    page.locator(".st-key-completions_result_live [data-testid='stText']").filter(has_text=re.compile(r"\S")).first.wait_for()
+    page.wait_for_timeout(500)
+    assert page.locator(".st-key-completions_result_stop button").first.is_visible()
+    page.locator(".st-key-completions_result_stop button").first.click()
+    page.get_by_text("Stopped: the text that arrived before Stop is kept below.").wait_for()
+    wait_idle(page)
+    assert recorded_requests(engine_url, "/v1/completions")[-1]["body"]["max_tokens"] == 1500
+
+
 def test_stop_is_on_screen_at_the_press_and_stop_before_the_request_sends_nothing(page, app_url, engine_url):
     open_page(page, app_url)
     open_page(page, app_url, "completions")
