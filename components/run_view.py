@@ -102,6 +102,7 @@ def _flag(flag_key: str) -> None:
 @st.fragment
 def _run_part(result_key: str, request: TextRequest, info: ModelInfo, prompt_tokens: int, disabled: bool, key: str,
               run_slot: Any) -> None:
+    """run_section's fragment: Run (into `run_slot`, beside the Stop), the run, its result."""
     pressed_key, stopped_key = f"{result_key}_run_pressed", f"{result_key}_stop_pressed"
     clicked = run_slot.button("Run", type="primary", icon=":material/play_arrow:", key=f"{key}_run", disabled=disabled,
                               shortcut="Mod+Enter", help="Ctrl+Enter (⌘+Enter on a Mac), also while typing the prompt.",
