@@ -39,9 +39,12 @@ _CSS = """
 [data-testid="stElementContainer"]:has(> * .playground-stop:not([hidden])) ~ [data-stale="true"],
 [data-testid="stElementContainer"]:has(> * .playground-stop:not([hidden]))
   ~ [data-testid="stLayoutWrapper"]:not(:has([data-stale="false"])) { display: none; }
-/* The same for a Stop in a row beside its Run: what the last run drew in the blocks below. */
+/* The same for a Stop in a row beside its Run: what the last run drew in the blocks below (a
+   fragment's), and the blocks in them (expanders) with nothing of this run inside. Streamlit
+   marks no block stale, but fades a stale expander's summary and border from 0.5 s into the run:
+   Chromium then draws every frame for a second, the stream waiting. */
 [data-testid="stLayoutWrapper"]:has(> [data-testid="stHorizontalBlock"] .playground-stop:not([hidden]))
-  ~ * [data-stale="true"] { display: none; }
+  ~ * :is([data-stale="true"], [data-testid="stLayoutWrapper"]:not(:has([data-stale="false"]))) { display: none; }
 .playground-stop .icon {
   font-family: "Material Symbols Rounded"; font-size: 1.25rem; line-height: 1;
   font-feature-settings: "liga"; -webkit-font-feature-settings: "liga";

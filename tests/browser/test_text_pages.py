@@ -137,6 +137,8 @@ def test_a_new_run_takes_the_place_of_the_last_ones_view_at_once(page, app_url):
     # While the new text streams, the last run's view (status, token view) is gone, not faded below it.
     assert not old_status.is_visible()
     assert not page.get_by_role("heading", name="Token probabilities").first.is_visible()
+    assert not page.get_by_text("Raw request and response").first.is_visible()  # its expanders too
+    assert not page.get_by_text("Plain text (copy)").first.is_visible()
     assert page.get_by_text("View code").first.is_visible()  # the code of the request that runs: not the last run's
     assert page.locator(".st-key-completions_result_stop button").first.is_visible()
     page.get_by_role("heading", name="Token probabilities").wait_for()  # the new run's, when it ends
