@@ -211,8 +211,8 @@ STREAM_TIMER = """() => {
             };
             const check = () => {
                 if (ended) return;
-                // (checkVisibility lays the page out: only until the Stop is seen)
-                if (!("stop" in t) && document.querySelector(".st-key-completions_result_stop button")?.checkVisibility()) stamp("stop");
+                // Shown or hidden by its [hidden] (read without laying the page out, as checkVisibility would)
+                if (document.querySelector(".st-key-completions_result_stop .playground-stop:not([hidden]) button")) stamp("stop");
                 const live = document.querySelector(".st-key-completions_result_live");
                 if (live) stamp("liveOn");
                 if (!live && "liveOn" in t) stamp("liveOff");

@@ -31,12 +31,13 @@ from playground.code_export import curl_command, json_body, python_code
 from playground.requests import Endpoint, TextRequest
 from playground.runner import RunResult, completion_tokens, finish, prebuild_tokens, run
 
-# The live text's redraw interval. Each redraw costs the browser tens of milliseconds (React
-# redraws the page's tree), taken from the engine and the app on a small machine: 5 a second
-# at first, then fewer as the text grows (each sends it whole), down to 4.
+# The live text's redraw interval. Each redraw costs the browser 20-40 ms (React redraws the
+# page's tree), taken from the engine and the app on a small machine: 5 a second at first,
+# then fewer as the text grows past a screenful (each sends it whole, and what it adds is
+# below the fold), down to 2.
 REDRAW_EVERY_S = 0.2
-REDRAW_CHARS_PER_S = 50_000
-REDRAW_AT_MOST_EVERY_S = 0.25
+REDRAW_CHARS_PER_S = 25_000
+REDRAW_AT_MOST_EVERY_S = 0.5
 PER_ROW = 4
 # The live text is st.text made to look like st.code: the code block's highlighter cost the
 # browser 15-20 ms more per redraw of a long text (a quarter second per 4,000 tokens).
