@@ -29,7 +29,8 @@ _NEVER = 1_000_000_000  # young collections before a full one starts on its own
 SCRIPT_THREAD = "ScriptRunner.scriptThread"  # Streamlit's name for the thread of a run, whole page or fragment
 
 
-def _script_thread_alive() -> bool:
+def script_running() -> bool:
+    """Whether a script (a page's, or a fragment's own rerun) runs in this process now."""
     return any(thread.name == SCRIPT_THREAD for thread in threading.enumerate())
 
 
@@ -65,7 +66,7 @@ class IdleCollector:
                 self._last_end = time.monotonic()
 
     def _due(self, now: float) -> bool:
-        seen_running = _script_thread_alive()
+        seen_running = script_running()
         with self._lock:
             if seen_running:
                 self._last_end, self._since_full = now, True

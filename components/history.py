@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, TypeVar
 
 import streamlit as st
 
+from components.collector import script_running
 from components.connection import current_connection
 from components.plain import inert
 from components.workspace import current_workspace
@@ -44,7 +45,8 @@ GALLERY_RUNS = 8  # image runs a new session's gallery takes back from the histo
 def _history_at(where: str) -> History:
     # Holds no connection between calls: safe to share between sessions. Not cached when
     # it raises, so an unavailable history is tried again on the next run.
-    return History(url=where) if where.startswith("postgres") else History(where)
+    # Runs are made and written when no script runs: not while a page's last messages go out.
+    return History(url=where, busy=script_running) if where.startswith("postgres") else History(where, busy=script_running)
 
 
 def open_history() -> tuple[History | None, str | None]:

@@ -67,6 +67,12 @@ OPEN_WAIT_MS = 2_000  # opening (and its one-time migration) waits this long for
 QUICK_WAIT_MS = 1_000  # save(): a lock held longer than this queues the run instead of holding up the page
 LOCK_WAIT_S = 60.0  # add(): retries on a lock for this long before it gives up
 READ_WAIT_S = 10.0  # readers wait this long at most for runs handed to save_soon()
+# A History given `busy` (the app's scripts run) makes and writes the runs handed to save_soon()
+# once it has been false this long, or this long after they were handed at most, or at once
+# when a reader waits: a long run's row took 0.2 s of the app's CPU while its page's last
+# messages were sent and the browser drew them.
+WRITE_WHEN_QUIET_S = 0.05
+WRITE_AT_MOST_AFTER_S = 1.0
 FULL_CHECK_MAX_BYTES = 32_000_000  # larger files get only the cheap checks when opened
 ENDPOINTS = ("completions", "chat", "embeddings", "image_variations", "evals")
 # The sampling controls a run's label names, so runs of one prompt (Compare's columns) differ.
@@ -468,6 +474,7 @@ class _Outbox:
     trying: int = 0
     unmade: dict[str, str] = field(default_factory=dict)  # run id -> why its row could not be made
     lock: threading.Condition = field(default_factory=threading.Condition)  # `with lock` holds it
+    readers: int = 0  # waiting in caught_up() or flush(): the writer does not wait for quiet
     flusher: threading.Thread | None = None
     flushed_at_exit: bool = False
 
@@ -494,9 +501,13 @@ class History:
 
     `notice`: what happened when it was opened, once (a damaged file set aside and what was
     recovered from it). `read_only`: why runs are not saved to it, while that lasts.
-    Raises HistoryUnavailable when it cannot be used at all."""
+    Raises HistoryUnavailable when it cannot be used at all.
 
-    def __init__(self, path: Path | str | None = None, *, url: str | None = None) -> None:
+    `busy`: whether the app is doing work its user waits for (a page's script runs); runs
+    handed to save_soon() are made and written when it is not (see WRITE_WHEN_QUIET_S)."""
+
+    def __init__(self, path: Path | str | None = None, *, url: str | None = None,
+                 busy: Callable[[], bool] | None = None) -> None:
         if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
             path, url = None, path
         self.url = url if url is not None else (database_url() if path is None else None)
@@ -515,6 +526,7 @@ class History:
         self._version = 0
         self._reopen = threading.RLock()
         self.workspace = LOCAL_WORKSPACE
+        self.busy = busy
         self._queue = _outbox_for(self.url or str(self.path.resolve()))  # one per database in this process
         self._open()
 
@@ -779,7 +791,7 @@ class History:
 
     def flush(self, timeout: float = LOCK_WAIT_S) -> bool:
         """Wait until every queued or handed-over run is written (True) or `timeout` passes (False)."""
-        with self._queue.lock:
+        with self._reading():
             return self._queue.lock.wait_for(self._queue.idle, timeout)
 
     def unmade(self, run_id: str) -> str | None:
@@ -790,13 +802,43 @@ class History:
 
     def caught_up(self) -> None:
         """Wait (a little) for runs handed over and not tried yet: readers do, first."""
-        with self._queue.lock:
+        with self._reading():
             self._queue.lock.wait_for(lambda: not self._queue.handed and not self._queue.trying, READ_WAIT_S)
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Holding the queue's lock, as a reader the writer does not keep waiting for quiet."""
+        queue = self._queue
+        with queue.lock:
+            queue.readers += 1
+            queue.lock.notify_all()
+            try:
+                yield
+            finally:
+                queue.readers -= 1
+
+    def _until_quiet(self) -> None:
+        """Before making and writing runs just handed over: wait until not busy (see
+        WRITE_WHEN_QUIET_S), with the queue's lock held."""
+        if self.busy is None:
+            return
+        queue = self._queue
+        start = quiet_since = time.monotonic()
+        while not queue.readers and (now := time.monotonic()) - start < WRITE_AT_MOST_AFTER_S:
+            if self.busy():
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = now
+            elif now - quiet_since >= WRITE_WHEN_QUIET_S:
+                return
+            queue.lock.wait(0.02)
 
     def _flush_loop(self) -> None:
         queue = self._queue
         while True:
             with queue.lock:
+                if queue.handed:
+                    self._until_quiet()
                 fresh, queue.handed = queue.handed, []
                 queue.trying = len(fresh)
                 if not fresh and not queue.rows:

@@ -85,6 +85,46 @@ def test_a_run_handed_over_to_be_made_is_made_and_saved_on_the_writer_thread(his
     assert history.unmade("later1") is None and history.get("after1") is not None  # the runs after it are saved
 
 
+def test_a_run_handed_over_while_the_app_is_busy_is_written_once_it_is_quiet(history_target: Callable[[], str]) -> None:
+    import threading
+    import time
+
+    from playground.history import WRITE_AT_MOST_AFTER_S
+
+    busy = threading.Event()
+    busy.set()  # a page's script runs: its last messages go out, the browser draws them
+    history = History(history_target(), busy=busy.is_set)
+    made = threading.Event()
+
+    def make() -> Run:
+        made.set()
+        return _run("Made when quiet", id="quiet1")
+
+    history.save_soon(("quiet1", make))
+    assert not made.wait(0.3)  # not while busy
+    busy.clear()
+    assert made.wait(5)  # soon after
+    assert history.get("quiet1") is not None
+
+    busy.set()  # busy for good (a team on one server): written at most WRITE_AT_MOST_AFTER_S late
+    made.clear()
+    start = time.monotonic()
+    history.save_soon(("quiet2", lambda: (made.set(), _run("Made late", id="quiet2"))[1]))
+    assert made.wait(WRITE_AT_MOST_AFTER_S + 5)
+    assert time.monotonic() - start >= WRITE_AT_MOST_AFTER_S * 0.9
+    assert history.flush(5)
+
+
+def test_a_reader_does_not_wait_for_the_app_to_be_quiet(history_target: Callable[[], str]) -> None:
+    import time
+
+    history = History(history_target(), busy=lambda: True)
+    start = time.monotonic()
+    history.save_soon(("read1", lambda: _run("Read at once", id="read1")))
+    assert history.get("read1") is not None  # the reader's wait makes the writer go on
+    assert time.monotonic() - start < 0.5
+
+
 def test_a_run_survives_an_app_restart(history_target: Callable[[], str]) -> None:
     db = history_target()
     write = _python(
