@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_page, screenshot, wait_idle
+from tests.browser.conftest import open_page, screenshot, seeded, wait_idle
 from tests.conftest import recorded_requests
 
 SYSTEM = "Answer in one short sentence."
@@ -59,6 +59,7 @@ def test_a_chat_survives_a_provider_round_trip_and_a_page_round_trip(page, app_u
     nav(page, "Chat")
     type_into(page, "System message", SYSTEM)
     type_into(page, "Max tokens", "12", commit="Enter")
+    seeded(page)
     page.get_by_placeholder("Send a message").fill(QUESTION)
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Token probabilities").wait_for()
