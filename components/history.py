@@ -45,8 +45,9 @@ GALLERY_RUNS = 8  # image runs a new session's gallery takes back from the histo
 def _history_at(where: str) -> History:
     # Holds no connection between calls: safe to share between sessions. Not cached when
     # it raises, so an unavailable history is tried again on the next run.
-    # Runs are made and written when no script runs: not while a page's last messages go out.
-    return History(url=where, busy=script_running) if where.startswith("postgres") else History(where, busy=script_running)
+    # A postgresql:// address is taken as such. Runs are made and written when no script runs:
+    # not while a page's last messages go out.
+    return History(where, busy=script_running)
 
 
 def open_history() -> tuple[History | None, str | None]:
